@@ -1,0 +1,66 @@
+"""The ``skillfilter`` command line: ``lint``, ``fmt``, ``filter``, ``sql``.
+
+Exit status: 0 success, 1 a filter has problems (or a command's own failure), 2 usage error or unreadable
+input.  Each command lives in :mod:`skillfilter.commands` and is imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+__all__ = ["main"]
+
+COMMANDS = {
+    "lint": "lint filters against a schema: every problem, with its position, code and hint",
+    "fmt": "print filters in canonical form",
+    "filter": "filter JSON records (array, JSON Lines or export pages) and write the matches as JSON Lines",
+    "sql": "print the parameterised SQL for a filter",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skillfilter",
+        description="The filter language of the TechWolf SkillEngine API: lint, format, filter, translate.",
+    )
+    parser.add_argument("--version", action="version", version="skillfilter " + _version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _module(name).add_arguments(p)
+    return parser
+
+
+def _module(name: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"skillfilter.commands.{name if name != 'filter' else 'filter_'}")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
+        return int(exc.code or 0)
+    try:
+        return int(_module(args.command).run(args, stdin=stdin, stdout=stdout, stderr=stderr))
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        stderr.write("interrupted\n")
+        return 130

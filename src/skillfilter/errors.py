@@ -1,0 +1,161 @@
+"""The library's own exceptions and the :class:`Diagnostic` record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Diagnostic",
+    "FilterError",
+    "FilterSyntaxError",
+    "FilterValidationError",
+    "QueryStringError",
+    "line_column",
+    "render_caret",
+]
+
+Severity = Literal["error", "warning"]
+
+
+class FilterError(Exception):
+    """Base of every error the library raises on bad input."""
+
+
+def line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a 0-based offset."""
+    position = max(0, min(position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return line, column
+
+
+def render_caret(text: str, start: int, end: int | None = None) -> str:
+    """The line of ``text`` holding ``start`` with carets beneath ``[start, end)`` (at least one)."""
+    start = max(0, min(start, len(text)))
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    if line_end == -1:
+        line_end = len(text)
+    line = text[line_start:line_end]
+    col = start - line_start
+    width = 1 if end is None else max(1, min(end, line_end) - start)
+    # Keep very long lines readable: show a window around the spot.
+    window = 100
+    if len(line) > window and col > window // 2:
+        cut = col - window // 2
+        line = "…" + line[cut:]
+        col = col - cut + 1
+    if len(line) > window:
+        line = line[:window] + "…"
+        width = max(1, min(width, window - col))
+    # Tabs keep their width so that the caret lines up.
+    pad = "".join("\t" if ch == "\t" else " " for ch in line[:col])
+    return f"{line}\n{pad}{'^' * width}"
+
+
+class FilterSyntaxError(FilterError, ValueError):
+    """The filter text is not in the language.
+
+    ``position`` is a 0-based offset, ``line`` and ``column`` are 1-based, ``expected`` lists what could
+    have stood at that position, in plain words.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        text: str = "",
+        position: int = 0,
+        *,
+        expected: Sequence[str] = (),
+        hint: str | None = None,
+        end: int | None = None,
+    ) -> None:
+        self.reason = message
+        self.text = text
+        self.position = position
+        self.end = end if end is not None else position + 1
+        self.line, self.column = line_column(text, position)
+        self.expected = tuple(expected)
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.reason} (line {self.line}, column {self.column})"]
+        if self.text:
+            parts.append(render_caret(self.text, self.position, self.end))
+        if self.expected:
+            parts.append("expected " + _or_list(self.expected))
+        if self.hint:
+            parts.append("hint: " + self.hint)
+        return "\n".join(parts)
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep pickling working with keyword-only arguments
+        return (
+            _rebuild_syntax_error,
+            (self.reason, self.text, self.position, self.expected, self.hint, self.end),
+        )
+
+
+def _rebuild_syntax_error(
+    reason: str, text: str, position: int, expected: Sequence[str], hint: str | None, end: int
+) -> FilterSyntaxError:
+    return FilterSyntaxError(reason, text, position, expected=expected, hint=hint, end=end)
+
+
+class QueryStringError(FilterSyntaxError):
+    """A query string that cannot be decoded (bad key, the same entity twice, invalid UTF-8)."""
+
+
+def _or_list(items: Sequence[str]) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a filter.
+
+    ``start``/``end`` are offsets into the filter text (half-open); ``code`` is stable (``SF...``).
+    """
+
+    code: str
+    message: str
+    start: int
+    end: int
+    severity: Severity = "error"
+    hint: str | None = None
+    #: Entity the filter was checked against, when known.
+    entity: str | None = field(default=None, compare=False)
+
+    def to_dict(self, text: str | None = None) -> dict[str, object]:
+        data: dict[str, object] = {
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+            "start": self.start,
+            "end": self.end,
+        }
+        if text is not None:
+            data["line"], data["column"] = line_column(text, self.start)
+        data["hint"] = self.hint
+        return data
+
+
+class FilterValidationError(FilterError, ValueError):
+    """The filter parses but does not fit the schema; ``diagnostics`` lists every problem."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], text: str | None = None) -> None:
+        self.diagnostics = list(diagnostics)
+        self.text = text
+        lines = []
+        for d in self.diagnostics:
+            lines.append(f"{d.code} {d.message}")
+            if text:
+                lines.append(render_caret(text, d.start, d.end))
+            if d.hint:
+                lines.append(f"hint: {d.hint}")
+        super().__init__("\n".join(lines) if lines else "invalid filter")
