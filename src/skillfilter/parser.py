@@ -195,7 +195,9 @@ class _Builder(lark.Transformer[Token, Expr]):
     def comparison(self, children: list[Any]) -> Comparison:
         field_tok, _eq, value_tok = children
         text = _current_text.get()
-        target, op = parse_lookup(field_tok.value, source=text, offset=field_tok.start_pos)
+        target, op = parse_lookup(
+            field_tok.value, operators=_operators.get(), source=text, offset=field_tok.start_pos
+        )
         kind = value_tok.type
         value: Literal
         if kind == "STRING":
@@ -314,6 +316,9 @@ def _checked(build: Any, position: int) -> Expr:
 
 
 _current_text: contextvars.ContextVar[str] = contextvars.ContextVar("skillfilter_text", default="")
+_operators: contextvars.ContextVar[Collection[str]] = contextvars.ContextVar(
+    "skillfilter_operators", default=OPERATOR_NAMES
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -324,12 +329,14 @@ def parse(
     *,
     max_length: int | None = DEFAULT_MAX_LENGTH,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    operators: Collection[str] | None = None,
 ) -> Expr:
     """Parse a filter into an immutable :class:`~skillfilter.ast.Expr`.
 
     Raises :class:`FilterSyntaxError` for any text that is not a filter, including text longer than
     ``max_length`` characters (``None``: no limit) or nested deeper than ``max_depth`` (at most
-    :data:`~skillfilter.ast.HARD_MAX_DEPTH`).
+    :data:`~skillfilter.ast.HARD_MAX_DEPTH`).  ``operators`` are the names that end a field reference
+    as its operator (default: the built-in ones; a schema may add more, see ``Schema.operator_names``).
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() takes a str, not {type(text).__name__}")
@@ -354,6 +361,7 @@ def parse(
         _check_nesting(text, max_depth)
     token_text = _current_text.set(text)
     token_depth = _max_depth.set(max_depth)
+    token_ops = _operators.set(OPERATOR_NAMES if operators is None else operators)
     try:
         result: Expr = _get_parser().parse(text)
     except UnexpectedInput as exc:
@@ -361,6 +369,7 @@ def parse(
     finally:
         _current_text.reset(token_text)
         _max_depth.reset(token_depth)
+        _operators.reset(token_ops)
     return result
 
 

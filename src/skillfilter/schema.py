@@ -1,0 +1,651 @@
+"""Schemas: entities, fields, types, relations, custom properties, and the operators each type takes.
+
+A schema is plain data (JSON; see ``docs/schema.md``).  Two ship with the package:
+
+- ``skillengine``: the SkillEngine API's filterable entities, derived from its public documentation;
+- ``export``: the records of the skill-cluster export endpoint (``employees`` with ``skill_clusters``).
+
+:meth:`Schema.resolve` is the one place where a comparison meets a schema: it walks the relations, finds
+the field or custom property, picks the operator (a schema may add operators) and reports what does not
+fit.  The validator turns its errors into diagnostics; the backends use its result to compile.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .ast import Comparison, CustomProperty, Literal
+from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
+
+__all__ = [
+    "FIELD_TYPES",
+    "ConversionError",
+    "CustomProperties",
+    "Entity",
+    "Field",
+    "Relation",
+    "Resolution",
+    "ResolveError",
+    "Schema",
+    "SchemaError",
+    "convert_literal",
+    "type_kind",
+]
+
+#: The field types a schema may declare.
+FIELD_TYPES = ("text", "integer", "number", "boolean", "date", "datetime", "list[text]")
+_KIND = {
+    "text": TEXT,
+    "list[text]": TEXT,
+    "integer": NUMBER,
+    "number": NUMBER,
+    "boolean": BOOLEAN,
+    "date": TEMPORAL,
+    "datetime": TEMPORAL,
+}
+#: Types of custom properties the API knows.
+CUSTOM_PROPERTY_TYPES = ("number", "text", "boolean", "datetime", "list[text]")
+_OPERATOR_KINDS = ("exact", "is_null", "contains", "startswith", "endswith", "gt", "gte", "lt", "lte")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def type_kind(type_name: str) -> str:
+    """``text``, ``number``, ``boolean`` or ``temporal``: what an operator's ``kinds`` are matched with."""
+    return _KIND[type_name]
+
+
+class SchemaError(ValueError):
+    """A schema file or dictionary that is not a valid schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: str
+    nullable: bool = True
+    #: Operators this field takes, when it narrows or extends those of its type.
+    operators: frozenset[str] | None = None
+    description: str = ""
+
+    @property
+    def is_list(self) -> bool:
+        return self.type == "list[text]"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    name: str
+    target: str
+    many: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomProperties:
+    """Whether and which custom properties an entity has.
+
+    With ``strict`` only the ``definitions`` may be used; otherwise an undeclared property is untyped
+    (compared as in a schemaless filter).
+    """
+
+    strict: bool = False
+    definitions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    fields: Mapping[str, Field]
+    relations: Mapping[str, Relation] = field(default_factory=lambda: MappingProxyType({}))
+    custom_properties: CustomProperties | None = None
+    #: Operators this entity adds to (or redefines in) the schema's table.
+    operators: Mapping[str, Operator] = field(default_factory=lambda: MappingProxyType({}))
+    description: str = ""
+    #: Operator names allowed per field type, when the entity narrows or extends the defaults.
+    type_operators: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def names(self) -> list[str]:
+        return sorted([*self.fields, *self.relations])
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a comparison leads, once checked against an entity.
+
+    ``relations`` are the relations walked, in order (``many`` tells which are to-many); ``field`` is the
+    field compared (``None`` for a custom property); ``type`` is the declared type, or ``None`` for an
+    untyped custom property.  ``path`` is the data path of the field relative to the record, relation
+    names first.
+    """
+
+    entity: Entity
+    relations: tuple[Relation, ...]
+    field: Field | None
+    custom_property: str | None
+    type: str | None
+    operator: Operator
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        last = self.field.name if self.field is not None else "cp_" + (self.custom_property or "")
+        return (*(r.name for r in self.relations), last)
+
+
+class ResolveError(Exception):
+    """A comparison that does not fit the schema; ``code`` is the diagnostic code."""
+
+    def __init__(self, code: str, message: str, start: int, end: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.start = start
+        self.end = end
+        self.hint = hint
+
+
+class ConversionError(ValueError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _suggest(word: str, candidates: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _allowed_list(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names) if names else "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    name: str
+    entities: Mapping[str, Entity]
+    #: Operators the whole schema adds to the built-in ones.
+    operators: Mapping[str, Operator] = field(default_factory=lambda: MappingProxyType({}))
+    description: str = ""
+
+    # -- loading -----------------------------------------------------------------------------------
+    @classmethod
+    def builtin(cls, name: str = "skillengine") -> Schema:
+        """A schema shipped with the package: ``skillengine`` or ``export``."""
+        return _builtin(name)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Schema:
+        """Read a schema from a JSON file (format: ``docs/schema.md``)."""
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SchemaError(f"cannot read schema {p}: {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{p}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        return cls.from_dict(data, source=str(p))
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "schema") -> Schema:
+        return _from_dict(data, source)
+
+    def extend(self, other: Schema | Mapping[str, Any]) -> Schema:
+        """A new schema with ``other``'s entities added (an entity of the same name is replaced)."""
+        if not isinstance(other, Schema):
+            other = Schema.from_dict({"name": self.name, **other})
+        entities = {**self.entities, **other.entities}
+        operators = {**self.operators, **other.operators}
+        merged = Schema(self.name, MappingProxyType(entities), MappingProxyType(operators), self.description)
+        merged.check_references()
+        return merged
+
+    def check_references(self) -> None:
+        for entity in self.entities.values():
+            for rel in entity.relations.values():
+                if rel.target not in self.entities:
+                    raise SchemaError(
+                        f"{entity.name}.{rel.name}: relation to unknown entity `{rel.target}`"
+                    )
+
+    # -- queries -----------------------------------------------------------------------------------
+    def entity(self, name: str) -> Entity:
+        try:
+            return self.entities[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def operators_for(self, entity: Entity) -> Mapping[str, Operator]:
+        """Every operator known on ``entity``: the built-ins, the schema's, then the entity's own."""
+        if not self.operators and not entity.operators:
+            return BUILTIN_OPERATORS
+        return {**BUILTIN_OPERATORS, **self.operators, **entity.operators}
+
+    def operator_names(self, entity_name: str) -> frozenset[str]:
+        entity = self.entities.get(entity_name)
+        if entity is None:
+            return frozenset(BUILTIN_OPERATORS)
+        return frozenset(self.operators_for(entity))
+
+    def allowed_operators(self, entity: Entity, type_name: str | None, fld: Field | None = None) -> list[str]:
+        """Operator names a value of ``type_name`` takes on ``entity`` (all of them when untyped)."""
+        table = self.operators_for(entity)
+        if fld is not None and fld.operators is not None:
+            return sorted(fld.operators)
+        if type_name is not None and type_name in entity.type_operators:
+            return sorted(entity.type_operators[type_name])
+        if type_name is None:
+            return sorted(table)
+        kind = _KIND[type_name]
+        return sorted(name for name, op in table.items() if kind in op.kinds)
+
+    def resolve(self, entity_name: str, node: Comparison) -> Resolution:
+        """Check one comparison against ``entity_name``; raise :class:`ResolveError` where it does not fit.
+
+        A last path segment naming an operator the schema adds (the parser knows only the built-ins) is
+        taken as that operator.
+        """
+        entity = self.entities.get(entity_name)
+        span = node.target_span
+        base = span.start if span is not None else 0
+        lhs_end = span.end if span is not None else 0
+        if entity is None:
+            raise ResolveError(
+                "SF200",
+                f"unknown entity `{entity_name}`",
+                0,
+                0,
+                _hint_names(entity_name, sorted(self.entities), "entity"),
+            )
+        table = self.operators_for(entity)
+        op_name = node.op
+        target = node.target
+        if isinstance(target, CustomProperty):
+            cp = entity.custom_properties
+            end = base + len(target.text())
+            if cp is None:
+                raise ResolveError(
+                    "SF230",
+                    f"`{entity.name}` has no custom properties",
+                    base,
+                    end,
+                    f"custom properties (`cp_...`) exist on: "
+                    f"{_allowed_list(sorted(e.name for e in self.entities.values() if e.custom_properties))}",
+                )
+            type_name = cp.definitions.get(target.name)
+            if type_name is None and cp.strict:
+                names = sorted(cp.definitions)
+                hint = _hint_names(target.name, names, "custom property", prefix="cp_")
+                raise ResolveError(
+                    "SF231",
+                    f"`{entity.name}` has no custom property `{target.name}`",
+                    base,
+                    end,
+                    hint,
+                )
+            operator = self._operator(entity, op_name, type_name, None, table, base, lhs_end, node)
+            return Resolution(entity, (), None, target.name, type_name, operator)
+
+        path = list(target.path)
+        relations: list[Relation] = []
+        current = entity
+        pos = base
+        for i, seg in enumerate(path):
+            seg_end = pos + len(seg)
+            last = i == len(path) - 1
+            if seg in current.relations:
+                rel = current.relations[seg]
+                relations.append(rel)
+                if last:
+                    target_entity = self.entities[rel.target]
+                    raise ResolveError(
+                        "SF203",
+                        f"`{seg}` is a relation to `{rel.target}`, not a field",
+                        pos,
+                        seg_end,
+                        f"compare one of its fields: {_allowed_list(target_entity.names()[:12])}, "
+                        f"as in `{'__'.join(path)}__{_first_field(target_entity)}=...`",
+                    )
+                current = self.entities[rel.target]
+                pos = seg_end + 2
+                continue
+            if seg in current.fields:
+                fld = current.fields[seg]
+                if not last:
+                    nxt = path[i + 1]
+                    if i + 1 == len(path) - 1 and op_name == "exact" and nxt in table:
+                        # `field__added_op=value`: an operator the schema adds.
+                        op_name = nxt
+                    else:
+                        raise ResolveError(
+                            "SF202",
+                            f"`{seg}` is a field of `{current.name}`, not a relation: nothing can follow it",
+                            pos + len(seg),
+                            base + len(target.text()),
+                            f"`{nxt}` is not an operator; operators are: {_allowed_list(sorted(table))}",
+                        )
+                operator = self._operator(current, op_name, fld.type, fld, table, base, lhs_end, node)
+                return Resolution(entity, tuple(relations), fld, None, fld.type, operator)
+            names = current.names()
+            hint = _hint_names(seg, names, "field")
+            if i > 0:
+                hint = (hint + "; " if hint else "") + f"`{current.name}` has: {_allowed_list(names)}"
+            raise ResolveError(
+                "SF201",
+                f"`{seg}` is not a field or relation of `{current.name}`",
+                pos,
+                seg_end,
+                hint if i > 0 else (hint or f"fields of `{current.name}`: {_allowed_list(names)}"),
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _operator(
+        self,
+        entity: Entity,
+        op_name: str,
+        type_name: str | None,
+        fld: Field | None,
+        table: Mapping[str, Operator],
+        lhs_start: int,
+        lhs_end: int,
+        node: Comparison,
+    ) -> Operator:
+        allowed = self.allowed_operators(entity, type_name, fld)
+        operator = table.get(op_name)
+        op_start = lhs_end - len(op_name) if node.op != "exact" or op_name != "exact" else lhs_start
+        if operator is None or op_name not in allowed:
+            what = f"a `{type_name}` field" if type_name else "this field"
+            if fld is not None and fld.operators is not None:
+                what = f"`{fld.name}`"
+            raise ResolveError(
+                "SF210",
+                f"`{op_name}` does not apply to {what}",
+                op_start,
+                lhs_end,
+                f"allowed: {_allowed_list(allowed)}",
+            )
+        return operator
+
+
+def _first_field(entity: Entity) -> str:
+    return next(iter(entity.fields), "external_id")
+
+
+def _hint_names(word: str, names: list[str], what: str, prefix: str = "") -> str | None:
+    guess = _suggest(word, names)
+    if guess is not None:
+        return f"did you mean `{prefix}{guess}`?"
+    if names:
+        shown = names if len(names) <= 12 else [*names[:12], "..."]
+        return f"known {what} names: " + ", ".join(f"`{prefix}{n}`" if n != "..." else n for n in shown)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# literal conversion
+# --------------------------------------------------------------------------------------------------
+_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
+_NUM_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+def parse_datetime(text: str) -> _dt.datetime:
+    """ISO 8601 date-time (a bare date is its midnight), naive meaning UTC; raises ``ValueError``."""
+    if _DATE_RE.match(text):
+        d = _dt.date.fromisoformat(text)
+        return _dt.datetime(d.year, d.month, d.day, tzinfo=_dt.timezone.utc)
+    s = text.strip()
+    if s != text or len(s) < 16 or s[10] not in "Tt ":
+        raise ValueError(text)
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    value = _dt.datetime.fromisoformat(s)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return value
+
+
+def convert_literal(value: Literal, type_name: str | None) -> Literal:
+    """A literal converted exactly to ``type_name``; raises :class:`ConversionError` where that is not
+    possible.  ``None`` stays ``None``; an untyped target (``None``) keeps the literal as it is.
+    """
+    if value is None or type_name is None:
+        return value
+    if type_name in ("text", "list[text]"):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise ConversionError(
+            f"{_show(value)} is not text", f"quote it: `'{_show(value)}'`" if value is not None else None
+        )
+    if type_name == "integer":
+        if isinstance(value, bool):
+            raise ConversionError(f"{_show(value)} is not an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _INT_RE.match(value.strip()) and value.strip() == value:
+            return int(value)
+        raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
+    if type_name == "number":
+        if isinstance(value, bool):
+            raise ConversionError(f"{_show(value)} is not a number")
+        if isinstance(value, (int, float)):
+            return value
+        if isinstance(value, str) and _NUM_RE.match(value):
+            if _INT_RE.match(value):
+                return int(value)
+            f = float(value)
+            if math.isfinite(f):
+                return f
+        raise ConversionError(f"{_show(value)} is not a number", "write a number such as `3` or `2.5`")
+    if type_name == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        raise ConversionError(f"{_show(value)} is not a boolean", "write `true` or `false`")
+    if type_name == "date":
+        if isinstance(value, _dt.datetime):
+            raise ConversionError(f"{_show(value)} is not a date")
+        if isinstance(value, _dt.date):
+            return value
+        if isinstance(value, str) and _DATE_RE.match(value):
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConversionError(f"{_show(value)} is not a date", "write an ISO 8601 date such as `'2024-01-31'`")
+    if type_name == "datetime":
+        if isinstance(value, _dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        if isinstance(value, _dt.date):
+            return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
+        if isinstance(value, str):
+            try:
+                return parse_datetime(value)
+            except ValueError:
+                pass
+        raise ConversionError(
+            f"{_show(value)} is not a date-time",
+            "write an ISO 8601 date-time such as `'2024-01-31T09:30:00Z'` (or a date for its midnight UTC)",
+        )
+    raise ConversionError(f"unknown type `{type_name}`")  # pragma: no cover
+
+
+def _show(value: Literal) -> str:
+    from .printer import format_literal
+
+    try:
+        return format_literal(value)
+    except (TypeError, ValueError):  # pragma: no cover
+        return repr(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# reading the data format
+# --------------------------------------------------------------------------------------------------
+def _err(source: str, where: str, message: str) -> SchemaError:
+    return SchemaError(f"{source}: {where}: {message}")
+
+
+def _operator_from(source: str, where: str, name: str, data: Any) -> Operator:
+    if not _NAME_RE.match(name):
+        raise _err(source, where, f"`{name}` is not a valid operator name")
+    if not isinstance(data, Mapping):
+        raise _err(source, where, "an operator is an object with `kind` (and `case_insensitive`, `types`)")
+    kind = data.get("kind")
+    if kind not in _OPERATOR_KINDS:
+        raise _err(source, where, f"`kind` must be one of {', '.join(_OPERATOR_KINDS)}")
+    types = data.get("types")
+    if types is None:
+        kinds = frozenset({TEXT, NUMBER, BOOLEAN, TEMPORAL})
+    else:
+        if not isinstance(types, list) or any(t not in FIELD_TYPES for t in types):
+            raise _err(source, where, f"`types` must list field types from: {', '.join(FIELD_TYPES)}")
+        kinds = frozenset(_KIND[t] for t in types)
+    ci = data.get("case_insensitive", False)
+    if not isinstance(ci, bool):
+        raise _err(source, where, "`case_insensitive` must be true or false")
+    if ci and kinds - {TEXT}:
+        raise _err(source, where, "a case-insensitive operator applies to text only")
+    return Operator(name, kind, ci, kinds, str(data.get("description", "")))
+
+
+def _field_from(source: str, where: str, name: str, data: Any) -> Field:
+    if isinstance(data, str):
+        data = {"type": data}
+    if not isinstance(data, Mapping):
+        raise _err(source, where, "a field is a type name or an object with `type`")
+    type_name = data.get("type")
+    if type_name not in FIELD_TYPES:
+        raise _err(source, where, f"`type` must be one of {', '.join(FIELD_TYPES)}")
+    nullable = data.get("nullable", True)
+    if not isinstance(nullable, bool):
+        raise _err(source, where, "`nullable` must be true or false")
+    ops = data.get("operators")
+    if ops is not None and (not isinstance(ops, list) or not all(isinstance(o, str) for o in ops)):
+        raise _err(source, where, "`operators` must be a list of operator names")
+    return Field(name, type_name, nullable, frozenset(ops) if ops is not None else None,
+                 str(data.get("description", "")))
+
+
+def _from_dict(data: Any, source: str) -> Schema:
+    if not isinstance(data, Mapping):
+        raise SchemaError(f"{source}: a schema is a JSON object")
+    unknown = set(data) - {"name", "description", "entities", "operators", "$schema", "source"}
+    if unknown:
+        raise SchemaError(f"{source}: unknown keys {sorted(unknown)}")
+    entities_data = data.get("entities")
+    if not isinstance(entities_data, Mapping) or not entities_data:
+        raise SchemaError(f"{source}: `entities` must be a non-empty object")
+    schema_ops = {
+        n: _operator_from(source, f"operators.{n}", n, d) for n, d in (data.get("operators") or {}).items()
+    }
+    entities: dict[str, Entity] = {}
+    for ename, edata in entities_data.items():
+        where = f"entities.{ename}"
+        if not _NAME_RE.match(ename):
+            raise _err(source, where, "not a valid entity name")
+        if not isinstance(edata, Mapping):
+            raise _err(source, where, "an entity is an object with `fields`")
+        unknown = set(edata) - {"description", "fields", "relations", "custom_properties", "operators",
+                                "type_operators"}
+        if unknown:
+            raise _err(source, where, f"unknown keys {sorted(unknown)}")
+        fields_data = edata.get("fields") or {}
+        if not isinstance(fields_data, Mapping):
+            raise _err(source, where, "`fields` must be an object")
+        fields = {}
+        for fname, fdata in fields_data.items():
+            if not _NAME_RE.match(fname) or "__" in fname or fname.startswith("cp_"):
+                raise _err(source, f"{where}.fields.{fname}", "not a valid field name")
+            fields[fname] = _field_from(source, f"{where}.fields.{fname}", fname, fdata)
+        relations = {}
+        for rname, rdata in (edata.get("relations") or {}).items():
+            rwhere = f"{where}.relations.{rname}"
+            if not _NAME_RE.match(rname) or "__" in rname or rname.startswith("cp_"):
+                raise _err(source, rwhere, "not a valid relation name")
+            if rname in fields:
+                raise _err(source, rwhere, "a relation and a field share this name")
+            if not isinstance(rdata, Mapping) or not isinstance(rdata.get("entity"), str):
+                raise _err(source, rwhere, "a relation is an object with `entity` (and `many`)")
+            many = rdata.get("many", False)
+            if not isinstance(many, bool):
+                raise _err(source, rwhere, "`many` must be true or false")
+            relations[rname] = Relation(rname, rdata["entity"], many, str(rdata.get("description", "")))
+        cp_data = edata.get("custom_properties", False)
+        cp: CustomProperties | None
+        if cp_data is False or cp_data is None:
+            cp = None
+        elif cp_data is True:
+            cp = CustomProperties()
+        elif isinstance(cp_data, Mapping):
+            defs = cp_data.get("definitions") or {}
+            if not isinstance(defs, Mapping) or any(t not in CUSTOM_PROPERTY_TYPES for t in defs.values()):
+                raise _err(source, f"{where}.custom_properties",
+                           f"`definitions` maps names to one of {', '.join(CUSTOM_PROPERTY_TYPES)}")
+            for cname in defs:
+                if not re.fullmatch(r"[A-Za-z0-9_]+", cname) or "__" in cname:
+                    raise _err(source, f"{where}.custom_properties", f"`{cname}` is not a valid property name")
+            strict = cp_data.get("strict", False)
+            if not isinstance(strict, bool):
+                raise _err(source, f"{where}.custom_properties", "`strict` must be true or false")
+            cp = CustomProperties(strict, MappingProxyType(dict(defs)))
+        else:
+            raise _err(source, f"{where}.custom_properties", "must be true, false or an object")
+        ent_ops = {
+            n: _operator_from(source, f"{where}.operators.{n}", n, d)
+            for n, d in (edata.get("operators") or {}).items()
+        }
+        type_ops: dict[str, frozenset[str]] = {}
+        for tname, names in (edata.get("type_operators") or {}).items():
+            if tname not in FIELD_TYPES or not isinstance(names, list):
+                raise _err(source, f"{where}.type_operators", "maps a field type to a list of operator names")
+            type_ops[tname] = frozenset(names)
+        known_ops = set(BUILTIN_OPERATORS) | set(schema_ops) | set(ent_ops)
+        for tname, names in type_ops.items():
+            for n in names:
+                if n not in known_ops:
+                    raise _err(source, f"{where}.type_operators.{tname}", f"unknown operator `{n}`")
+        for f in fields.values():
+            for n in f.operators or ():
+                if n not in known_ops:
+                    raise _err(source, f"{where}.fields.{f.name}", f"unknown operator `{n}`")
+        entities[ename] = Entity(
+            ename,
+            MappingProxyType(fields),
+            MappingProxyType(relations),
+            cp,
+            MappingProxyType(ent_ops),
+            str(edata.get("description", "")),
+            MappingProxyType(type_ops),
+        )
+    schema = Schema(
+        str(data.get("name", "schema")),
+        MappingProxyType(entities),
+        MappingProxyType(schema_ops),
+        str(data.get("description", "")),
+    )
+    schema.check_references()
+    return schema
+
+
+@cache
+def _builtin(name: str) -> Schema:
+    try:
+        text = resources.files("skillfilter").joinpath("data", f"{name}.schema.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        raise KeyError(f"no built-in schema `{name}`; built-in schemas: skillengine, export") from None
+    return Schema.from_dict(json.loads(text), source=f"built-in schema {name}")
