@@ -20,12 +20,12 @@ from .errors import (
 from .parser import parse
 from .printer import to_text
 from .querystring import parse_query_string, to_query_string
+from .validate import check, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .backends.python import predicate
     from .backends.sql import to_sql
     from .schema import Schema
-    from .validate import check, validate
 
 __version__ = "0.1.0"
 
@@ -59,8 +59,6 @@ __all__ = [
 
 # The heavier stages load on first use, so that `import skillfilter` and the CLI start fast.
 _LAZY = {
-    "validate": ("validate", "validate"),
-    "check": ("validate", "check"),
     "Schema": ("schema", "Schema"),
     "predicate": ("backends.python", "predicate"),
     "to_sql": ("backends.sql", "to_sql"),

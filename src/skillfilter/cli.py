@@ -7,6 +7,7 @@ input.  Each command lives in :mod:`skillfilter.commands` and is imported only w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -57,7 +58,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(chosen if chosen in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
     try:

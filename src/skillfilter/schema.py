@@ -176,6 +176,9 @@ class Schema:
     #: Operators the whole schema adds to the built-in ones.
     operators: Mapping[str, Operator] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
+    #: The entity a filter is checked against when none is named (``skillfilter lint`` without
+    #: ``--entity``); ``None``: the only entity of a one-entity schema, else none.
+    default_entity: str | None = None
 
     # -- loading -----------------------------------------------------------------------------------
     @classmethod
@@ -191,6 +194,8 @@ class Schema:
             data = json.loads(p.read_text(encoding="utf-8"))
         except OSError as exc:
             raise SchemaError(f"cannot read schema {p}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise SchemaError(f"{p}: not UTF-8 text") from None
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{p}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
         return cls.from_dict(data, source=str(p))
@@ -200,16 +205,30 @@ class Schema:
         return _from_dict(data, source)
 
     def extend(self, other: Schema | Mapping[str, Any]) -> Schema:
-        """A new schema with ``other``'s entities added (an entity of the same name is replaced)."""
+        """A new schema with ``other``'s operators and entities added.
+
+        An entity of the same name is replaced, unless (in a dictionary) it says ``"merge": true``: then
+        its fields, relations, operators and type operators are added to the existing entity's, and its
+        ``custom_properties`` (when given) replace the existing setting.  ``other`` may consist of
+        ``operators`` alone.
+        """
         if not isinstance(other, Schema):
-            other = Schema.from_dict({"name": self.name, **other})
+            other = _from_dict({"name": self.name, **other}, "extension", base=self)
         entities = {**self.entities, **other.entities}
         operators = {**self.operators, **other.operators}
-        merged = Schema(self.name, MappingProxyType(entities), MappingProxyType(operators), self.description)
+        merged = Schema(
+            self.name,
+            MappingProxyType(entities),
+            MappingProxyType(operators),
+            self.description,
+            other.default_entity or self.default_entity,
+        )
         merged.check_references()
         return merged
 
     def check_references(self) -> None:
+        if self.default_entity is not None and self.default_entity not in self.entities:
+            raise SchemaError(f"`default_entity` names an unknown entity `{self.default_entity}`")
         for entity in self.entities.values():
             for rel in entity.relations.values():
                 if rel.target not in self.entities:
@@ -218,6 +237,14 @@ class Schema:
                     )
 
     # -- queries -----------------------------------------------------------------------------------
+    def implied_entity(self) -> str | None:
+        """``default_entity``, else the only entity of a one-entity schema, else ``None``."""
+        if self.default_entity is not None:
+            return self.default_entity
+        if len(self.entities) == 1:
+            return next(iter(self.entities))
+        return None
+
     def entity(self, name: str) -> Entity:
         try:
             return self.entities[name]
@@ -231,10 +258,29 @@ class Schema:
         return {**BUILTIN_OPERATORS, **self.operators, **entity.operators}
 
     def operator_names(self, entity_name: str) -> frozenset[str]:
-        entity = self.entities.get(entity_name)
-        if entity is None:
-            return frozenset(BUILTIN_OPERATORS)
-        return frozenset(self.operators_for(entity))
+        """The names that end a field reference as its operator in a filter on ``entity_name``: the
+        built-ins, the schema's, and those of the entity and of every entity reachable through its
+        relations (an entity's own operators apply to its fields also when reached through a relation).
+        """
+        cached = _OPERATOR_NAMES.get((id(self), entity_name))
+        if cached is not None and cached[0] is self:
+            return cached[1]
+        names = set(BUILTIN_OPERATORS) | set(self.operators)
+        seen: set[str] = set()
+        todo = [entity_name] if entity_name in self.entities else []
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            entity = self.entities[name]
+            names.update(entity.operators)
+            todo.extend(r.target for r in entity.relations.values() if r.target in self.entities)
+        result = frozenset(names)
+        if len(_OPERATOR_NAMES) > 256:
+            _OPERATOR_NAMES.clear()
+        _OPERATOR_NAMES[(id(self), entity_name)] = (self, result)
+        return result
 
     def allowed_operators(self, entity: Entity, type_name: str | None, fld: Field | None = None) -> list[str]:
         """Operator names a value of ``type_name`` takes on ``entity`` (all of them when untyped)."""
@@ -292,7 +338,10 @@ class Schema:
                     end,
                     hint,
                 )
-            operator = self._operator(entity, op_name, type_name, None, table, base, lhs_end, node)
+            operator = self._operator(
+                entity, op_name, type_name=type_name, fld=None, table=table, lhs_start=base,
+                lhs_end=lhs_end, node=node,
+            )
             return Resolution(entity, (), None, target.name, type_name, operator)
 
         path = list(target.path)
@@ -320,31 +369,49 @@ class Schema:
                 continue
             if seg in current.fields:
                 fld = current.fields[seg]
+                table = self.operators_for(current)
                 if not last:
                     nxt = path[i + 1]
-                    if i + 1 == len(path) - 1 and op_name == "exact" and nxt in table:
-                        # `field__added_op=value`: an operator the schema adds.
+                    if (
+                        i + 1 == len(path) - 1
+                        and node.op == "exact"
+                        and nxt in table
+                        and nxt not in BUILTIN_OPERATORS
+                    ):
+                        # `field__added_op=value` parsed with the built-in operator names only: the last
+                        # segment is an operator the schema adds.
                         op_name = nxt
                     else:
+                        if nxt in table:
+                            hint = (
+                                f"`{nxt}` is an operator and comes last: write "
+                                f"`{'__'.join(path[: i + 2])}=...`"
+                            )
+                        else:
+                            hint = (
+                                f"`{nxt}` is not an operator; operators are: {_allowed_list(sorted(table))}"
+                            )
                         raise ResolveError(
                             "SF202",
                             f"`{seg}` is a field of `{current.name}`, not a relation: nothing can follow it",
                             pos + len(seg),
                             base + len(target.text()),
-                            f"`{nxt}` is not an operator; operators are: {_allowed_list(sorted(table))}",
+                            hint,
                         )
-                operator = self._operator(current, op_name, fld.type, fld, table, base, lhs_end, node)
+                operator = self._operator(
+                    current, op_name, type_name=fld.type, fld=fld, table=table, lhs_start=base,
+                    lhs_end=lhs_end, node=node,
+                )
                 return Resolution(entity, tuple(relations), fld, None, fld.type, operator)
             names = current.names()
-            hint = _hint_names(seg, names, "field")
-            if i > 0:
-                hint = (hint + "; " if hint else "") + f"`{current.name}` has: {_allowed_list(names)}"
+            guess = _suggest(seg, names)
+            allowed = f"`{current.name}` has: {_allowed_list(names)}"
             raise ResolveError(
                 "SF201",
                 f"`{seg}` is not a field or relation of `{current.name}`",
                 pos,
                 seg_end,
-                hint if i > 0 else (hint or f"fields of `{current.name}`: {_allowed_list(names)}"),
+                f"did you mean `{guess}`? {allowed}" if guess is not None else allowed,
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -352,6 +419,7 @@ class Schema:
         self,
         entity: Entity,
         op_name: str,
+        *,
         type_name: str | None,
         fld: Field | None,
         table: Mapping[str, Operator],
@@ -359,21 +427,35 @@ class Schema:
         lhs_end: int,
         node: Comparison,
     ) -> Operator:
-        allowed = self.allowed_operators(entity, type_name, fld)
         operator = table.get(op_name)
+        if operator is not None and self._takes(entity, operator, type_name, fld):
+            return operator
+        allowed = self.allowed_operators(entity, type_name, fld)
         op_start = lhs_end - len(op_name) if node.op != "exact" or op_name != "exact" else lhs_start
-        if operator is None or op_name not in allowed:
-            what = f"a `{type_name}` field" if type_name else "this field"
-            if fld is not None and fld.operators is not None:
-                what = f"`{fld.name}`"
-            raise ResolveError(
-                "SF210",
-                f"`{op_name}` does not apply to {what}",
-                op_start,
-                lhs_end,
-                f"allowed: {_allowed_list(allowed)}",
-            )
-        return operator
+        what = f"a `{type_name}` field" if type_name else "this field"
+        if fld is not None and fld.operators is not None:
+            what = f"`{fld.name}`"
+        raise ResolveError(
+            "SF210",
+            f"`{op_name}` does not apply to {what}",
+            op_start,
+            lhs_end,
+            f"allowed: {_allowed_list(allowed)}",
+        )
+
+    @staticmethod
+    def _takes(entity: Entity, operator: Operator, type_name: str | None, fld: Field | None) -> bool:
+        """Whether ``operator`` applies (the membership test of :meth:`allowed_operators`)."""
+        if fld is not None and fld.operators is not None:
+            return operator.name in fld.operators
+        if type_name is None:
+            return True
+        if type_name in entity.type_operators:
+            return operator.name in entity.type_operators[type_name]
+        return _KIND[type_name] in operator.kinds
+
+
+_OPERATOR_NAMES: dict[tuple[int, str], tuple[Schema, frozenset[str]]] = {}
 
 
 def _first_field(entity: Entity) -> str:
@@ -381,13 +463,16 @@ def _first_field(entity: Entity) -> str:
 
 
 def _hint_names(word: str, names: list[str], what: str, prefix: str = "") -> str | None:
+    """``did you mean `x`?`` (when a name is close) followed by the known names."""
     guess = _suggest(word, names)
+    parts = []
     if guess is not None:
-        return f"did you mean `{prefix}{guess}`?"
+        parts.append(f"did you mean `{prefix}{guess}`?")
     if names:
-        shown = names if len(names) <= 12 else [*names[:12], "..."]
-        return f"known {what} names: " + ", ".join(f"`{prefix}{n}`" if n != "..." else n for n in shown)
-    return None
+        shown = names if len(names) <= 30 else [*names[:30], "..."]
+        listed = ", ".join(f"`{prefix}{n}`" if n != "..." else n for n in shown)
+        parts.append(f"known {what} names: {listed}")
+    return " ".join(parts) or None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -466,7 +551,9 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
                 return _dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise ConversionError(f"{_show(value)} is not a date", "write an ISO 8601 date such as `'2024-01-31'`")
+        raise ConversionError(
+            f"{_show(value)} is not a date", "write an ISO 8601 date such as `'2024-01-31'`"
+        )
     if type_name == "datetime":
         if isinstance(value, _dt.datetime):
             return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
@@ -541,29 +628,43 @@ def _field_from(source: str, where: str, name: str, data: Any) -> Field:
                  str(data.get("description", "")))
 
 
-def _from_dict(data: Any, source: str) -> Schema:
+def _from_dict(data: Any, source: str, *, base: Schema | None = None) -> Schema:
+    """Read the data format; with ``base``, read an extension of ``base`` (see :meth:`Schema.extend`)."""
     if not isinstance(data, Mapping):
         raise SchemaError(f"{source}: a schema is a JSON object")
-    unknown = set(data) - {"name", "description", "entities", "operators", "$schema", "source"}
+    known_keys = {"name", "description", "entities", "operators", "$schema", "source", "default_entity"}
+    unknown = set(data) - known_keys
     if unknown:
         raise SchemaError(f"{source}: unknown keys {sorted(unknown)}")
     entities_data = data.get("entities")
-    if not isinstance(entities_data, Mapping) or not entities_data:
+    if base is not None and entities_data is None:
+        entities_data = {}
+    if not isinstance(entities_data, Mapping) or (not entities_data and base is None):
         raise SchemaError(f"{source}: `entities` must be a non-empty object")
-    schema_ops = {
-        n: _operator_from(source, f"operators.{n}", n, d) for n, d in (data.get("operators") or {}).items()
-    }
+    operators_data = data.get("operators") or {}
+    if not isinstance(operators_data, Mapping):
+        raise SchemaError(f"{source}: `operators` must be an object")
+    schema_ops = {n: _operator_from(source, f"operators.{n}", n, d) for n, d in operators_data.items()}
+    base_ops = set(base.operators) if base is not None else set()
     entities: dict[str, Entity] = {}
     for ename, edata in entities_data.items():
         where = f"entities.{ename}"
-        if not _NAME_RE.match(ename):
+        if not isinstance(ename, str) or not _NAME_RE.match(ename):
             raise _err(source, where, "not a valid entity name")
         if not isinstance(edata, Mapping):
             raise _err(source, where, "an entity is an object with `fields`")
         unknown = set(edata) - {"description", "fields", "relations", "custom_properties", "operators",
-                                "type_operators"}
+                                "type_operators", "merge"}
         if unknown:
             raise _err(source, where, f"unknown keys {sorted(unknown)}")
+        merge = edata.get("merge", False)
+        if not isinstance(merge, bool):
+            raise _err(source, where, "`merge` must be true or false")
+        merge_into: Entity | None = None
+        if merge:
+            if base is None or ename not in base.entities:
+                raise _err(source, where, "`merge` needs an entity of that name in the schema being extended")
+            merge_into = base.entities[ename]
         fields_data = edata.get("fields") or {}
         if not isinstance(fields_data, Mapping):
             raise _err(source, where, "`fields` must be an object")
@@ -573,7 +674,10 @@ def _from_dict(data: Any, source: str) -> Schema:
                 raise _err(source, f"{where}.fields.{fname}", "not a valid field name")
             fields[fname] = _field_from(source, f"{where}.fields.{fname}", fname, fdata)
         relations = {}
-        for rname, rdata in (edata.get("relations") or {}).items():
+        relations_data = edata.get("relations") or {}
+        if not isinstance(relations_data, Mapping):
+            raise _err(source, where, "`relations` must be an object")
+        for rname, rdata in relations_data.items():
             rwhere = f"{where}.relations.{rname}"
             if not _NAME_RE.match(rname) or "__" in rname or rname.startswith("cp_"):
                 raise _err(source, rwhere, "not a valid relation name")
@@ -598,23 +702,32 @@ def _from_dict(data: Any, source: str) -> Schema:
                            f"`definitions` maps names to one of {', '.join(CUSTOM_PROPERTY_TYPES)}")
             for cname in defs:
                 if not re.fullmatch(r"[A-Za-z0-9_]+", cname) or "__" in cname:
-                    raise _err(source, f"{where}.custom_properties", f"`{cname}` is not a valid property name")
+                    raise _err(
+                        source, f"{where}.custom_properties", f"`{cname}` is not a valid property name"
+                    )
             strict = cp_data.get("strict", False)
             if not isinstance(strict, bool):
                 raise _err(source, f"{where}.custom_properties", "`strict` must be true or false")
             cp = CustomProperties(strict, MappingProxyType(dict(defs)))
         else:
             raise _err(source, f"{where}.custom_properties", "must be true, false or an object")
-        ent_ops = {
-            n: _operator_from(source, f"{where}.operators.{n}", n, d)
-            for n, d in (edata.get("operators") or {}).items()
-        }
+        ent_ops_data = edata.get("operators") or {}
+        type_ops_data = edata.get("type_operators") or {}
+        if not isinstance(ent_ops_data, Mapping) or not isinstance(type_ops_data, Mapping):
+            raise _err(source, where, "`operators` and `type_operators` must be objects")
+        ent_ops = {n: _operator_from(source, f"{where}.operators.{n}", n, d) for n, d in ent_ops_data.items()}
         type_ops: dict[str, frozenset[str]] = {}
-        for tname, names in (edata.get("type_operators") or {}).items():
-            if tname not in FIELD_TYPES or not isinstance(names, list):
+        for tname, names in type_ops_data.items():
+            if (
+                tname not in FIELD_TYPES
+                or not isinstance(names, list)
+                or not all(isinstance(n, str) for n in names)
+            ):
                 raise _err(source, f"{where}.type_operators", "maps a field type to a list of operator names")
             type_ops[tname] = frozenset(names)
-        known_ops = set(BUILTIN_OPERATORS) | set(schema_ops) | set(ent_ops)
+        known_ops = set(BUILTIN_OPERATORS) | base_ops | set(schema_ops) | set(ent_ops)
+        if merge_into is not None:
+            known_ops |= set(merge_into.operators)
         for tname, names in type_ops.items():
             for n in names:
                 if n not in known_ops:
@@ -623,29 +736,47 @@ def _from_dict(data: Any, source: str) -> Schema:
             for n in f.operators or ():
                 if n not in known_ops:
                     raise _err(source, f"{where}.fields.{f.name}", f"unknown operator `{n}`")
+        description = str(edata.get("description", ""))
+        if merge_into is not None:
+            fields = {**merge_into.fields, **fields}
+            relations = {**merge_into.relations, **relations}
+            clash = sorted(set(fields) & set(relations))
+            if clash:
+                raise _err(source, where, f"`{clash[0]}` would be both a field and a relation")
+            if "custom_properties" not in edata:
+                cp = merge_into.custom_properties
+            ent_ops = {**merge_into.operators, **ent_ops}
+            type_ops = {**merge_into.type_operators, **type_ops}
+            description = description or merge_into.description
         entities[ename] = Entity(
             ename,
             MappingProxyType(fields),
             MappingProxyType(relations),
             cp,
             MappingProxyType(ent_ops),
-            str(edata.get("description", "")),
+            description,
             MappingProxyType(type_ops),
         )
+    default_entity = data.get("default_entity")
+    if default_entity is not None and not isinstance(default_entity, str):
+        raise SchemaError(f"{source}: `default_entity` must be an entity name")
     schema = Schema(
         str(data.get("name", "schema")),
         MappingProxyType(entities),
         MappingProxyType(schema_ops),
         str(data.get("description", "")),
+        default_entity,
     )
-    schema.check_references()
+    if base is None:
+        schema.check_references()
     return schema
 
 
 @cache
 def _builtin(name: str) -> Schema:
     try:
-        text = resources.files("skillfilter").joinpath("data", f"{name}.schema.json").read_text(encoding="utf-8")
+        resource = resources.files("skillfilter").joinpath("data").joinpath(f"{name}.schema.json")
+        text = resource.read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         raise KeyError(f"no built-in schema `{name}`; built-in schemas: skillengine, export") from None
     return Schema.from_dict(json.loads(text), source=f"built-in schema {name}")

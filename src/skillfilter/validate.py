@@ -1,0 +1,396 @@
+"""Validation of filters against a schema: every problem at once, as :class:`~skillfilter.errors.Diagnostic`.
+
+:func:`validate` returns the list of diagnostics (empty: the filter is valid); :func:`check` returns the
+expression with each literal converted to its field's type and each schema-added operator resolved, or raises
+:class:`~skillfilter.errors.FilterValidationError`.
+
+Diagnostic codes (stable; ``docs/diagnostics.md`` has an example of each):
+
+========  ============================================================================================
+SF100     syntax error (text input only; one diagnostic, nothing else is checked)
+SF200     unknown entity (one diagnostic, nothing else is checked)
+SF201     unknown field or relation (did-you-mean, allowed names)
+SF202     a path continues after a plain field
+SF203     a path ends on a relation
+SF210     the operator does not apply to the field's type
+SF211     ``is_null`` (or an operator of its kind) without ``true``/``false``
+SF212     ``null`` with an operator other than ``exact``
+SF220     the literal does not convert exactly to the field's type
+SF230     ``cp_`` on an entity without custom properties
+SF231     custom property not among the entity's strict definitions
+SF240     more logical operators than the cap (points at the first keyword beyond the cap)
+========  ============================================================================================
+
+Positions are offsets into the filter text.  For a tree built or combined in Python (some node without a
+span), they are offsets into its canonical text ``to_text(expr)`` (for a tree ``to_text`` refuses, such
+as ``is_null`` with a string, into the same text written plainly; ``FilterValidationError.text`` has it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .ast import And, Comparison, Expr, FieldRef, Literal, Not, Or, Span
+from .errors import Diagnostic, FilterSyntaxError, FilterValidationError
+from .operators import Precedence
+from .parser import parse
+from .printer import format_literal, format_lookup
+from .schema import ConversionError, ResolveError, Schema, convert_literal
+
+__all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
+
+#: The SkillEngine API allows at most this many ``and``/``or``/``not`` keywords in one filter.
+DEFAULT_MAX_LOGICAL_OPERATORS = 5
+
+# Parser errors that are really the value checks SF211/SF212 (the parser makes them on text).
+_PARSER_VALUE_ERRORS = (("`is_null` takes", "SF211"), ("`null` cannot be used with", "SF212"))
+
+
+def validate(
+    expr_or_text: Expr | str,
+    entity: str,
+    *,
+    schema: Schema | str | None = None,
+    max_logical_operators: int | None = DEFAULT_MAX_LOGICAL_OPERATORS,
+) -> list[Diagnostic]:
+    """Every problem of a filter against ``entity`` of ``schema``, sorted by position; ``[]`` if valid.
+
+    ``schema`` is a :class:`~skillfilter.schema.Schema`, the name of a built-in one (``"skillengine"``,
+    ``"export"``), or ``None`` for the built-in SkillEngine schema.  ``max_logical_operators`` is the cap
+    on ``and``/``or``/``not`` keywords (``None`` switches it off).  Text that does not parse gives one
+    ``SF100`` diagnostic (``SF211``/``SF212`` for the value checks the parser makes); an unknown entity
+    gives one ``SF200``.
+    """
+    return _run(expr_or_text, entity, schema, max_logical_operators, raise_syntax=False).diagnostics
+
+
+def check(
+    expr_or_text: Expr | str,
+    entity: str,
+    *,
+    schema: Schema | str | None = None,
+    max_logical_operators: int | None = DEFAULT_MAX_LOGICAL_OPERATORS,
+) -> Expr:
+    """The filter with its literals converted to the field types and schema-added operators resolved.
+
+    Raises :class:`~skillfilter.errors.FilterSyntaxError` for text that does not parse and
+    :class:`~skillfilter.errors.FilterValidationError` (with ``.diagnostics``) for anything
+    :func:`validate` reports.  Spans are kept.
+    """
+    result = _run(expr_or_text, entity, schema, max_logical_operators, raise_syntax=True)
+    if result.diagnostics or result.expr is None:
+        raise FilterValidationError(result.diagnostics, result.text)
+    return result.expr
+
+
+# --------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Result:
+    diagnostics: list[Diagnostic]
+    expr: Expr | None
+    text: str | None
+
+
+def _schema(schema: Schema | str | None) -> Schema:
+    if schema is None:
+        return Schema.builtin("skillengine")
+    if isinstance(schema, str):
+        return Schema.builtin(schema)
+    if not isinstance(schema, Schema):
+        raise TypeError(
+            f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
+        )
+    return schema
+
+
+def _run(
+    expr_or_text: Expr | str,
+    entity: str,
+    schema_arg: Schema | str | None,
+    cap: int | None,
+    *,
+    raise_syntax: bool,
+) -> _Result:
+    schema = _schema(schema_arg)
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+        raise ValueError(f"max_logical_operators must be a non-negative int or None, not {cap!r}")
+    if not isinstance(expr_or_text, (str, Expr)):
+        raise TypeError(f"expected filter text or an expression, not {type(expr_or_text).__name__}")
+    text = expr_or_text if isinstance(expr_or_text, str) else None
+    if entity not in schema.entities:
+        guess = difflib.get_close_matches(entity, list(schema.entities), n=1, cutoff=0.6)
+        hint = f"entities of schema `{schema.name}`: {', '.join(f'`{n}`' for n in sorted(schema.entities))}"
+        if guess:
+            hint = f"did you mean `{guess[0]}`? {hint}"
+        return _Result([Diagnostic("SF200", f"unknown entity `{entity}`", 0, 0, hint=hint, entity=entity)],
+                       None, text)
+    if isinstance(expr_or_text, str):
+        try:
+            original = parse(expr_or_text, operators=schema.operator_names(entity))
+        except FilterSyntaxError as exc:
+            if raise_syntax:
+                raise
+            return _Result([_syntax_diagnostic(exc, entity)], None, text)
+        work = original
+    else:
+        original = expr_or_text
+        if _fully_spanned(original):
+            work = original
+        else:
+            text, work = _respan(original)
+
+    diagnostics: list[Diagnostic] = []
+    converted: list[Comparison] = []
+    count = 0  # logical operators, as Expr.logical_operator_count() counts them
+    for node in work.walk():
+        if isinstance(node, Comparison):
+            result = _check_comparison(schema, entity, node)
+            if isinstance(result, Diagnostic):
+                diagnostics.append(result)
+            else:
+                converted.append(result)
+        elif isinstance(node, (And, Or)):
+            count += len(node.operands) - 1
+        elif isinstance(node, Not):
+            count += 1
+    if cap is not None and count > cap:
+        diagnostics.append(_cap_diagnostic(work, text, count, cap, entity))
+    diagnostics.sort(key=lambda d: (d.start, d.end))
+    if diagnostics:
+        return _Result(diagnostics, None, text)
+    return _Result([], _rebuild(original, iter(converted)), text)
+
+
+def _syntax_diagnostic(exc: FilterSyntaxError, entity: str) -> Diagnostic:
+    code = getattr(exc, "code", None) or "SF100"
+    if code == "SF100":
+        for prefix, value_code in _PARSER_VALUE_ERRORS:
+            if exc.reason.startswith(prefix):
+                code = value_code
+    message = exc.reason
+    if exc.expected and code == "SF100":
+        items = list(dict.fromkeys(exc.expected))
+        shown = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+        message += f"; expected {shown}"
+    # Offsets stay inside the text (the parser may point one past its end).
+    start = min(exc.position, len(exc.text))
+    end = max(start, min(exc.end, len(exc.text)))
+    return Diagnostic(code, message, start, end, hint=exc.hint, entity=entity)
+
+
+def _span(span: Span | None) -> tuple[int, int]:
+    return (span.start, span.end) if span is not None else (0, 0)
+
+
+def _check_comparison(schema: Schema, entity: str, node: Comparison) -> Comparison | Diagnostic:
+    try:
+        res = schema.resolve(entity, node)
+    except ResolveError as exc:
+        return Diagnostic(exc.code, exc.message, exc.start, exc.end, hint=exc.hint, entity=entity)
+    operator = res.operator
+    value = node.value
+    new_value: Literal
+    vstart, vend = _span(node.value_span)
+    if operator.kind == "is_null":
+        if not isinstance(value, bool):
+            lookup = "__".join(res.path) + ("" if operator.name == "exact" else f"__{operator.name}")
+            return Diagnostic(
+                "SF211",
+                f"`{operator.name}` takes `true` or `false`, not {_show(value)}",
+                vstart,
+                vend,
+                hint=f"write `{lookup}=true` (missing) or `{lookup}=false` (present)",
+                entity=entity,
+            )
+        new_value = value
+    elif value is None:
+        if operator.name != "exact":
+            return Diagnostic(
+                "SF212",
+                f"`null` cannot be used with `{operator.name}`, only with `exact`",
+                vstart,
+                vend,
+                hint=f"to test for a missing value write `{'__'.join(res.path)}__is_null=true`",
+                entity=entity,
+            )
+        new_value = None
+    else:
+        try:
+            new_value = convert_literal(value, res.type)
+        except ConversionError as exc:
+            what = f"field `{res.path[-1]}`" if res.field is not None else f"custom property `{res.path[-1]}`"
+            hint = exc.hint or f"write a `{res.type}` value"
+            return Diagnostic(
+                "SF220",
+                f"{exc} (the {what} is `{res.type}`)",
+                vstart,
+                vend,
+                hint=hint,
+                entity=entity,
+            )
+    target = node.target
+    if operator.name != node.op and isinstance(target, FieldRef) and target.path[-1] == operator.name:
+        # `field__added_op=...` read with the built-in operator names: the last segment is the operator.
+        target = FieldRef(target.path[:-1])
+    if target is node.target and operator.name == node.op and new_value is value:
+        return node
+    return node.replace(target=target, op=operator.name, value=new_value)
+
+
+def _lookup(node: Comparison) -> str:
+    """The left-hand side as the printer writes it; for a comparison the printer refuses (``is_null``
+    without a boolean, ``null`` with another operator), the plain ``path__op``."""
+    try:
+        return format_lookup(node)
+    except ValueError:
+        text = node.target.text()
+        return text if node.op == "exact" else f"{text}__{node.op}"
+
+
+def _show(value: object) -> str:
+    try:
+        return format_literal(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# the logical-operator cap
+# --------------------------------------------------------------------------------------------------
+def _keywords(expr: Expr, text: str | None) -> list[tuple[Span, str]]:
+    """The ``and``/``or``/``not`` keywords with their spans, in text order."""
+    found: list[tuple[Span, str]] = []
+    for node in expr.walk():
+        if isinstance(node, (And, Or)):
+            if node.keyword_spans is not None and len(node.keyword_spans) == len(node.operands) - 1:
+                found.extend((span, node.keyword) for span in node.keyword_spans)
+            else:  # pragma: no cover - only for hand-made nodes with inconsistent spans
+                start, _ = _span(node.span)
+                found.extend((Span(start, start), node.keyword) for _ in node.operands[1:])
+        elif isinstance(node, Not):
+            found.append((_not_keyword(node, text), "not"))
+    found.sort(key=lambda item: item[0].start)
+    return found
+
+
+def _not_keyword(node: Not, text: str | None) -> Span:
+    start, end = _span(node.span)
+    if text is not None:
+        # A parenthesised `not` carries its parentheses in its span: skip them.
+        i = start
+        while i < len(text) and text[i] in "( \t\r\n":
+            i += 1
+        if text.startswith("not", i):
+            return Span(i, i + 3)
+        return Span(start, start + 3)  # pragma: no cover - spans that do not match the text
+    operand_span: Span | None = getattr(node.operand, "span", None)
+    operand_end = operand_span.end if operand_span is not None else end
+    if end > operand_end:  # parenthesised; without the text assume `(not`
+        start += 1
+    return Span(start, start + 3)
+
+
+def _cap_diagnostic(expr: Expr, text: str | None, count: int, cap: int, entity: str) -> Diagnostic:
+    span, word = _keywords(expr, text)[cap]
+    noun = "logical operator" if count == 1 else "logical operators"
+    return Diagnostic(
+        "SF240",
+        f"{count} {noun} (`and`, `or`, `not`); at most {cap} allowed",
+        span.start,
+        span.end,
+        hint=f"this `{word}` is number {cap + 1}: remove {count - cap} of them, or split the filter",
+        entity=entity,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# trees: spans for trees built in Python, and rebuilding with converted comparisons
+# --------------------------------------------------------------------------------------------------
+def _fully_spanned(expr: Expr) -> bool:
+    for node in expr.walk():
+        if isinstance(node, Comparison):
+            if node.span is None or node.target_span is None or node.value_span is None:
+                return False
+        elif isinstance(node, (And, Or)):
+            if node.span is None or node.keyword_spans is None:
+                return False
+        elif isinstance(node, Not) and node.span is None:
+            return False
+    return True
+
+
+def _respan(expr: Expr) -> tuple[str, Expr]:
+    """The canonical text of ``expr`` and a copy of it whose spans point into that text.
+
+    Follows :func:`skillfilter.printer.to_text` (parentheses from :class:`Precedence` alone).
+    """
+    out: list[str] = []
+    pos = 0
+
+    def write(s: str) -> None:
+        nonlocal pos
+        out.append(s)
+        pos += len(s)
+
+    def emit(node: Expr, parent: int) -> Expr:
+        wrapped = node.precedence < parent
+        start = pos
+        if wrapped:
+            write("(")
+        result: Expr
+        if isinstance(node, Comparison):
+            t0 = pos
+            write(_lookup(node))
+            t1 = pos
+            write("=")
+            write(_show(node.value))
+            result = node.replace(span=Span(t0, pos), target_span=Span(t0, t1), value_span=Span(t1 + 1, pos))
+        elif isinstance(node, (And, Or)):
+            operands: list[Expr] = []
+            keywords: list[Span] = []
+            for i, op in enumerate(node.operands):
+                if i:
+                    write(" ")
+                    keywords.append(Span(pos, pos + len(node.keyword)))
+                    write(node.keyword + " ")
+                operands.append(emit(op, node.precedence))
+            if wrapped:
+                write(")")
+            return type(node)(tuple(operands), tuple(keywords), Span(start, pos))
+        elif isinstance(node, Not):
+            write("not ")
+            operand = emit(node.operand, Precedence.NOT)
+            if wrapped:
+                write(")")
+            return Not(operand, Span(start, pos))
+        else:
+            raise TypeError(f"{type(node).__name__} is not an expression")
+        if wrapped:  # pragma: no cover - comparisons bind tightest
+            write(")")
+        return result
+
+    tree = emit(expr, 0)
+    return "".join(out), tree
+
+
+def _rebuild(node: Expr, converted: Iterator[Comparison]) -> Expr:
+    """``node`` with its comparisons replaced, in order, by ``converted`` (keeping ``node``'s spans)."""
+    if isinstance(node, Comparison):
+        new = next(converted)
+        if new is node:
+            return node
+        if new.target == node.target and new.op == node.op and new.value is node.value:
+            return node
+        return node.replace(target=new.target, op=new.op, value=new.value)
+    if isinstance(node, (And, Or)):
+        operands = tuple(_rebuild(op, converted) for op in node.operands)
+        if all(a is b for a, b in zip(operands, node.operands, strict=True)):
+            return node
+        return type(node)(operands, node.keyword_spans, node.span)
+    if isinstance(node, Not):
+        operand = _rebuild(node.operand, converted)
+        return node if operand is node.operand else Not(operand, node.span)
+    raise TypeError(f"{type(node).__name__} is not an expression")
+

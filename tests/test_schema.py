@@ -1,0 +1,305 @@
+"""The schema model: built-in schemas, the file format, extension, operators per type, literal conversion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skillfilter import parse
+from skillfilter.operators import BUILTIN_OPERATORS
+from skillfilter.schema import (
+    ConversionError,
+    ResolveError,
+    Schema,
+    SchemaError,
+    convert_literal,
+    parse_datetime,
+)
+
+SE = Schema.builtin("skillengine")
+EXPORT = Schema.builtin("export")
+
+# One record of the skill-cluster export, in the shape its public reference shows (abridged).
+EXPORT_RECORD: dict[str, Any] = {
+    "external_id": "5cbdbdbe-5f44-4423-8157-520f8a2f429a",
+    "skill_clusters": [
+        {
+            "skill_cluster_id": "51e605a8-ca08-4ba6-a359-28bad07b38f6",
+            "skill_cluster_name": "DevOps",
+            "domain_name": "Computer Science",
+            "proficiency_level": 3,
+            "validation_state": "validated",
+            "current_skills": [
+                {"name": "Git", "skill_id": "ed8a3b44", "validation_state": "suggested",
+                 "skill_sources": ["working_history", "resume_document"]}
+            ],
+            "related_skills": [
+                {"name": "Helm", "skill_id": "63454703", "validation_state": "suggested",
+                 "skill_sources": ["resume_document"]}
+            ],
+            "rejected_skills": [],
+            "sources": ["working_history", "education_history", "resume_document"],
+        }
+    ],
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# built-in schemas
+# --------------------------------------------------------------------------------------------------
+def test_skillengine_entities_and_fields() -> None:
+    expected = {
+        "employees": {"external_id", "assigned_position", "assigned_position_id", "active",
+                      "low_data_availability", "organisational_unit", "last_updated"},
+        "jobs": {"external_id", "job_name", "job_family_id", "active"},
+        "job_families": {"external_id", "job_family_name", "job_family_group", "active"},
+        "vacancies": {"external_id", "job_title", "job_description", "company", "active", "last_updated"},
+        "courses": {"external_id", "active", "last_updated"},
+    }
+    assert set(SE.entities) == set(expected)
+    for name, fields in expected.items():
+        assert set(SE.entities[name].fields) == fields
+    assert SE.entities["jobs"].relations["job_family"].target == "job_families"
+    assert not SE.entities["jobs"].relations["job_family"].many
+    with_cp = {n for n, e in SE.entities.items() if e.custom_properties is not None}
+    assert with_cp == {"employees", "vacancies", "courses"}
+    for e in SE.entities.values():
+        assert e.fields["active"].type == "boolean"
+        if "last_updated" in e.fields:
+            assert e.fields["last_updated"].type == "datetime"
+    assert "public documentation" in SE.description
+    assert SE.default_entity is None and SE.implied_entity() is None
+
+
+def _walk_record(schema: Schema, entity: str, record: dict[str, Any], seen: set[tuple[str, str]]) -> None:
+    ent = schema.entities[entity]
+    for key, value in record.items():
+        if key in ent.relations:
+            rel = ent.relations[key]
+            assert rel.many == isinstance(value, list), key
+            for item in value if isinstance(value, list) else [value]:
+                _walk_record(schema, rel.target, item, seen)
+        else:
+            field = ent.fields[key]
+            seen.add((entity, key))
+            kinds = {"text": str, "integer": int, "list[text]": list}
+            assert isinstance(value, kinds[field.type]), (key, field.type)
+
+
+def test_export_schema_covers_the_export_record() -> None:
+    seen: set[tuple[str, str]] = set()
+    _walk_record(EXPORT, "employees", EXPORT_RECORD, seen)
+    declared = {(e.name, f) for e in EXPORT.entities.values() for f in e.fields}
+    assert seen == declared
+    assert EXPORT.entities["skills"].fields["skill_sources"].type == "list[text]"
+    assert EXPORT.default_entity == "employees" and EXPORT.implied_entity() == "employees"
+
+
+def test_builtin_files_are_plain_json_that_load() -> None:
+    for name in ("skillengine", "export"):
+        text = resources.files("skillfilter").joinpath("data").joinpath(f"{name}.schema.json").read_text("utf-8")
+        data = json.loads(text)
+        assert Schema.from_dict(data) == Schema.builtin(name)
+    with pytest.raises(KeyError):
+        Schema.builtin("nope")
+
+
+def test_load_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"name": "x", "entities": {"a": {"fields": {"n": "integer"}}}}), "utf-8")
+    s = Schema.load(path)
+    assert s.name == "x" and s.entities["a"].fields["n"].type == "integer"
+    assert s.implied_entity() == "a"
+
+
+# --------------------------------------------------------------------------------------------------
+# format errors
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "a schema is a JSON object"),
+        ({"entities": {}}, "`entities` must be a non-empty object"),
+        ({"entities": {"a": {}}, "extra": 1}, "unknown keys"),
+        ({"entities": {"a b": {}}}, "not a valid entity name"),
+        ({"entities": {"a": {"fields": {"x": "float"}}}}, "`type` must be one of"),
+        ({"entities": {"a": {"fields": {"x__y": "text"}}}}, "not a valid field name"),
+        ({"entities": {"a": {"fields": {"cp_x": "text"}}}}, "not a valid field name"),
+        ({"entities": {"a": {"fields": {"x": {"type": "text", "nullable": "no"}}}}}, "`nullable`"),
+        ({"entities": {"a": {"relations": {"b": {"entity": "zz"}}}}}, "unknown entity `zz`"),
+        ({"entities": {"a": {"fields": {"b": "text"}, "relations": {"b": {"entity": "a"}}}}}, "share this name"),
+        ({"entities": {"a": {"relations": {"b": {"entity": "a", "many": 1}}}}}, "`many`"),
+        ({"entities": {"a": {"relations": ["b"]}}}, "`relations` must be an object"),
+        ({"entities": {"a": {"custom_properties": {"definitions": {"x": "date"}}}}}, "`definitions`"),
+        ({"entities": {"a": {"custom_properties": {"definitions": {"x__y": "text"}}}}}, "not a valid property"),
+        ({"entities": {"a": {"custom_properties": "yes"}}}, "must be true, false or an object"),
+        ({"entities": {"a": {"fields": {"x": {"type": "text", "operators": ["nope"]}}}}}, "unknown operator"),
+        ({"entities": {"a": {"type_operators": {"text": ["nope"]}}}}, "unknown operator"),
+        ({"entities": {"a": {"type_operators": {"text": "exact"}}}}, "maps a field type"),
+        ({"operators": {"x": {"kind": "like"}}, "entities": {"a": {}}}, "`kind` must be one of"),
+        ({"operators": {"x": {"kind": "gt", "types": ["float"]}}, "entities": {"a": {}}}, "`types` must list"),
+        ({"operators": {"x": {"kind": "gt", "case_insensitive": True}}, "entities": {"a": {}}}, "text only"),
+        ({"operators": {"x y": {"kind": "gt"}}, "entities": {"a": {}}}, "not a valid operator name"),
+        ({"default_entity": "b", "entities": {"a": {}}}, "unknown entity `b`"),
+        ({"entities": {"a": {"merge": True}}}, "`merge` needs an entity"),
+    ],
+)
+def test_invalid_schemas(data: Any, message: str) -> None:
+    with pytest.raises(SchemaError, match=message.replace("`", ".").replace("(", ".")):
+        Schema.from_dict(data)
+
+
+def test_load_errors(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="cannot read"):
+        Schema.load(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", "utf-8")
+    with pytest.raises(SchemaError, match="not JSON"):
+        Schema.load(bad)
+    bad.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(SchemaError, match="UTF-8"):
+        Schema.load(bad)
+
+
+# --------------------------------------------------------------------------------------------------
+# extension
+# --------------------------------------------------------------------------------------------------
+def test_extend_with_operators_only() -> None:
+    s = SE.extend({"operators": {"like": {"kind": "contains", "case_insensitive": True, "types": ["text"]}}})
+    assert "like" in s.operator_names("employees")
+    assert "like" not in SE.operator_names("employees")
+    res = s.resolve("employees", parse("external_id__like='x'", operators=s.operator_names("employees")))
+    assert res.operator.kind == "contains" and res.operator.case_insensitive
+
+
+def test_extend_merge_adds_fields_and_keeps_the_rest() -> None:
+    s = SE.extend({"entities": {"employees": {"merge": True, "fields": {"grade": "integer"},
+                                              "custom_properties": {"strict": True,
+                                                                    "definitions": {"language": "text"}}}}})
+    emp = s.entities["employees"]
+    assert set(emp.fields) == set(SE.entities["employees"].fields) | {"grade"}
+    assert emp.custom_properties is not None and emp.custom_properties.strict
+    assert s.entities["jobs"] is SE.entities["jobs"]
+
+
+def test_extend_replaces_an_entity_and_adds_new_ones() -> None:
+    s = SE.extend({"entities": {"courses": {"fields": {"title": "text"}},
+                                "skills": {"fields": {"name": "text"}, "relations": {"jobs": {"entity": "jobs",
+                                                                                              "many": True}}}}})
+    assert set(s.entities["courses"].fields) == {"title"}
+    assert s.entities["skills"].relations["jobs"].many
+    with pytest.raises(SchemaError):
+        SE.extend({"entities": {"x": {"relations": {"y": {"entity": "nowhere"}}}}})
+
+
+def test_extend_with_a_schema() -> None:
+    other = Schema.from_dict({"entities": {"things": {"fields": {"a": "text"}}}, "default_entity": "things"})
+    s = EXPORT.extend(other)
+    assert "things" in s.entities and "skills" in s.entities
+    assert s.default_entity == "things"
+
+
+# --------------------------------------------------------------------------------------------------
+# operators per type, narrowing, resolution
+# --------------------------------------------------------------------------------------------------
+def test_allowed_operators_per_type() -> None:
+    emp = SE.entities["employees"]
+    assert SE.allowed_operators(emp, "text") == sorted(BUILTIN_OPERATORS)
+    assert SE.allowed_operators(emp, "boolean") == ["exact", "is_null"]
+    assert SE.allowed_operators(emp, "datetime") == ["exact", "gt", "gte", "is_null", "lt", "lte"]
+    assert SE.allowed_operators(emp, "integer") == SE.allowed_operators(emp, "number")
+    assert SE.allowed_operators(emp, None) == sorted(BUILTIN_OPERATORS)
+
+
+def test_resolve_reports_relations_and_types() -> None:
+    c = next(parse("skill_clusters__related_skills__skill_sources__icontains='cv'").comparisons())
+    res = EXPORT.resolve("employees", c)
+    assert [r.name for r in res.relations] == ["skill_clusters", "related_skills"]
+    assert res.field is not None and res.field.is_list
+    assert res.path == ("skill_clusters", "related_skills", "skill_sources")
+    c2 = next(parse("cp_language='de'").comparisons())
+    res2 = SE.resolve("employees", c2)
+    assert res2.custom_property == "language" and res2.type is None and res2.path == ("cp_language",)
+
+
+def test_resolve_error_carries_code_and_span() -> None:
+    c = next(parse("  job__x='1'").comparisons())
+    with pytest.raises(ResolveError) as info:
+        SE.resolve("jobs", c)
+    assert (info.value.code, info.value.start, info.value.end) == ("SF201", 2, 5)
+
+
+# --------------------------------------------------------------------------------------------------
+# literal conversion
+# --------------------------------------------------------------------------------------------------
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name", "expected"),
+    [
+        ("x", "text", "x"),
+        (5, "text", "5"),
+        ("x", "list[text]", "x"),
+        (5, "integer", 5),
+        ("5", "integer", 5),
+        ("-12", "integer", -12),
+        (3.0, "integer", 3),
+        (2.5, "number", 2.5),
+        ("2.5", "number", 2.5),
+        ("7", "number", 7),
+        (True, "boolean", True),
+        ("false", "boolean", False),
+        ("2024-02-29", "date", dt.date(2024, 2, 29)),
+        ("2024-02-29", "datetime", dt.datetime(2024, 2, 29, tzinfo=UTC)),
+        ("2024-02-29T10:00:00", "datetime", dt.datetime(2024, 2, 29, 10, tzinfo=UTC)),
+        ("2024-02-29T10:00:00Z", "datetime", dt.datetime(2024, 2, 29, 10, tzinfo=UTC)),
+        ("2024-02-29 10:00+01:00", "datetime", dt.datetime(2024, 2, 29, 9, tzinfo=UTC)),
+        (None, "integer", None),
+        (1.5, None, 1.5),
+    ],
+)
+def test_convert_literal(value: Any, type_name: str | None, expected: Any) -> None:
+    got = convert_literal(value, type_name)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [
+        (True, "text"),
+        (1.5, "text"),
+        ("five", "integer"),
+        (" 5", "integer"),
+        (2.5, "integer"),
+        (True, "integer"),
+        ("1,5", "number"),
+        ("nan", "number"),
+        ("1e999", "number"),
+        (False, "number"),
+        ("yes", "boolean"),
+        (1, "boolean"),
+        ("2024-02-30", "date"),
+        ("2024-2-3", "date"),
+        ("2024-02-29T10:00:00", "date"),
+        ("yesterday", "datetime"),
+        ("2024-02-29T25:00", "datetime"),
+        (" 2024-02-29T10:00", "datetime"),
+        (3, "datetime"),
+    ],
+)
+def test_convert_literal_refuses(value: Any, type_name: str) -> None:
+    with pytest.raises(ConversionError):
+        convert_literal(value, type_name)
+
+
+def test_parse_datetime() -> None:
+    assert parse_datetime("2024-01-31") == dt.datetime(2024, 1, 31, tzinfo=UTC)
+    assert parse_datetime("2024-01-31T09:30:00.5-02:00").utcoffset() == dt.timedelta(hours=-2)
+    with pytest.raises(ValueError):
+        parse_datetime("2024-01-31T")
