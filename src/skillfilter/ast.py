@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar, Union
+from typing import Any, ClassVar, Generic, TypeVar
 
 from .operators import Precedence
 
@@ -32,7 +32,7 @@ __all__ = [
 
 #: A literal as the parser produces it (``str``, ``int``, ``float``, ``bool``, ``None``); after validation
 #: against a schema a literal may also be a ``date`` or a timezone-aware ``datetime``.
-Literal = Union[str, int, float, bool, None, _dt.date, _dt.datetime]
+Literal = str | int | float | bool | None | _dt.date | _dt.datetime
 
 #: Trees deeper than this cannot be built at all (the parser's configurable limit is at most this), so
 #: every recursive walk over a tree stays far from Python's recursion limit.
@@ -79,7 +79,7 @@ class CustomProperty:
         return "cp_" + self.name
 
 
-Target = Union[FieldRef, CustomProperty]
+Target = FieldRef | CustomProperty
 
 
 def _literal_key(value: Any) -> tuple[str, Any]:
@@ -185,16 +185,18 @@ class Comparison(Expr):
         return hash(("cmp", *self._key()))
 
     def replace(self, **changes: Any) -> Comparison:
-        values = {
-            "target": self.target,
-            "op": self.op,
-            "value": self.value,
-            "span": self.span,
-            "target_span": self.target_span,
-            "value_span": self.value_span,
-        }
-        values.update(changes)
-        return Comparison(**values)
+        """A copy with some fields changed (``target``, ``op``, ``value`` and the spans)."""
+        unknown = set(changes) - {"target", "op", "value", "span", "target_span", "value_span"}
+        if unknown:
+            raise TypeError(f"Comparison has no field {sorted(unknown)[0]!r}")
+        return Comparison(
+            changes.get("target", self.target),
+            changes.get("op", self.op),
+            changes.get("value", self.value),
+            changes.get("span", self.span),
+            changes.get("target_span", self.target_span),
+            changes.get("value_span", self.value_span),
+        )
 
 
 class _NAry(Expr):
@@ -347,13 +349,13 @@ class Transformer(Visitor[Expr]):
 
     def visit_And(self, node: And) -> Expr:
         new = tuple(self.visit(op) for op in node.operands)
-        if all(a is b for a, b in zip(new, node.operands)):
+        if all(a is b for a, b in zip(new, node.operands, strict=True)):
             return node
         return And.of(*new)
 
     def visit_Or(self, node: Or) -> Expr:
         new = tuple(self.visit(op) for op in node.operands)
-        if all(a is b for a, b in zip(new, node.operands)):
+        if all(a is b for a, b in zip(new, node.operands, strict=True)):
             return node
         return Or.of(*new)
 

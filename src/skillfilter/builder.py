@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import Any
 
-from .ast import And, Comparison, Expr
+from .ast import And, Comparison, Expr, Literal
 from .errors import FilterSyntaxError
 from .parser import parse_lookup
-from .printer import format_lookup
+from .printer import format_literal, format_lookup
 
 __all__ = ["Q"]
 
 
-def _literal(key: str, value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool, int)):
+def _literal(key: str, value: Any) -> Literal:
+    """The literal a filter would hold: the plain ``str``/``int``/``float`` (not a subclass such as an
+    ``IntEnum``, which would compare unequal to the parsed tree), ``bool`` or ``None``."""
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise FilterSyntaxError(f"{value!r} cannot be written in a filter", key, 0, end=len(key))
-        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, float)):
+        number = int(value) if isinstance(value, int) else float(value)
+        try:
+            format_literal(number)  # the printer's (and so the parser's) limits: finite, at most 4000 digits
+        except ValueError as exc:
+            raise FilterSyntaxError(f"Q({key}=...): {exc}", key, 0, end=len(key)) from None
+        return number
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     raise TypeError(
@@ -32,28 +38,34 @@ def _comparison(key: str, value: Any) -> Comparison:
     target, op = parse_lookup(key)
     literal = _literal(key, value)
     if op == "is_null" and not isinstance(literal, bool):
-        raise FilterSyntaxError("`is_null` takes `true` or `false`", key, 0, end=len(key), expected=["true", "false"])
+        raise FilterSyntaxError(
+            "`is_null` takes `true` or `false`",
+            key,
+            0,
+            end=len(key),
+            expected=["True", "False"],
+            hint=f"write Q({key}=True) or Q({key}=False)",
+        )
     if literal is None and op != "exact":
         raise FilterSyntaxError(
             f"`null` cannot be used with `{op}`, only with `exact`",
             key,
             0,
             end=len(key),
-            hint=f"to test for a missing value write `{target.text()}__is_null=True`",
+            hint=f"to test for a missing value write Q({target.text()}__is_null=True)",
         )
     node = Comparison(target, op, literal)
-    # A lookup that would print as something else (a name ending in `_` before an operator) is refused,
-    # so that every tree built here prints and parses back equal.
-    if parse_lookup(format_lookup(node)) != (target, op):
-        raise FilterSyntaxError(f"lookup `{key}` cannot be written unambiguously", key, 0, end=len(key))
+    format_lookup(node)  # cannot fail after parse_lookup: every tree built here prints and parses back
     return node
 
 
-def Q(**lookups: Any) -> Expr:  # noqa: N802 - the name Django users know
+def Q(**lookups: Any) -> Expr:
     """``Q(external_id__startswith='1', active=True)``: the lookups joined with ``and``.
 
     Combine with ``&``, ``|`` and ``~``, also with parsed expressions:
     ``Q(external_id__startswith='1') | ~Q(cp_language='de')``.  Dates and datetimes become ISO 8601 strings.
+    A lookup the parser would refuse (``a__``, ``cp_x__y``, ``and``, ``x__is_null=1``, ``x__gt=None``)
+    raises :class:`~skillfilter.errors.FilterSyntaxError`.
     """
     if not lookups:
         raise TypeError("Q() needs at least one lookup, such as Q(external_id='1')")

@@ -92,16 +92,14 @@ class FilterSyntaxError(FilterError, ValueError):
         return "\n".join(parts)
 
     def __reduce__(self) -> tuple[object, ...]:  # keep pickling working with keyword-only arguments
-        return (
-            _rebuild_syntax_error,
-            (self.reason, self.text, self.position, self.expected, self.hint, self.end),
-        )
+        state = {"expected": self.expected, "hint": self.hint, "end": self.end}
+        return (_rebuild_syntax_error, (type(self), (self.reason, self.text, self.position), state))
 
 
 def _rebuild_syntax_error(
-    reason: str, text: str, position: int, expected: Sequence[str], hint: str | None, end: int
+    cls: type[FilterSyntaxError], args: tuple[str, str, int], state: dict[str, object]
 ) -> FilterSyntaxError:
-    return FilterSyntaxError(reason, text, position, expected=expected, hint=hint, end=end)
+    return cls(*args, **state)  # type: ignore[arg-type]
 
 
 class QueryStringError(FilterSyntaxError):

@@ -1,29 +1,35 @@
-"""Text to expression tree, through ``grammar.lark`` and lark's LALR parser.
+"""Text to expression tree, through ``grammar.lark`` and lark's LALR(1) parser generator.
 
-The tree is built while parsing (the transformer is handed to lark), so no lark parse tree is ever made.
-Every lark exception is translated into :class:`~skillfilter.errors.FilterSyntaxError`, with the position,
-what was expected in plain words, and a hint for the usual mistakes.
+lark reads ``grammar.lark`` and computes the LALR(1) tables and the lexer's terminals; this module runs
+those tables with a small driver of its own: one compiled regular expression (built from the grammar's
+terminals exactly as lark's basic lexer builds it) finds the tokens, and the nodes of
+:mod:`skillfilter.ast` are built on each reduction, so no lark token or parse tree is ever made.  The
+tables are cached as JSON (see :func:`cache_dir`), so a warm process does not even import lark.  When the
+tables cannot be taken from lark (an unexpected lark version), lark's own LALR parser runs with the same
+builders as its inline transformer (``_parse_reference``, which the tests also use as a second
+implementation to check the driver against).
+
+Every failure becomes a :class:`~skillfilter.errors.FilterSyntaxError` with the position, what was
+expected in plain words, and a hint for the usual mistakes.
 """
 
 from __future__ import annotations
 
-import contextvars
+import json
+import os
 import re
 import threading
-from collections.abc import Collection, Iterable
+import zlib
+from collections.abc import Callable, Collection, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import lark
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Literal, Not, Or, Span
 from .errors import FilterError, FilterSyntaxError
 from .operators import KEYWORDS, OPERATOR_NAMES
 
-__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LENGTH", "grammar_text", "parse", "parse_lookup"]
+__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LENGTH", "cache_dir", "grammar_text", "parse", "parse_lookup"]
 
 #: Longest filter text accepted by default (characters).  The API carries filters in URLs.
 DEFAULT_MAX_LENGTH = 100_000
@@ -33,7 +39,12 @@ DEFAULT_MAX_DEPTH = 100
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPE_RE = re.compile(r"\\(.)", re.S)
-_SCAN_RE = re.compile(r"""'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|[()]|[A-Za-z_][A-Za-z0-9_]*""", re.S)
+# Strings (closed or not), parentheses and words: enough to count nesting and find unmatched `(`.
+_SCAN_RE = re.compile(
+    r"""'[^'\\]*(?:\\.[^'\\]*)*'?|"[^"\\]*(?:\\.[^"\\]*)*"?|[()]|[A-Za-z_][A-Za-z0-9_]*""", re.S
+)
+# The body of a string up to its first problem (an unknown escape, the closing quote, the end).
+_STRING_BODY = {q: re.compile(r"[^" + q + r"\\]*(?:\\[\\'\"][^" + q + r"\\]*)*") for q in ("'", '"')}
 
 VALUE_WORDS = "a value: a quoted string, a number, true, false or null"
 _TERMINAL_WORDS = {
@@ -61,8 +72,17 @@ _TOKEN_DESCRIPTION = {
     "EQUAL": "`=`",
     "$END": "the end of the filter",
 }
+_KEYWORD_VALUES: dict[str, Literal] = {"true": True, "false": False, "null": None}
+#: Integers with more digits are refused (Python's own limit for converting text is 4300).
+_MAX_DIGITS = 4000
+_DEPTH_HINT = "simplify the filter: remove double negations or needless parentheses"
 
-_max_depth: contextvars.ContextVar[int] = contextvars.ContextVar("skillfilter_max_depth", default=DEFAULT_MAX_DEPTH)
+_END = "$END"
+#: Name of the regex group that catches a character no terminal matches.
+_ERROR = "_error"
+#: Version of the cached table format, part of the cache key: bump it whenever ``_tables_from_lark`` or
+#: ``_describe_rule`` change what they produce.
+_TABLE_FORMAT = 1
 
 
 # --------------------------------------------------------------------------------------------------
@@ -81,24 +101,183 @@ def grammar_text() -> str:
     raise FilterError("grammar.lark is missing from the installation")  # pragma: no cover
 
 
-_lock = threading.Lock()
-_parser: Lark | None = None
+def cache_dir() -> Path | None:
+    """Where the parse tables computed from ``grammar.lark`` are cached (``None``: no cache).
+
+    ``$SKILLFILTER_CACHE_DIR`` if set (an empty value switches the cache off), else
+    ``$XDG_CACHE_HOME/skillfilter`` or ``~/.cache/skillfilter``.  A cache file holds the grammar text it
+    was computed from and is used only for that same text.  Without a usable cache, lark computes the
+    tables on first use (some tens of milliseconds).
+    """
+    env = os.environ.get("SKILLFILTER_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "skillfilter"
 
 
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = Lark(
-                    grammar_text(),
-                    parser="lalr",
-                    lexer="contextual",
-                    transformer=_Builder(),
-                    propagate_positions=False,
-                    maybe_placeholders=False,
-                )
-    return _parser
+# --------------------------------------------------------------------------------------------------
+# the tables: lark's LALR(1) automaton and lexer terminals, in plain data
+# --------------------------------------------------------------------------------------------------
+#: (origin, size, passthrough, inline, handler, keep, expand, expand1): see _describe_rule.
+_Rule = tuple[str, int, bool, bool, str, "list[int] | None", list[bool], bool]
+
+
+class _Tables:
+    """Everything the driver needs; immutable once built, shared by all threads.
+
+    ``actions[state][symbol]`` is ``>= 0`` for a shift or goto (the next state) and ``~i`` for a
+    reduction by ``rules[i]`` (see :func:`_describe_rule`).
+    """
+
+    __slots__ = ("actions", "end", "expected", "ignore", "kinds", "retype", "rules", "scanner", "start")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.scanner = re.compile(data["scanner"])
+        self.retype: dict[str, dict[str, str]] = data["retype"]
+        self.ignore = frozenset(data["ignore"])
+        #: Terminal name by the number of its group in the scanner (``m.lastindex``); None: ignored.
+        self.kinds: list[str | None] = [None] * (self.scanner.groups + 1)
+        for name, index in self.scanner.groupindex.items():
+            self.kinds[index] = None if name in self.ignore else name
+        self.actions: list[dict[str, int]] = data["actions"]
+        self.rules: list[_Rule] = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in data["rules"]]
+        self.start: int = data["start"]
+        self.end: int = data["end"]
+        terminals = set(data["terminals"]) | {_END}
+        self.expected = [frozenset(k for k in acts if k in terminals) for acts in self.actions]
+        for _origin, _size, passthrough, inline, handler, _keep, _expand, _expand1 in self.rules:
+            if not (passthrough or inline or handler in _HANDLERS):
+                raise FilterError(f"grammar rule `{handler}` has no tree builder")
+
+
+def _lark(**options: Any) -> Any:
+    from lark import Lark
+
+    return Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False, **options)
+
+
+def _tables_from_lark() -> dict[str, Any]:
+    """Read lark's LALR table and terminals into plain data (raises if lark's internals moved)."""
+    from lark.lexer import PatternRE, PatternStr
+
+    lk = _lark()
+    table = lk.parser.parser.parser.parse_table
+    # The lexer: lark's basic lexer, rebuilt as one regex.  Same order as lark's, and strings that a
+    # regex terminal matches in full (the keywords, matched by FIELD) are re-typed after the match.
+    terminals = sorted(
+        lk.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
+    )
+    retype: dict[str, dict[str, str]] = {}
+    embedded: set[str] = set()
+    for retok in (t for t in terminals if isinstance(t.pattern, PatternRE)):
+        regex = re.compile(retok.pattern.to_regexp())
+        for strtok in (t for t in terminals if isinstance(t.pattern, PatternStr)):
+            if strtok.priority != retok.priority:
+                continue
+            m = regex.match(strtok.pattern.value)
+            if m is not None and m.group() == strtok.pattern.value:
+                retype.setdefault(retok.name, {})[strtok.pattern.value] = strtok.name
+                if strtok.pattern.flags <= retok.pattern.flags:
+                    embedded.add(strtok.name)
+    alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t.name not in embedded]
+    alternatives.append(rf"(?P<{_ERROR}>[\s\S])")
+
+    rules: list[Any] = []
+    rule_index: dict[int, int] = {}
+    state_ids = sorted(table.states)
+    state_of = {s: i for i, s in enumerate(state_ids)}
+    actions: list[dict[str, int]] = []
+    for s in state_ids:
+        acts: dict[str, int] = {}
+        for symbol, (action, arg) in table.states[s].items():
+            if action.name == "Shift":
+                acts[symbol] = state_of[arg]
+                continue
+            if id(arg) not in rule_index:
+                rule_index[id(arg)] = len(rules)
+                rules.append(_describe_rule(arg))
+            acts[symbol] = ~rule_index[id(arg)]
+        actions.append(acts)
+    return {
+        "scanner": "|".join(alternatives),
+        "retype": retype,
+        "ignore": sorted(lk.ignore_tokens),
+        "terminals": sorted(t.name for t in lk.terminals),
+        "actions": actions,
+        "rules": rules,
+        "start": state_of[table.start_states["start"]],
+        "end": state_of[table.end_states["start"]],
+    }
+
+
+def _describe_rule(rule: Any) -> list[Any]:
+    """A lark rule as ``[origin, size, passthrough, inline, handler, keep, expand, expand1]``.
+
+    This is lark's parse-tree shaping: terminals marked ``filter_out`` are dropped (``keep`` lists the
+    children kept; ``None``: all of them, none spliced), children from ``_rules`` are spliced in
+    (``expand``), a ``?rule`` left with one child is that child (``expand1``), and otherwise the builder
+    named by the alias or the rule's name runs.
+    """
+    expansion = rule.expansion
+    keep_all = rule.options.keep_all_tokens
+    keep = [i for i, sym in enumerate(expansion) if keep_all or not (sym.is_term and sym.filter_out)]
+    expand = [not expansion[i].is_term and expansion[i].name.startswith("_") for i in keep]
+    origin = str(rule.origin.name)
+    inline = origin.startswith("_")
+    expand1 = bool(rule.options.expand1) and not rule.alias
+    passthrough = expand1 and len(expansion) == 1 and keep == [0] and not expand[0] and not inline
+    plain = keep == list(range(len(expansion))) and not any(expand)
+    handler = str(rule.alias or origin)
+    return [origin, len(expansion), passthrough, inline, handler, None if plain else keep, expand, expand1]
+
+
+class _Loaded:
+    """The parser's lazily built, then shared, state."""
+
+    lock = threading.Lock()
+    tables: _Tables | None = None
+    tables_failed = False
+    reference: tuple[Any, threading.local] | None = None
+
+
+def _get_tables() -> _Tables | None:
+    if _Loaded.tables is not None or _Loaded.tables_failed:
+        return _Loaded.tables
+    with _Loaded.lock:
+        if _Loaded.tables is None and not _Loaded.tables_failed:
+            try:
+                _Loaded.tables = _load_tables()
+            except Exception:  # pragma: no cover - lark moved its internals: use lark's own parser
+                _Loaded.tables_failed = True
+    return _Loaded.tables
+
+
+def _load_tables() -> _Tables:
+    grammar = grammar_text()
+    key = f"{_TABLE_FORMAT}\0{grammar}"
+    directory = cache_dir()
+    path = None
+    if directory is not None:
+        path = directory / f"tables-{_TABLE_FORMAT}-{zlib.crc32(key.encode()):08x}-{len(key)}.json"
+        try:
+            with path.open(encoding="utf-8") as f:
+                cached = json.load(f)
+            if cached["key"] == key:  # the whole grammar text: an edited grammar is never served stale
+                return _Tables(cached["tables"])
+        except Exception:  # noqa: S110 - missing, unreadable or damaged: rebuild it
+            pass
+    data = _tables_from_lark()
+    tables = _Tables(data)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "tables": data}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return tables
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,7 +307,7 @@ def parse_lookup(
                     offset + len(text) - 2,
                     end=offset + len(text),
                     hint="`__` separates a relation from its field or a field from its operator: "
-                    f"add an operator (`{text}icontains=...`) or remove the trailing `__`",
+                    f"add an operator (`{_shorten(text)}icontains=...`) or remove the trailing `__`",
                 )
             raise FilterSyntaxError(
                 "empty name in field reference" if i else "field name starts with `__`",
@@ -139,7 +318,7 @@ def parse_lookup(
             )
         if not _NAME_RE.match(part):
             raise FilterSyntaxError(
-                f"`{part}` is not a valid name: a name starts with a letter or `_`",
+                f"`{_shorten(part)}` is not a valid name: a name starts with a letter or `_`",
                 src,
                 pos,
                 end=pos + len(part),
@@ -153,7 +332,7 @@ def parse_lookup(
         if len(parts) > 1:
             bad_pos = offset + len(first) + 2
             raise FilterSyntaxError(
-                f"`{parts[1]}` is not an operator; only an operator may follow a custom property",
+                f"`{_shorten(parts[1])}` is not an operator; only an operator may follow a custom property",
                 src,
                 bad_pos,
                 end=offset + len(text),
@@ -162,13 +341,27 @@ def parse_lookup(
                 or "custom properties have no relations: write `cp_name__operator=value`",
             )
         return CustomProperty(first[3:]), op
-    if len(parts) == 1 and parts[0] in KEYWORDS:  # pragma: no cover - the lexer never yields these
-        raise FilterSyntaxError(f"`{parts[0]}` is a keyword, not a field", src, offset)
+    if len(parts) == 1 and parts[0] in KEYWORDS:
+        raise FilterSyntaxError(
+            f"`{parts[0]}` is a keyword, not a field",
+            src,
+            offset,
+            end=offset + len(parts[0]),
+            hint="a field cannot be named `and`, `or`, `not`, `true`, `false` or `null`",
+        )
     return FieldRef(tuple(parts)), op
+
+
+def _shorten(word: str) -> str:
+    """User text quoted in a message: at most 40 characters."""
+    return word if len(word) <= 40 else word[:37] + "…"
 
 
 def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:
     import difflib
+
+    if len(word) > 40:
+        return None
 
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     if close:
@@ -176,149 +369,357 @@ def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None
     return None
 
 
-def _unescape(raw: str) -> str:
-    inner = raw[1:-1]
-    if "\\" not in inner:
-        return inner
-    return _ESCAPE_RE.sub(r"\1", inner)
+# Lookups of the built-in operators, memoised: a filter names few distinct fields, and the results are
+# immutable.  Bounded; cleared when full.
+_LOOKUPS: dict[str, tuple[FieldRef | CustomProperty, str]] = {}
+_LOOKUPS_MAX = 4096
 
 
 # --------------------------------------------------------------------------------------------------
-# the tree builder lark calls on each reduction
+# the builders run on each reduction
 # --------------------------------------------------------------------------------------------------
-class _Builder(lark.Transformer[Token, Expr]):
-    """Builds :mod:`skillfilter.ast` nodes while lark parses (never produces a lark tree)."""
+class _Context:
+    __slots__ = ("max_depth", "operators", "text")
 
-    def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
+    def __init__(self, text: str, max_depth: int, operators: Collection[str] | None) -> None:
+        self.text = text
+        self.max_depth = max_depth
+        self.operators = operators
 
-    def comparison(self, children: list[Any]) -> Comparison:
-        field_tok, _eq, value_tok = children
-        text = _current_text.get()
-        target, op = parse_lookup(
-            field_tok.value, operators=_operators.get(), source=text, offset=field_tok.start_pos
-        )
-        kind = value_tok.type
-        value: Literal
-        if kind == "STRING":
-            value = _unescape(value_tok.value)
-        elif kind == "NUMBER":
-            raw = value_tok.value
-            if "." in raw or "e" in raw or "E" in raw:
-                value = float(raw)
-                if value in (float("inf"), float("-inf")):
-                    raise FilterSyntaxError(
-                        "number out of range",
-                        text,
-                        value_tok.start_pos,
-                        end=value_tok.end_pos,
-                        hint="numbers must fit a 64-bit floating point value",
-                    )
-            else:
-                if len(raw) > 4000:
-                    raise FilterSyntaxError(
-                        "number has too many digits", text, value_tok.start_pos, end=value_tok.end_pos
-                    )
-                value = int(raw)
-        elif kind == "TRUE":
-            value = True
-        elif kind == "FALSE":
-            value = False
+
+class _Tok:
+    """A lark token seen through the ``re.Match`` interface the builders use (reference path only)."""
+
+    __slots__ = ("_end", "_start", "_text", "lastgroup")
+
+    def __init__(self, tok: Any) -> None:
+        self.lastgroup: str = tok.type
+        self._text = str(tok)
+        self._start: int = tok.start_pos
+        self._end: int = tok.end_pos
+
+    def group(self) -> str:
+        return self._text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def _build_comparison(ctx: _Context, children: list[Any]) -> Comparison:
+    ftok, _eq, vtok = children
+    field_text: str = ftok.group()
+    fstart: int = ftok.start()
+    fend = fstart + len(field_text)
+    text = ctx.text
+    if ctx.operators is None:
+        found = _LOOKUPS.get(field_text)
+        if found is None:
+            found = parse_lookup(field_text, source=text, offset=fstart)
+            if len(_LOOKUPS) >= _LOOKUPS_MAX:
+                _LOOKUPS.clear()
+            _LOOKUPS[field_text] = found
+        target, op = found
+    else:
+        target, op = parse_lookup(field_text, operators=ctx.operators, source=text, offset=fstart)
+    raw: str = vtok.group()
+    vstart: int = vtok.start()
+    vend = vstart + len(raw)
+    kind = vtok.lastgroup
+    value: Literal
+    if kind == "STRING":
+        value = raw[1:-1]
+        if "\\" in value:
+            value = _ESCAPE_RE.sub(r"\1", value)
+    elif kind == "NUMBER":
+        if "." in raw or "e" in raw or "E" in raw:
+            value = float(raw)
+            if value in (float("inf"), float("-inf")):
+                raise FilterSyntaxError(
+                    "number out of range",
+                    text,
+                    vstart,
+                    end=vend,
+                    hint="numbers must fit a 64-bit floating point value",
+                )
         else:
-            value = None
-        start, end = field_tok.start_pos, value_tok.end_pos
-        if op == "is_null" and not isinstance(value, bool):
-            raise FilterSyntaxError(
-                "`is_null` takes `true` or `false`",
-                text,
-                value_tok.start_pos,
-                end=value_tok.end_pos,
-                expected=["true", "false"],
-                hint=f"write `{field_tok.value}=true` or `{field_tok.value}=false`",
-            )
-        if value is None and op != "exact":
-            raise FilterSyntaxError(
-                f"`null` cannot be used with `{op}`, only with `exact`",
-                text,
-                value_tok.start_pos,
-                end=value_tok.end_pos,
-                hint=f"to test for a missing value write `{target.text()}__is_null=true`",
-            )
-        return Comparison(
-            target,
-            op,
-            value,
-            Span(start, end),
-            Span(start, field_tok.end_pos),
-            Span(value_tok.start_pos, value_tok.end_pos),
-        )
-
-    def _nary(self, cls: type[And] | type[Or], children: list[Any]) -> Expr:
-        operands: list[Expr] = []
-        spans: list[Span] = []
-        for child in children:
-            if isinstance(child, Token):
-                spans.append(Span(child.start_pos, child.end_pos))
-            elif child.__class__ is cls:
-                operands.extend(child.operands)
-                spans.extend(child.keyword_spans or ())
-            else:
-                operands.append(child)
-        spans.sort(key=lambda s: s.start)
-        first, last = children[0], children[-1]
-        node = _checked(
-            lambda: cls(tuple(operands), tuple(spans), _span_of(first, last)),
-            spans[0].start,
-        )
-        return node
-
-    def and_expr(self, children: list[Any]) -> Expr:
-        return self._nary(And, children)
-
-    def or_expr(self, children: list[Any]) -> Expr:
-        return self._nary(Or, children)
-
-    def not_(self, children: list[Any]) -> Expr:
-        tok, operand = children
-        return _checked(lambda: Not(operand, Span(tok.start_pos, operand.span.end)), tok.start_pos)
-
-    def group(self, children: list[Any]) -> Expr:
-        lpar, inner, rpar = children
-        # Remember the parentheses in the span of the inner node.
-        if isinstance(inner, (And, Or)):
-            return type(inner)(inner.operands, inner.keyword_spans, Span(lpar.start_pos, rpar.end_pos))
-        if isinstance(inner, Not):
-            return Not(inner.operand, Span(lpar.start_pos, rpar.end_pos))
-        return inner  # comparisons keep their own span
-
-
-def _span_of(first: Any, last: Any) -> Span:
-    a = first.span.start if not isinstance(first, Token) else first.start_pos
-    b = last.span.end if not isinstance(last, Token) else last.end_pos
-    return Span(a, b)
-
-
-def _checked(build: Any, position: int) -> Expr:
-    limit = _max_depth.get()
-    try:
-        node: Expr = build()
-    except FilterError:
-        node = None  # type: ignore[assignment]
-    if node is None or node.depth > limit:
-        text = _current_text.get()
+            digits = raw.lstrip("-").lstrip("0")  # leading zeros are allowed, and do not count
+            if len(digits) > _MAX_DIGITS:
+                raise FilterSyntaxError(
+                    "number has too many digits",
+                    text,
+                    vstart,
+                    end=vend,
+                    hint=f"an integer has at most {_MAX_DIGITS} digits",
+                )
+            value = int(digits or "0")
+            if raw[0] == "-":
+                value = -value
+    else:
+        value = _KEYWORD_VALUES[raw]
+    if op == "is_null" and value is not True and value is not False:
         raise FilterSyntaxError(
-            f"filter nested deeper than {limit} levels",
+            "`is_null` takes `true` or `false`",
             text,
-            position,
-            hint="simplify the filter: remove double negations or needless parentheses",
+            vstart,
+            end=vend,
+            expected=["true", "false"],
+            hint=f"write `{_shorten(field_text)}=true` or `{_shorten(field_text)}=false`",
         )
+    if value is None and op != "exact":
+        raise FilterSyntaxError(
+            f"`null` cannot be used with `{op}`, only with `exact`",
+            text,
+            vstart,
+            end=vend,
+            hint=f"to test for a missing value write `{_shorten(target.text())}__is_null=true`",
+        )
+    return Comparison(target, op, value, Span(fstart, vend), Span(fstart, fend), Span(vstart, vend))
+
+
+def _too_deep(ctx: _Context, position: int) -> FilterSyntaxError:
+    return FilterSyntaxError(
+        f"filter nested deeper than {ctx.max_depth} levels", ctx.text, position, hint=_DEPTH_HINT
+    )
+
+
+def _build_nary(cls: type[And] | type[Or], ctx: _Context, children: list[Any]) -> Expr:
+    operands = children[0::2]
+    keywords = children[1::2]
+    spans = [Span(k.start(), k.end()) for k in keywords]
+    if any(o.__class__ is cls for o in operands):  # `(a or b) or c`: flatten
+        flat: list[Expr] = []
+        for o in operands:
+            if o.__class__ is cls:
+                flat.extend(o.operands)
+                spans.extend(o.keyword_spans or ())
+            else:
+                flat.append(o)
+        operands = flat
+        spans.sort(key=lambda s: s.start)
+    try:
+        node = cls(tuple(operands), tuple(spans), Span(children[0].span.start, children[-1].span.end))
+    except FilterError:
+        raise _too_deep(ctx, spans[0].start) from None
+    if node.depth > ctx.max_depth:
+        raise _too_deep(ctx, spans[0].start)
     return node
 
 
-_current_text: contextvars.ContextVar[str] = contextvars.ContextVar("skillfilter_text", default="")
-_operators: contextvars.ContextVar[Collection[str]] = contextvars.ContextVar(
-    "skillfilter_operators", default=OPERATOR_NAMES
-)
+def _build_and(ctx: _Context, children: list[Any]) -> Expr:
+    return _build_nary(And, ctx, children)
+
+
+def _build_or(ctx: _Context, children: list[Any]) -> Expr:
+    return _build_nary(Or, ctx, children)
+
+
+def _build_not(ctx: _Context, children: list[Any]) -> Expr:
+    tok, operand = children
+    start = tok.start()
+    try:
+        node = Not(operand, Span(start, operand.span.end))
+    except FilterError:
+        raise _too_deep(ctx, start) from None
+    if node.depth > ctx.max_depth:
+        raise _too_deep(ctx, start)
+    return node
+
+
+def _build_group(ctx: _Context, children: list[Any]) -> Expr:
+    lpar, rpar = children[0], children[2]
+    inner: Expr = children[1]
+    # The node was just built by this parse and is not shared yet: record the parentheses in its span.
+    # Comparisons keep their own span.
+    if not isinstance(inner, Comparison):
+        object.__setattr__(inner, "span", Span(lpar.start(), rpar.end()))
+    return inner
+
+
+_HANDLERS: dict[str, Callable[[_Context, list[Any]], Any]] = {
+    "comparison": _build_comparison,
+    "and_expr": _build_and,
+    "or_expr": _build_or,
+    "not_": _build_not,
+    "group": _build_group,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# the driver
+# --------------------------------------------------------------------------------------------------
+class _Stuck(Exception):
+    """The parser cannot go on: internal, turned into a FilterSyntaxError by ``_translate``.
+
+    ``span`` is where the offending token stands (at the end: an empty span after the last token),
+    ``kind`` its terminal (``$END``, or ``_error`` for a character no terminal matches), ``previous``
+    the ``(start, end, kind, text)`` of the token before it.
+    """
+
+    def __init__(self, span: tuple[int, int], kind: str, found: str, expected: Collection[str],
+                 previous: tuple[int, int, str, str] | None) -> None:
+        super().__init__(span)
+        self.position, self.end = span
+        self.kind = kind
+        self.found = found
+        self.expected = set(expected)
+        self.previous = previous
+
+
+def _reduce(rule: _Rule, children: list[Any], ctx: _Context) -> Any:
+    _origin, _size, _passthrough, inline, handler, keep, expand, expand1 = rule
+    if keep is None:
+        return children if inline else _HANDLERS[handler](ctx, children)
+    out: list[Any] = []
+    for j, i in enumerate(keep):
+        child = children[i]
+        if expand[j]:
+            if out:
+                out.extend(child)
+            else:
+                out = child  # left recursion: grow the list in place (linear time)
+        else:
+            out.append(child)
+    if inline:
+        return out
+    if expand1 and len(out) == 1:
+        return out[0]
+    return _HANDLERS[handler](ctx, out)
+
+
+def _drive(tables: _Tables, ctx: _Context) -> Expr:
+    actions = tables.actions
+    rules = tables.rules
+    retype = tables.retype
+    kinds = tables.kinds
+    states = [tables.start]
+    values: list[Any] = []
+    previous: Any = None
+    for m in tables.scanner.finditer(ctx.text):
+        kind = kinds[m.lastindex]  # type: ignore[index]
+        if kind is None:  # white space
+            continue
+        words = retype.get(kind)
+        if words is not None:
+            kind = words.get(m.group(), kind)
+        while True:
+            code = actions[states[-1]].get(kind)
+            if code is None:
+                raise _stuck(tables, states[-1], m, kind, previous)
+            if code >= 0:
+                states.append(code)
+                values.append(m)
+                break
+            rule = rules[~code]
+            if rule[2]:  # passthrough: the value stays on the stack
+                del states[-1]
+            else:
+                size = rule[1]
+                children = values[-size:] if size else []
+                if size:
+                    del values[-size:]
+                    del states[-size:]
+                values.append(_reduce(rule, children, ctx))
+            states.append(actions[states[-1]][rule[0]])
+        previous = m
+    while True:
+        code = actions[states[-1]].get(_END)
+        if code is None or code >= 0:
+            raise _stuck(tables, states[-1], None, _END, previous)
+        rule = rules[~code]
+        if rule[2]:
+            del states[-1]
+        else:
+            size = rule[1]
+            children = values[-size:] if size else []
+            if size:
+                del values[-size:]
+                del states[-size:]
+            values.append(_reduce(rule, children, ctx))
+        goto = actions[states[-1]][rule[0]]
+        if goto == tables.end:
+            result: Expr = values[-1]
+            return result
+        states.append(goto)
+
+
+def _stuck(tables: _Tables, state: int, token: Any, kind: str, previous: Any) -> _Stuck:
+    """``token`` (a match) could not be shifted in ``state``; ``None`` means the end of the text."""
+    prev = None
+    if previous is not None:
+        ptext = previous.group()
+        pkind = previous.lastgroup
+        words = tables.retype.get(pkind)
+        if words is not None:
+            pkind = words.get(ptext, pkind)
+        prev = (previous.start(), previous.end(), pkind, ptext)
+    if token is None:
+        end = prev[1] if prev is not None else 0
+        return _Stuck((end, end), kind, "", tables.expected[state], prev)
+    return _Stuck((token.start(), token.end()), kind, token.group(), tables.expected[state], prev)
+
+
+def _parse_reference(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
+                     operators: Collection[str] | None = None) -> Expr:
+    """The same parse through lark's own lexer, LALR parser and parse tree (tests and fallback).
+
+    Raises ``_Stuck`` (not yet translated) where the text is not a filter.
+    """
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+    lk, local = _reference_parser()
+    local.ctx = _Context(text, max_depth, operators)
+    try:
+        tree = lk.parse(text)
+    except UnexpectedInput as exc:
+        position: int
+        end: int
+        expected: set[str]
+        if isinstance(exc, UnexpectedToken) and exc.token.type == _END:
+            position = end = exc.token.end_pos if exc.token.end_pos is not None else len(text)
+            kind, found, expected = _END, "", set(exc.expected)
+        elif isinstance(exc, UnexpectedToken):
+            position, end = int(exc.token.start_pos or 0), int(exc.token.end_pos or 0)
+            kind, found, expected = exc.token.type, str(exc.token), set(exc.expected)
+        else:
+            assert isinstance(exc, UnexpectedCharacters)
+            position = int(exc.pos_in_stream or 0)
+            end = position + 1
+            kind, found, expected = _ERROR, text[position], set(exc.allowed or ())
+        previous = None
+        try:
+            for tok in lk.lex(text):
+                if tok.end_pos > position:
+                    break
+                previous = (tok.start_pos, tok.end_pos, tok.type, str(tok))
+        except UnexpectedInput:
+            pass
+        raise _Stuck((position, end), kind, found, expected, previous) from None
+    result: Expr = tree
+    return result
+
+
+def _reference_parser() -> tuple[Any, threading.local]:
+    """lark's own parser with the builders as its inline transformer, and the per-thread context."""
+    if _Loaded.reference is None:
+        with _Loaded.lock:
+            if _Loaded.reference is None:
+                from lark import Token, Transformer
+
+                local = threading.local()
+
+                def method(handler: Callable[[_Context, list[Any]], Any]) -> Callable[[Any, list[Any]], Any]:
+                    def call(self: Any, children: list[Any]) -> Any:
+                        return handler(local.ctx, [_Tok(c) if isinstance(c, Token) else c for c in children])
+
+                    return call
+
+                builders = type("_Builders", (Transformer,), {n: method(h) for n, h in _HANDLERS.items()})
+                _Loaded.reference = (_lark(transformer=builders()), local)
+    result: tuple[Any, threading.local] = _Loaded.reference
+    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -359,24 +760,23 @@ def parse(
         )
     if text.count("(") + text.count("not") > max_depth:
         _check_nesting(text, max_depth)
-    token_text = _current_text.set(text)
-    token_depth = _max_depth.set(max_depth)
-    token_ops = _operators.set(OPERATOR_NAMES if operators is None else operators)
+    if operators is not None and operators is OPERATOR_NAMES:
+        operators = None
+    ctx = _Context(text, max_depth, operators)
+    tables = _get_tables()
     try:
-        result: Expr = _get_parser().parse(text)
-    except UnexpectedInput as exc:
-        raise _translate(exc, text) from None
-    finally:
-        _current_text.reset(token_text)
-        _max_depth.reset(token_depth)
-        _operators.reset(token_ops)
-    return result
+        if tables is None:  # pragma: no cover - see _get_tables
+            return _parse_reference(text, max_depth=max_depth, operators=operators)
+        return _drive(tables, ctx)
+    except _Stuck as stuck:
+        raise _translate(stuck, text) from None
 
 
 def _check_nesting(text: str, limit: int) -> None:
-    """Reject deep nesting before lark sees it: parentheses plus runs of ``not``."""
+    """Reject deep nesting before parsing: parentheses plus runs of ``not``."""
     depth = 0
     nots: list[int] = [0]  # per parenthesis level: the current run of `not`
+    total = 0  # sum(nots)
     for m in _SCAN_RE.finditer(text):
         tok = m.group()
         if tok == "(":
@@ -385,20 +785,22 @@ def _check_nesting(text: str, limit: int) -> None:
         elif tok == ")":
             if depth:
                 depth -= 1
-                nots.pop()
+                total -= nots.pop()
             continue
         elif tok == "not":
             nots[-1] += 1
+            total += 1
         else:
+            total -= nots[-1]
             nots[-1] = 0
             continue
-        if depth + sum(nots) > limit:
+        if depth + total > limit:
             raise FilterSyntaxError(
                 f"filter nested deeper than {limit} levels",
                 text,
                 m.start(),
                 end=m.end(),
-                hint="simplify the filter: remove double negations or needless parentheses",
+                hint=_DEPTH_HINT,
             )
 
 
@@ -415,84 +817,86 @@ def _plain_expected(names: Iterable[str]) -> list[str]:
     return words
 
 
-def _translate(exc: UnexpectedInput, text: str) -> FilterSyntaxError:
-    if isinstance(exc, UnexpectedToken):
-        tok = exc.token
-        expected = set(exc.expected)
-        if tok.type == "$END":
-            position = len(text)
-            found = "the end of the filter"
-            end = position
-        else:
-            position = tok.start_pos if tok.start_pos is not None else len(text)
-            end = tok.end_pos if tok.end_pos is not None else position + 1
-            found = _TOKEN_DESCRIPTION.get(tok.type) or f"`{tok.value}`"
-    elif isinstance(exc, UnexpectedCharacters):
-        position = exc.pos_in_stream
-        end = position + 1
-        expected = set(exc.allowed or ())
-        found = f"`{text[position]}`" if position < len(text) else "the end of the filter"
-        tok = None
-    else:  # pragma: no cover - lark's LALR raises only the two above
-        position = getattr(exc, "pos_in_stream", 0) or 0
-        return FilterSyntaxError("invalid filter", text, position)
+def _translate(stuck: _Stuck, text: str) -> FilterSyntaxError:
+    position, end, expected = stuck.position, stuck.end, set(stuck.expected)
+    at_end = stuck.kind == _END
+    if at_end:
+        found = "the end of the filter"
+    elif stuck.kind == _ERROR:
+        found = f"`{stuck.found}`"
+        if text[position : position + 2] in ("&&", "||", "!=", "<=", ">="):
+            end = position + 2  # the whole operator
+            found = f"`{text[position:end]}`"
+    else:
+        found = _TOKEN_DESCRIPTION.get(stuck.kind) or f"`{_shorten(stuck.found)}`"
     # LALR states are shared between nesting levels: say `)` only inside parentheses, the end only outside.
     if _open_parens(text, position):
-        expected.discard("$END")
+        expected.discard(_END)
     else:
         expected.discard("RPAR")
         if expected & {"AND", "OR"}:
-            expected.add("$END")
-    words = _plain_expected(expected)
-    special = _special_case(text, position, expected, tok)
+            expected.add(_END)
+    special = _special_case(text, stuck, expected)
     if special is not None:
         return special
-    if found == "the end of the filter":
-        message = "missing value after `=`" if "STRING" in expected else "the filter ends too early"
-    else:
-        message = f"unexpected {found}"
-    hint = _hint(text, position, expected, tok)
+    words = _plain_expected(expected)
+    value_expected = "STRING" in expected
+    if value_expected and (at_end or stuck.kind in ("AND", "OR", "RPAR")):
+        return FilterSyntaxError(
+            "missing value after `=`",
+            text,
+            stuck.previous[1] if stuck.previous else position,
+            expected=words,
+            hint="a comparison needs a value after `=`, such as `name='x'`, `level__gte=3` or `active=true`",
+        )
+    message = "the filter ends too early" if at_end else f"unexpected {found}"
+    hint = _hint(text, stuck, expected)
+    # A keyword written in capitals is read as a field name, so the parser stumbles one token later:
+    # point at the word itself.
+    prev = stuck.previous
+    if prev is not None and prev[2] == "FIELD" and prev[3].lower() in _KEYWORD_FIX and "EQUAL" in expected:
+        word = prev[3]
+        return FilterSyntaxError(
+            f"unexpected `{word}`",
+            text,
+            prev[0],
+            end=prev[1],
+            expected=["a field name", "`not`", "`(`"],
+            hint=f"keywords are lowercase: write `{word.lower()}` instead of `{word}`",
+        )
     return FilterSyntaxError(message, text, position, expected=words, hint=hint, end=end)
 
 
-def _special_case(text: str, position: int, expected: set[str], tok: Token | None) -> FilterSyntaxError | None:
-    words = _plain_expected(expected)
-    rest = text[position:]
+
+
+def _special_case(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
+    position = stuck.position
+    quote = text[position : position + 1]
     # Strings: unclosed, or with an unknown escape.
-    if rest[:1] in ("'", '"'):
-        quote = rest[0]
-        i = position + 1
-        while i < len(text):
-            ch = text[i]
-            if ch == "\\":
-                nxt = text[i + 1 : i + 2]
-                if nxt and nxt in "\\'\"":
-                    i += 2
-                    continue
-                shown = "\\" + nxt if nxt else "\\"
-                return FilterSyntaxError(
-                    f"unknown escape `{shown}` in string",
-                    text,
-                    i,
-                    end=i + len(shown),
-                    hint="only `\\\\`, `\\'` and `\\\"` are escapes; write `\\\\` for a backslash",
-                )
-            if ch == quote:
-                break
-            i += 1
-        else:
+    if stuck.kind == _ERROR and quote in ("'", '"'):
+        body = _STRING_BODY[quote].match(text, position + 1)
+        assert body is not None
+        i = body.end()
+        if i < len(text) and text[i] == "\\" and i + 1 < len(text):
+            shown = "\\" + text[i + 1]
             return FilterSyntaxError(
-                "unclosed string",
+                f"unknown escape `{shown}` in string",
                 text,
-                position,
-                end=len(text),
-                expected=words,
-                hint=f"close the string with {quote}; write \\{quote} for a {quote} inside it",
+                i,
+                end=i + 2,
+                hint="only `\\\\`, `\\'` and `\\\"` are escapes; write `\\\\` for a backslash",
             )
+        # `i` is at the end of the text, or at a backslash that ends it.
+        return FilterSyntaxError(
+            "unclosed string",
+            text,
+            position,
+            end=len(text),
+            expected=_plain_expected(expected),
+            hint=f"close the string with {quote}; write \\{quote} for a {quote} inside it",
+        )
     # Unclosed parenthesis.
-    if (tok is not None and tok.type == "$END" and "RPAR" in expected) or (
-        position >= len(text) and "RPAR" in expected
-    ):
+    if stuck.kind == _END and "RPAR" in stuck.expected:
         open_pos = _unmatched_open(text)
         if open_pos is not None:
             return FilterSyntaxError(
@@ -529,16 +933,18 @@ _KEYWORD_FIX = {"and": "and", "or": "or", "not": "not"}
 _VALUE_FIX = {"true": "true", "false": "false", "none": "null", "null": "null", "nil": "null"}
 
 
-def _hint(text: str, position: int, expected: set[str], tok: Token | None) -> str | None:
+def _hint(text: str, stuck: _Stuck, expected: set[str]) -> str | None:
+    position = stuck.position
     rest = text[position:]
     word_m = _WORD_RE.match(rest)
     word = word_m.group() if word_m else None
     value_expected = bool(expected & {"STRING", "NUMBER", "TRUE"})
     before = text[:position].rstrip(" \t\r\n")
-    if rest.startswith("&&") or rest.startswith("&"):
-        return "write `and` instead of `&&`"
-    if rest.startswith("||") or rest.startswith("|"):
-        return "write `or` instead of `||`"
+    prev = stuck.previous
+    if rest.startswith("&"):
+        return f"write `and` instead of `{'&&' if rest.startswith('&&') else '&'}`"
+    if rest.startswith("|"):
+        return f"write `or` instead of `{'||' if rest.startswith('||') else '|'}`"
     if rest.startswith("!="):
         return "there is no `!=`: write `not field=value`"
     if rest.startswith("!"):
@@ -546,8 +952,9 @@ def _hint(text: str, position: int, expected: set[str], tok: Token | None) -> st
     if rest.startswith("=") and before.endswith("="):
         return "compare with a single `=`, not `==`"
     if rest[:1] in ("<", ">"):
-        op = {"<=": "lte", ">=": "gte", "<": "lt", ">": "gt"}[rest[:2] if rest[:2] in ("<=", ">=") else rest[:1]]
-        return f"write `field__{op}=value` to compare"
+        sign = rest[:2] if rest[:2] in ("<=", ">=") else rest[:1]
+        op = {"<=": "lte", ">=": "gte", "<": "lt", ">": "gt"}[sign]
+        return f"there is no `{sign}`: write `field__{op}=value`"
     if rest[:1] in ("'", '"') and "FIELD" in expected:
         return "field names are not quoted: write `name='value'`"
     if word is not None:
@@ -557,21 +964,30 @@ def _hint(text: str, position: int, expected: set[str], tok: Token | None) -> st
         if low in _VALUE_FIX and word != low:
             return f"write `{_VALUE_FIX[low]}` instead of `{word}`"
         if value_expected:
-            return f"text values are quoted: write `'{word}'`"
+            return f"text values are quoted: write `'{_shorten(word)}'`"
+        if word in ("true", "false", "null") and "FIELD" in expected:
+            return f"`{word}` is a value, not a field"
         if expected & {"AND", "OR"} and "EQUAL" not in expected:
             return "join comparisons with `and` or `or`"
         if "EQUAL" in expected:
-            return "a comparison is `field=value`; operators follow the field after `__`, as in `name__icontains='x'`"
+            return (
+                "a comparison is `field=value`; operators follow the field after `__`, "
+                "as in `name__icontains='x'`"
+            )
         if word in ("and", "or") and "FIELD" in expected:
             return f"`{word}` must stand between two comparisons"
     if value_expected:
         return "a comparison needs a value after `=`, such as `name='x'`, `level__gte=3` or `active=true`"
     if rest.startswith("=") and "FIELD" in expected:
         return "a comparison starts with a field name, as in `external_id='1'`"
+    if rest.startswith(")") and prev is not None and prev[2] == "LPAR":
+        return "empty parentheses: put a comparison between them"
     if rest.startswith(")") and "RPAR" not in expected:
         return "this `)` has no `(` to close"
     if rest.startswith("(") and expected & {"AND", "OR"}:
         return "join expressions with `and` or `or`"
-    if tok is not None and tok.type == "$END" and "FIELD" in expected:
+    if stuck.kind == _END and "FIELD" in expected:
         return "the filter ends after a keyword: add a comparison"
+    if stuck.kind == _END and "EQUAL" in expected:
+        return "a comparison is `field=value`, such as `external_id='1'`"
     return None

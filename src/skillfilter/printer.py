@@ -9,8 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 
-from .ast import And, Comparison, CustomProperty, Expr, Literal, Not, Or
+from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Literal, Not, Or
+from .errors import FilterSyntaxError
 from .operators import OPERATOR_NAMES, Precedence
+from .parser import _MAX_DIGITS, parse_lookup
+
+#: Integers with more digits than this are refused by the parser, so the printer refuses them too.
+MAX_DIGITS = _MAX_DIGITS
+_INT_LIMIT = 10**MAX_DIGITS
 
 __all__ = ["format_literal", "format_lookup", "to_text"]
 
@@ -26,24 +32,64 @@ def format_literal(value: Literal) -> str:
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     if isinstance(value, int):
-        return str(value)
+        if -_INT_LIMIT < value < _INT_LIMIT:
+            return int.__repr__(value)  # also for int subclasses such as IntEnum
+        raise ValueError(f"an integer with more than {MAX_DIGITS} digits cannot be written in a filter")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} cannot be written in a filter")
-        return repr(value)
+        return float.__repr__(value)
     if isinstance(value, (_dt.date, _dt.datetime)):
         return "'" + value.isoformat() + "'"
     raise TypeError(f"{type(value).__name__} is not a filter literal")
 
 
 def format_lookup(node: Comparison) -> str:
-    """The left-hand side: ``path__op``; ``exact`` is written only where it would otherwise be misread."""
-    target = node.target
+    """The left-hand side: ``path__op``; ``exact`` is written only where it would otherwise be misread.
+
+    Raises :class:`ValueError` for a comparison no filter text can express, so that ``to_text`` never
+    writes text that parses into a different tree: a name that is not ``[A-Za-z_][A-Za-z0-9_]*``, a
+    name ending in ``_`` before ``__`` (``a_`` + ``gt`` would read back as ``a`` + ``_gt``), a
+    ``FieldRef`` that reads back as a custom property or a keyword, ``is_null`` without a boolean, or
+    ``null`` with another operator than ``exact``.
+    """
+    found = _LOOKUP_TEXT.get((node.target, node.op))
+    if found is None:
+        found = _lookup_text(node)
+        if len(_LOOKUP_TEXT) >= 4096:
+            _LOOKUP_TEXT.clear()
+        _LOOKUP_TEXT[(node.target, node.op)] = found
+    value = node.value
+    if node.op == "is_null" and value is not True and value is not False:
+        raise ValueError(f"`{found}` takes true or false, not {value!r}")
+    if value is None and node.op != "exact":
+        raise ValueError(f"`{found}` cannot take null: only `exact` can")
+    return found
+
+
+_LOOKUP_TEXT: dict[tuple[object, str], str] = {}
+
+
+def _lookup_text(node: Comparison) -> str:
+    target, op = node.target, node.op
+    if not isinstance(target, CustomProperty) and not target.path:
+        raise ValueError("a field reference needs at least one name")
     text = target.text()
-    if node.op != "exact":
-        return f"{text}__{node.op}"
-    if not isinstance(target, CustomProperty) and len(target.path) >= 2 and target.path[-1] in OPERATOR_NAMES:
-        return f"{text}__exact"
+    if op != "exact":
+        text = f"{text}__{op}"
+    elif isinstance(target, FieldRef) and len(target.path) >= 2 and target.path[-1] in OPERATOR_NAMES:
+        text = f"{text}__exact"
+    operators = OPERATOR_NAMES if op in OPERATOR_NAMES else OPERATOR_NAMES | {op}
+    try:
+        back = parse_lookup(text, operators=operators)
+    except FilterSyntaxError as exc:
+        why = exc.reason
+        raise ValueError(f"{target!r} with operator `{op}` cannot be written in a filter: {why}") from None
+    if back != (target, op):
+        raise ValueError(
+            f"{target!r} with operator `{op}` cannot be written in a filter: `{text}` reads back as "
+            f"{back[0]!r} with operator `{back[1]}`"
+        )
     return text
 
 

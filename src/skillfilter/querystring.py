@@ -28,7 +28,7 @@ def _decode(raw: str, qs: str, offset: int) -> str:
     data = unquote_to_bytes(raw.replace("+", " "))
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise QueryStringError(
             "percent-encoded bytes are not valid UTF-8",
             qs,
@@ -91,7 +91,12 @@ def parse_query_string(qs: str, **parse_options: object) -> dict[str, Expr]:
             out[entity] = parse(text, **parse_options)  # type: ignore[arg-type]
         except FilterSyntaxError as exc:
             raise FilterSyntaxError(
-                f"${entity}: {exc.reason}", exc.text, exc.position, expected=exc.expected, hint=exc.hint, end=exc.end
+                f"${entity}: {exc.reason}",
+                exc.text,
+                exc.position,
+                expected=exc.expected,
+                hint=exc.hint,
+                end=exc.end,
             ) from None
     return out
 
@@ -102,8 +107,6 @@ def to_query_string(filters: Mapping[str, Expr | str]) -> str:
     for entity, expr in filters.items():
         if not isinstance(entity, str) or not _ENTITY_RE.match(entity):
             raise ValueError(f"{entity!r} is not an entity name")
-        text = expr if isinstance(expr, str) else to_text(expr)
-        if isinstance(expr, str):
-            text = to_text(parse(expr))
+        text = to_text(parse(expr) if isinstance(expr, str) else expr)
         parts.append(f"${entity}={quote_plus(text, safe=_SAFE)}")
     return "&".join(parts)

@@ -12,18 +12,31 @@ from ._common import filters_from
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("filters", nargs="*", metavar="FILTER", help="filters; without any, one per line on standard input")
+    p.add_argument(
+        "filters", nargs="*", metavar="FILTER", help="filters; without any, one per line on standard input"
+    )
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout for long filters")
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Print each filter's canonical form; 0 when all parse, 1 when one does not (its error on stderr),
+    2 when standard input cannot be decoded."""
     status = 0
-    for text in filters_from(args.filters, stdin):
-        try:
-            expr = parse(text)
-        except FilterSyntaxError as exc:
-            stderr.write(f"{exc}\n")
-            status = 1
-            continue
-        stdout.write(to_text(expr, pretty=args.pretty) + "\n")
+    try:
+        for text in filters_from(args.filters, stdin):
+            try:
+                expr = parse(text)
+            except FilterSyntaxError as exc:
+                stderr.write(f"{exc}\n")
+                status = 1
+                continue
+            out = to_text(expr, pretty=args.pretty) + "\n"
+            try:
+                stdout.write(out)
+            except UnicodeEncodeError as exc:  # e.g. a lone surrogate from undecodable bytes in the arguments
+                stderr.write(f"cannot write the filter in the output encoding: {exc.reason}\n")
+                status = 1
+    except UnicodeDecodeError as exc:  # standard input that is not text in its encoding: unreadable input
+        stderr.write(f"cannot read standard input as {exc.encoding}: {exc.reason}\n")
+        return 2
     return status
