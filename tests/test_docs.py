@@ -76,6 +76,7 @@ def test_console_examples(doc: str, command: str, expected: str, status: int) ->
         cwd=ROOT,
         capture_output=True,
         text=True,
+        check=False,
         timeout=120,
         env={"PATH": env_path, "NO_COLOR": "1", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"},
     )

@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
         return int(_module(args.command).run(args, stdin=stdin, stdout=stdout, stderr=stderr))
     except BrokenPipeError:
         return 0
+    except UnicodeDecodeError as exc:
+        stderr.write(f"skillfilter {args.command}: input is not UTF-8 text ({exc.reason} at byte {exc.start})\n")
+        return 2
     except KeyboardInterrupt:
         stderr.write("interrupted\n")
         return 130
