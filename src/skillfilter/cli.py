@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     except BrokenPipeError:
         return 0
     except UnicodeDecodeError as exc:
-        stderr.write(f"skillfilter {args.command}: input is not UTF-8 text ({exc.reason} at byte {exc.start})\n")
+        reason = f"{exc.reason} at byte {exc.start}"
+        stderr.write(f"skillfilter {args.command}: input is not UTF-8 text ({reason})\n")
         return 2
     except KeyboardInterrupt:
         stderr.write("interrupted\n")
