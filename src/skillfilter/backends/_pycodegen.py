@@ -1,0 +1,851 @@
+"""Plans of the in-memory backend, the helpers they run with, and their translation into Python source.
+
+:mod:`skillfilter.backends.python` turns an expression into a *plan*: a tree of :class:`PAtom` (one test on
+one value), :class:`PAnd`, :class:`POr`, :class:`PNot`, :class:`PConst` and :class:`PExists` ("some element of
+this list makes the body true").  This module runs a plan in two ways:
+
+- :func:`generate` writes it as the source of a Python function, ``compile()``\\ d once.  The only things
+  taken from the filter into that source are ``repr()`` of keys (always ``str``) and of literals of the exact
+  types ``str``, ``int`` (at most 18 digits) and finite ``float``; every other literal (dates, datetimes, big
+  integers, ...) is passed in as a named constant.  No text of the filter is ever executed.
+- :func:`interpret` walks it with closures: the fallback where generated code would be unreasonable.
+
+Generated code for ``external_id__startswith='1'`` over a schema where ``external_id`` is text::
+
+    def _pred(r):
+        try:
+            if type(r) is not dict and not isinstance(r, _Mapping):
+                return False
+            return (type((t1 := r.get('external_id'))) is str and t1.startswith('1'))
+        except Exception:
+            return False
+
+Lists become ``for`` loops that ``return True`` as soon as an element makes the rest true; parts that cannot
+sit inline (a loop under ``not``, a loop beside another loop, nesting deeper than Python likes) become helper
+functions of the same module.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..operators import simple_fold
+from ..schema import parse_datetime
+
+__all__ = [
+    "CPKey",
+    "PAnd",
+    "PAtom",
+    "PConst",
+    "PExists",
+    "PNode",
+    "PNot",
+    "POr",
+    "Test",
+    "generate",
+    "interpret",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# keys and tests
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CPKey:
+    """The step from a record to its custom property ``name`` (both shapes of rule 9)."""
+
+    name: str
+
+
+Key = str | CPKey
+
+#: Value types a test compares with (derived from the literal's Python type after conversion).
+TEXT, NUMBER, BOOLEAN, DATE, DATETIME = "text", "number", "boolean", "date", "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """One test on one value.
+
+    ``kind`` is ``isnull``, ``notnull``, ``false`` (never holds), or an operator kind (``exact``,
+    ``contains``, ``startswith``, ``endswith``, ``gt``, ``gte``, ``lt``, ``lte``) applied with ``value``
+    of type ``vtype``; with ``ci`` both sides are case-mapped (LANGUAGE.md rule 5) and ``value`` is
+    already mapped.
+    """
+
+    kind: str
+    vtype: str = ""
+    value: Any = None
+    ci: bool = False
+
+    @property
+    def null_truth(self) -> bool:
+        """The test's answer for a null value."""
+        return self.kind == "isnull"
+
+
+_ORDER_KINDS = ("gt", "gte", "lt", "lte")
+_STRING_KINDS = ("contains", "startswith", "endswith")
+
+
+def make_test(kind: str, ci: bool, value: Any) -> Test:
+    """The :class:`Test` for operator kind ``kind`` with literal ``value`` (already converted)."""
+    if kind == "is_null":
+        return Test("isnull" if value else "notnull")
+    if value is None:
+        return Test("isnull" if kind == "exact" else "false")
+    if isinstance(value, bool):
+        vtype = BOOLEAN
+    elif isinstance(value, (int, float)):
+        vtype = NUMBER
+    elif isinstance(value, str):
+        vtype = TEXT
+    elif isinstance(value, _dt.datetime):
+        vtype = DATETIME
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+    elif isinstance(value, _dt.date):
+        vtype = DATE
+    else:  # pragma: no cover - the AST admits no other literal
+        return Test("false")
+    # Rule 7: booleans take only exact; string operators and case mapping apply to text only.
+    if vtype == BOOLEAN and kind != "exact":
+        return Test("false")
+    if vtype != TEXT and (ci or kind in _STRING_KINDS):
+        return Test("false")
+    if kind not in ("exact", *_STRING_KINDS, *_ORDER_KINDS):  # pragma: no cover - schema validates kinds
+        return Test("false")
+    if isinstance(value, float) and math.isnan(value):
+        return Test("false")
+    if ci:
+        value = simple_fold(value)
+    return Test(kind, vtype, value, ci)
+
+
+# --------------------------------------------------------------------------------------------------
+# plan nodes
+# --------------------------------------------------------------------------------------------------
+@dataclass(eq=False, slots=True)
+class PConst:
+    value: bool
+
+
+@dataclass(eq=False, slots=True)
+class PAtom:
+    """``test`` on the value reached from variable ``var`` through ``keys`` (mappings only)."""
+
+    var: str
+    keys: tuple[Key, ...]
+    test: Test
+
+
+@dataclass(eq=False, slots=True)
+class PAnd:
+    items: list[PNode]
+
+
+@dataclass(eq=False, slots=True)
+class POr:
+    items: list[PNode]
+
+
+@dataclass(eq=False, slots=True)
+class PNot:
+    item: PNode
+
+
+@dataclass(eq=False, slots=True)
+class PExists:
+    """Some element ``var`` of the list reached from ``parent`` through ``keys`` makes ``body`` true.
+
+    A value that is not a list is its only element; an empty list offers one null element (rule 3).
+    ``skip_null``: the body is false whenever ``var`` is null, so null elements need not be tried.
+    ``expect_list``: the data normally holds a list here (a to-many relation, a ``list[text]``), not a
+    scalar that may turn out to be a list.
+    """
+
+    var: str
+    parent: str
+    keys: tuple[Key, ...]
+    body: PNode
+    skip_null: bool = False
+    expect_list: bool = False
+    #: Filled in by the code generator: how the body uses ``var``.
+    used_direct: bool = field(default=False)
+    used_map: bool = field(default=False)
+
+
+PNode = PConst | PAtom | PAnd | POr | PNot | PExists
+
+
+def walk(node: PNode) -> Iterator[PNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (PAnd, POr)):
+            stack.extend(reversed(n.items))
+        elif isinstance(n, PNot):
+            stack.append(n.item)
+        elif isinstance(n, PExists):
+            stack.append(n.body)
+
+
+# --------------------------------------------------------------------------------------------------
+# runtime helpers (shared by generated code and the interpreter)
+# --------------------------------------------------------------------------------------------------
+_EMPTY: Mapping[str, Any] = {}
+_NULL1 = (None,)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+_SCALARS = frozenset({type(None), str, int, float, bool, list, tuple})
+
+
+def as_map(x: Any) -> Any:
+    """``x`` if it is a mapping, else an empty one (so that every field of it is null)."""
+    if type(x) in _SCALARS:  # the common non-mappings, without the slower ABC check
+        return _EMPTY
+    return x if isinstance(x, Mapping) else _EMPTY
+
+
+def get(x: Any, key: str) -> Any:
+    """``x[key]`` for a mapping ``x`` (null when missing); null for anything else."""
+    if type(x) is dict:
+        return x.get(key)
+    if type(x) in _SCALARS:
+        return None
+    if isinstance(x, Mapping):
+        try:
+            return x.get(key)
+        except Exception:  # a hostile mapping; never raise on data
+            return None
+    return None
+
+
+def custom_property(props: Any, name: str) -> Any:
+    """Rule 9: the value of custom property ``name`` from ``{"name": value}`` or the API's list
+    ``[{"property_name": "name", "property_value": value}]`` (the first entry of that name); else null."""
+    if props is None:
+        return None
+    if type(props) is list:
+        for item in props:
+            is_map = type(item) is dict or (type(item) not in _SCALARS and isinstance(item, Mapping))
+            if is_map and item.get("property_name") == name:
+                return item.get("property_value")
+        return None
+    return get(props, name)
+
+
+def cp_of(record: Any, name: str) -> Any:
+    props = get(record, "custom_properties")
+    if type(props) is dict:
+        return props.get(name)
+    return custom_property(props, name)
+
+
+def as_datetime(v: Any) -> _dt.datetime | None:
+    """A record value as an aware datetime (ISO 8601 text; naive = UTC; a date = its midnight UTC)."""
+    if type(v) is str:
+        try:
+            return parse_datetime(v)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(v, _dt.datetime):
+        return v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)
+    if isinstance(v, _dt.date):
+        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
+    return None
+
+
+def as_date(v: Any) -> _dt.date | None:
+    """A record value as a date (ISO 8601 ``YYYY-MM-DD`` text or a ``date``)."""
+    if type(v) is str:
+        if _DATE_RE.match(v):
+            try:
+                return _dt.date.fromisoformat(v)
+            except ValueError:
+                return None
+        return None
+    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
+        return v
+    return None
+
+
+def _fold(s: str) -> str:
+    return simple_fold(s)
+
+
+# --------------------------------------------------------------------------------------------------
+# static evaluation: is a body false whenever a variable is null?
+# --------------------------------------------------------------------------------------------------
+def null_truth(node: PNode, nulls: set[str]) -> bool | None:
+    """The value of ``node`` when the variables in ``nulls`` are null (``None``: it depends)."""
+    if isinstance(node, PConst):
+        return node.value
+    if isinstance(node, PAtom):
+        return node.test.null_truth if node.var in nulls else None
+    if isinstance(node, PNot):
+        v = null_truth(node.item, nulls)
+        return None if v is None else not v
+    if isinstance(node, PExists):
+        if node.parent in nulls:
+            # A null parent offers one null element, whose own fields are null in turn.
+            return null_truth(node.body, nulls | {node.var})
+        return None
+    values = [null_truth(i, nulls) for i in node.items]
+    if isinstance(node, PAnd):
+        if False in values:
+            return False
+        return True if all(v is True for v in values) else None
+    if True in values:
+        return True
+    return False if all(v is False for v in values) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# the interpreter (fallback)
+# --------------------------------------------------------------------------------------------------
+def _test_function(test: Test) -> Callable[[Any], bool]:
+    kind, vtype, lit, ci = test.kind, test.vtype, test.value, test.ci
+    if kind == "isnull":
+        return lambda v: v is None
+    if kind == "notnull":
+        return lambda v: v is not None
+    if kind == "false":
+        return lambda v: False
+    if vtype == BOOLEAN:
+        return lambda v: v is lit
+    if vtype in (DATE, DATETIME):
+        conv = as_date if vtype == DATE else as_datetime
+
+        def temporal(v: Any) -> bool:
+            x = conv(v)
+            return x is not None and _compare(kind, x, lit)
+
+        return temporal
+    if vtype == NUMBER:
+        return lambda v: (type(v) is int or type(v) is float) and _compare(kind, v, lit)
+
+    def text(v: Any) -> bool:
+        if type(v) is not str:
+            return False
+        return _compare(kind, simple_fold(v) if ci else v, lit)
+
+    return text
+
+
+def _compare(kind: str, v: Any, lit: Any) -> bool:
+    if kind == "exact":
+        return bool(v == lit)
+    if kind == "contains":
+        return bool(lit in v)
+    if kind == "startswith":
+        return bool(v.startswith(lit))
+    if kind == "endswith":
+        return bool(v.endswith(lit))
+    if kind == "gt":
+        return bool(v > lit)
+    if kind == "gte":
+        return bool(v >= lit)
+    if kind == "lt":
+        return bool(v < lit)
+    return bool(v <= lit)
+
+
+def _follow(x: Any, keys: tuple[Key, ...]) -> Any:
+    for k in keys:
+        x = cp_of(x, k.name) if isinstance(k, CPKey) else get(x, k)
+    return x
+
+
+def interpret(plan: PNode) -> Callable[[Any], bool]:
+    """A closure evaluating ``plan`` over records (the slow, simple twin of :func:`generate`)."""
+    tests: dict[int, Callable[[Any], bool]] = {}
+    for n in walk(plan):
+        if isinstance(n, PAtom):
+            tests[id(n)] = _test_function(n.test)
+
+    def run(node: PNode, env: dict[str, Any]) -> bool:
+        if isinstance(node, PAtom):
+            return tests[id(node)](_follow(env[node.var], node.keys))
+        if isinstance(node, PExists):
+            raw = _follow(env[node.parent], node.keys)
+            elements = (raw or _NULL1) if type(raw) is list else (raw,)
+            for e in elements:
+                env[node.var] = e
+                if run(node.body, env):
+                    return True
+            return False
+        if isinstance(node, PAnd):
+            return all(run(i, env) for i in node.items)
+        if isinstance(node, POr):
+            return any(run(i, env) for i in node.items)
+        if isinstance(node, PNot):
+            return not run(node.item, env)
+        return node.value
+
+    def predicate(record: Any) -> bool:
+        if not isinstance(record, Mapping):
+            return False
+        try:
+            return run(plan, {"r": record})
+        except Exception:  # a value whose own methods raise: the record does not match
+            return False
+
+    return predicate
+
+
+# --------------------------------------------------------------------------------------------------
+# source generation
+# --------------------------------------------------------------------------------------------------
+#: Deepest nesting of loops in one generated function, and of parentheses in one expression; deeper
+#: parts go into helper functions of their own (Python limits both).
+MAX_LOOPS = 8
+MAX_EXPR_DEPTH = 24
+_IND = "    "
+
+
+def _safe_repr(value: Any) -> str | None:
+    """``repr(value)`` where that is a plain Python literal of the same value, else ``None``."""
+    t = type(value)
+    if t is str:
+        return repr(value)
+    if t is int and -(10**18) < value < 10**18:
+        return repr(value)
+    if t is float and math.isfinite(value):
+        return repr(value)
+    return None
+
+
+class _Generator:
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "_Mapping": Mapping,
+            "_as_map": as_map,
+            "_get": get,
+            "_cp": custom_property,
+            "_fold": _fold,
+            "_NULL1": _NULL1,
+            "_as_dt": as_datetime,
+            "_as_date": as_date,
+        }
+        self.functions: list[str] = []
+        self.counter = 0
+        #: variable -> the name holding it as a mapping (itself once normalised, or a `d` view).
+        self.map_name: dict[str, str] = {"r": "r"}
+        self.leaf: dict[int, bool] = {}
+        #: While set, custom-property values are computed by statements collected here (relative
+        #: indentation) instead of inline expressions: see :meth:`item`.
+        self.prelude: list[str] | None = None
+        #: Element variables whose value already sits in another name (no rebinding needed).
+        self.alias: dict[str, str] = {}
+
+    # -- names -------------------------------------------------------------------------------------
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def literal(self, value: Any) -> str:
+        text = _safe_repr(value)
+        if text is not None:
+            return text
+        name = self.fresh("_k")
+        self.namespace[name] = value
+        return name
+
+    # -- analysis ----------------------------------------------------------------------------------
+    def analyse(self, plan: PNode) -> None:
+        exists: dict[str, PExists] = {}
+        for n in walk(plan):
+            if isinstance(n, PExists):
+                exists[n.var] = n
+        for n in walk(plan):
+            if isinstance(n, PAtom) and n.var in exists:
+                if n.keys:
+                    exists[n.var].used_map = True
+                else:
+                    exists[n.var].used_direct = True
+            elif isinstance(n, PExists) and n.parent in exists:
+                exists[n.parent].used_map = True
+        for var, n in exists.items():
+            if n.used_map:
+                self.map_name[var] = self.fresh("d") if n.used_direct else var
+        for n in exists.values():
+            self.leaf[id(n)] = (
+                not n.used_map
+                and not n.expect_list
+                and not any(isinstance(m, PExists) for m in walk(n.body))
+            )
+
+    def is_leaf(self, node: PExists) -> bool:
+        return self.leaf[id(node)]
+
+    def exprable(self, node: PNode) -> bool:
+        if isinstance(node, PExists):
+            return self.is_leaf(node)
+        if isinstance(node, (PAnd, POr)):
+            return all(self.exprable(i) for i in node.items)
+        return True
+
+    # -- values and tests --------------------------------------------------------------------------
+    def value(self, var: str, keys: tuple[Key, ...]) -> str:
+        """Source of the value reached from ``var`` through ``keys``."""
+        if not keys:
+            return self.alias.get(var, var)
+        src = self.map_name[var]
+        first = True
+        for k in keys:
+            if isinstance(k, CPKey):
+                assert first, "custom properties hang off the record"
+                src = self.custom_property(src, k.name)
+            elif first:
+                src = f"{src}.get({k!r})"
+            else:
+                t = self.fresh("t")
+                src = f"({t}.get({k!r}) if type({t} := {src}) is dict else _get({t}, {k!r}))"
+            first = False
+        return src
+
+    def custom_property(self, record: str, name: str) -> str:
+        """Source of custom property ``name`` of ``record`` (a mapping): rule 9, both shapes."""
+        c = self.fresh("c")
+        key = repr(name)
+        if self.prelude is None:
+            return (
+                f"({c}.get({key}) if type({c} := {record}.get('custom_properties')) is dict "
+                f"else None if {c} is None else _cp({c}, {key}))"
+            )
+        p, i = self.fresh("p"), self.fresh("i")
+        self.prelude += [
+            f"{c} = {record}.get('custom_properties')",
+            f"if type({c}) is dict:",
+            f"{_IND}{p} = {c}.get({key})",
+            f"elif {c} is None:",
+            f"{_IND}{p} = None",
+            f"elif type({c}) is list:",
+            f"{_IND}{p} = None",
+            f"{_IND}for {i} in {c}:",
+            f"{_IND * 2}if type({i}) is not dict:",
+            f"{_IND * 3}{p} = _cp({c}, {key})",
+            f"{_IND * 3}break",
+            f"{_IND * 2}if {i}.get('property_name') == {key}:",
+            f"{_IND * 3}{p} = {i}.get('property_value')",
+            f"{_IND * 3}break",
+            "else:",
+            f"{_IND}{p} = _cp({c}, {key})",
+        ]
+        return p
+
+    def test(self, test: Test, value: str, name: str | None = None) -> tuple[str | None, str, str, str]:
+        """``(guard, first, rest, name)`` for ``test`` on ``value``.
+
+        The test is ``first`` when ``guard`` is ``None``; else it is ``rest`` once the type of the value
+        (``first``, which computes it and binds it to ``name``) passed ``guard`` (``"str"`` or ``"num"``).
+        """
+        kind, vtype, ci = test.kind, test.vtype, test.ci
+        if kind == "isnull":
+            return None, f"{value} is None", "", ""
+        if kind == "notnull":
+            return None, f"{value} is not None", "", ""
+        if kind == "false":
+            return None, "False", "", ""
+        lit = self.literal(test.value)
+        if vtype == BOOLEAN:
+            return None, f"{value} is {lit}", "", ""
+        if kind == "exact" and not ci and vtype == TEXT:
+            return None, f"{value} == {lit}", "", ""
+        if kind == "exact" and vtype == NUMBER and test.value not in (0, 1):
+            # Only 0 and 1 equal a boolean (False, True); bool is not a number here.
+            return None, f"{value} == {lit}", "", ""
+        if name is not None or value.isidentifier():
+            name = name or value
+            first = value
+        else:
+            name = self.fresh("t")
+            first = f"({name} := {value})"
+        op = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}.get(kind)
+        if vtype in (DATE, DATETIME):
+            conv = "_as_date" if vtype == DATE else "_as_dt"
+            if kind == "exact":
+                return None, f"{conv}({first}) == {lit}", "", ""
+            x = self.fresh("x")
+            return None, f"(({x} := {conv}({first})) is not None and {x} {op} {lit})", "", ""
+        if vtype == NUMBER:
+            if kind == "exact":
+                return None, f"({first} == {lit} and type({name}) is not bool)", "", ""
+            return "num", first, f"{name} {op} {lit}", name
+        subject = f"({name}.upper() if {name}.isascii() else _fold({name}))" if ci else name
+        if kind == "exact":
+            rest = f"{subject} == {lit}"
+        elif kind == "contains":
+            rest = f"{lit} in {subject}"
+        elif kind in ("startswith", "endswith"):
+            rest = f"{subject}.{kind}({lit})"
+        else:
+            rest = f"{subject} {op} {lit}"
+        return "str", first, rest, name
+
+    @staticmethod
+    def guarded(guard: str | None, first: str, rest: str, name: str) -> str:
+        if guard is None:
+            return first
+        if guard == "str":
+            return f"(type({first}) is str and {rest})"
+        return f"((type({first}) is int or type({name}) is float) and {rest})"
+
+    # -- expressions -------------------------------------------------------------------------------
+    def expr(self, node: PNode, depth: int = 0) -> str:
+        if depth > MAX_EXPR_DEPTH and not isinstance(node, (PAtom, PConst)):
+            return self.call(node)
+        if isinstance(node, PConst):
+            return "True" if node.value else "False"
+        if isinstance(node, PAtom):
+            return self.guarded(*self.test(node.test, self.value(node.var, node.keys)))
+        if isinstance(node, PNot):
+            return f"(not {self.expr(node.item, depth + 1)})"
+        if isinstance(node, (PAnd, POr)):
+            joiner = " and " if isinstance(node, PAnd) else " or "
+            return "(" + joiner.join(self.expr(i, depth + 1) for i in node.items) + ")"
+        if self.is_leaf(node):
+            return self.leaf_expr(node, depth)
+        return self.call(node)
+
+    def leaf_expr(self, node: PExists, depth: int) -> str:
+        """``B(e) if e is not a list else <some element of e makes B true>``, ``e`` the raw value."""
+        var = node.var
+        raw = self.value(node.parent, node.keys)
+        helper = self.leaf_helper(node)
+        args = [self.alias.get(f, f) for f in self.free_names(node.body, exclude={var})]
+        if raw.isidentifier():
+            # Already in a name (a custom property computed beforehand): test it there.
+            name, bound = raw, raw
+        else:
+            name, bound = var, f"({var} := {raw})"
+        call = f"{helper}({', '.join([name, *args])})"
+        body = node.body
+        self.alias[var] = name
+        try:
+            if isinstance(body, PAtom) and body.var == var and not body.keys:
+                guard, _first, rest, _name = self.test(body.test, name, name=name)
+                if guard == "str":
+                    return f"({rest} if type({bound}) is str else (type({name}) is list and {call}))"
+                if guard == "num":
+                    return (
+                        f"({rest} if (type({bound}) is int or type({name}) is float) "
+                        f"else (type({name}) is list and {call}))"
+                    )
+            test = self.expr(body, depth + 1)
+            return f"({test} if type({bound}) is not list else {call})"
+        finally:
+            del self.alias[var]
+
+    def leaf_helper(self, node: PExists) -> str:
+        saved, self.prelude = self.prelude, None
+        aliases, self.alias = self.alias, {}
+        try:
+            return self._leaf_helper(node)
+        finally:
+            self.prelude, self.alias = saved, aliases
+
+    def _leaf_helper(self, node: PExists) -> str:
+        name = self.fresh("_h")
+        var = node.var
+        free = self.free_names(node.body, exclude={var})
+        lst = self.fresh("l")
+        elements = lst if node.skip_null else f"({lst} or _NULL1)"
+        lines = [
+            f"def {name}({', '.join([lst, *free])}):",
+            f"{_IND}for {var} in {elements}:",
+            f"{_IND * 2}if {self.expr(node.body)}:",
+            f"{_IND * 3}return True",
+            f"{_IND}return False",
+        ]
+        self.functions.append("\n".join(lines))
+        return name
+
+    def call(self, node: PNode) -> str:
+        """A helper function evaluating ``node``; returns the call's source."""
+        saved, self.prelude = self.prelude, None
+        aliases, self.alias = self.alias, {}
+        try:
+            name = self.fresh("_h")
+            free = self.free_names(node)
+            lines = [f"def {name}({', '.join(free)}):"]
+            lines += self.function_body(node, 1)
+            self.functions.append("\n".join(lines))
+        finally:
+            self.prelude, self.alias = saved, aliases
+        return f"{name}({', '.join(self.alias.get(f, f) for f in free)})"
+
+    def function_body(self, node: PNode, ind: int) -> list[str]:
+        if self.exprable(node) and not any(
+            isinstance(n, (PAtom, PExists)) and any(isinstance(k, CPKey) for k in n.keys) for n in walk(node)
+        ):
+            return [f"{_IND * ind}return {self.expr(node)}"]
+        lines = self.mono(node, ind, 0)
+        pad = _IND * ind
+        if len(lines) >= 2 and lines[-1] == f"{pad}{_IND}return True" and lines[-2].startswith(f"{pad}if "):
+            # `if X: return True` then `return False` is `return X`.
+            return [*lines[:-2], f"{pad}return {lines[-2][len(pad) + 3:-1]}"]
+        return [*lines, f"{pad}return False"]
+
+    @staticmethod
+    def single_value(node: PNode) -> bool:
+        """Whether evaluating ``node`` always reads its one value (so it may be read beforehand)."""
+        while isinstance(node, PNot):
+            node = node.item
+        return isinstance(node, (PAtom, PExists))
+
+    def item(self, node: PNode) -> tuple[list[str], str]:
+        """``(prelude, condition)`` for an expression-like ``node`` at a statement position: the prelude
+        (relative indentation) computes custom-property values the condition then reads."""
+        if not self.single_value(node):
+            return [], self.expr(node)
+        saved, self.prelude = self.prelude, []
+        try:
+            condition = self.expr(node)
+            return self.prelude, condition
+        finally:
+            self.prelude = saved
+
+    def free_names(self, node: PNode, exclude: set[str] | None = None) -> list[str]:
+        """Names a helper evaluating ``node`` must receive (in a stable order)."""
+        defined: set[str] = set(exclude or ())
+        used: list[str] = []
+        for n in walk(node):
+            if isinstance(n, PExists):
+                defined.add(n.var)
+                defined.add(self.map_name.get(n.var, n.var))
+                used.append(self.map_name[n.parent])
+            elif isinstance(n, PAtom):
+                used.append(self.map_name[n.var] if n.keys else n.var)
+        out: list[str] = []
+        for u in used:
+            if u not in defined and u not in out:
+                out.append(u)
+        return out
+
+    # -- statements: "return True as soon as the node is known true" --------------------------------
+    def mono(self, node: PNode, ind: int, loops: int) -> list[str]:
+        pad = _IND * ind
+        if isinstance(node, PConst):
+            return [f"{pad}return True"] if node.value else []
+        if self.exprable(node) and not isinstance(node, (PAnd, POr)):
+            pre, condition = self.item(node)
+            return [pad + line for line in pre] + [f"{pad}if {condition}:", f"{pad}{_IND}return True"]
+        if isinstance(node, POr):
+            lines: list[str] = []
+            simple: list[str] = []
+
+            def flush() -> None:
+                if simple:
+                    lines.extend([f"{pad}if {' or '.join(simple)}:", f"{pad}{_IND}return True"])
+                    simple.clear()
+
+            for item in node.items:
+                if not self.exprable(item):
+                    flush()
+                    lines += self.mono(item, ind, loops)
+                    continue
+                pre, condition = self.item(item)
+                if pre:
+                    flush()
+                    lines += [pad + line for line in pre]
+                simple.append(condition)
+            flush()
+            return lines
+        if isinstance(node, PAnd):
+            lines = []
+            level = ind
+            conditions: list[str] = []
+            for item in node.items:
+                if not self.exprable(item):
+                    continue
+                pre, condition = self.item(item)
+                if pre:
+                    if conditions:
+                        lines.append(f"{_IND * level}if {' and '.join(conditions)}:")
+                        level += 1
+                        conditions = []
+                    lines += [_IND * level + line for line in pre]
+                conditions.append(condition)
+            loops_ = [i for i in node.items if not self.exprable(i)]
+            conditions += [self.call(i) for i in loops_[:-1]]
+            if not loops_:
+                return [
+                    *lines,
+                    f"{_IND * level}if {' and '.join(conditions)}:",
+                    f"{_IND * (level + 1)}return True",
+                ]
+            if conditions:
+                lines.append(f"{_IND * level}if {' and '.join(conditions)}:")
+                level += 1
+            return lines + self.mono(loops_[-1], level, loops)
+        if isinstance(node, PNot):  # pragma: no cover - a not is always an expression
+            return [f"{pad}if {self.expr(node)}:", f"{pad}{_IND}return True"]
+        assert isinstance(node, PExists)
+        if loops >= max(MAX_LOOPS, 1):
+            return [f"{pad}if {self.call(node)}:", f"{pad}{_IND}return True"]
+        return self.loop(node, ind, loops)
+
+    def loop(self, node: PExists, ind: int, loops: int) -> list[str]:
+        pad = _IND * ind
+        var = node.var
+        v = self.fresh("v")
+        lines = [f"{pad}{v} = {self.value(node.parent, node.keys)}"]
+        if node.skip_null:
+            lines += [f"{pad}if type({v}) is not list:", f"{pad}{_IND}{v} = () if {v} is None else ({v},)"]
+        else:
+            lines += [
+                f"{pad}if type({v}) is not list:",
+                f"{pad}{_IND}{v} = ({v},)",
+                f"{pad}elif not {v}:",
+                f"{pad}{_IND}{v} = _NULL1",
+            ]
+        lines.append(f"{pad}for {var} in {v}:")
+        inner = pad + _IND
+        if node.used_map:
+            d = self.map_name[var]
+            if d == var:
+                if node.skip_null:
+                    lines += [
+                        f"{inner}if type({var}) is not dict and not isinstance({var}, _Mapping):",
+                        f"{inner}{_IND}continue",
+                    ]
+                else:
+                    lines += [f"{inner}if type({var}) is not dict:", f"{inner}{_IND}{var} = _as_map({var})"]
+            else:
+                lines.append(f"{inner}{d} = {var} if type({var}) is dict else _as_map({var})")
+        body = self.mono(node.body, ind + 1, loops + 1)
+        return lines + (body or [f"{inner}pass"])
+
+
+def generate(plan: PNode, *, description: str = "") -> tuple[Callable[[Any], bool], str]:
+    """The compiled predicate for ``plan`` and its source."""
+    gen = _Generator()
+    gen.analyse(plan)
+    # A value whose own methods raise (a hostile mapping, an `==` that raises) makes the record not match;
+    # the `try` costs nothing while nothing is raised.
+    main = "\n".join([
+        "def _pred(r):",
+        f"{_IND}try:",
+        f"{_IND * 2}if type(r) is not dict and not isinstance(r, _Mapping):",
+        f"{_IND * 3}return False",
+        *gen.function_body(plan, 2),
+        f"{_IND}except Exception:",
+        f"{_IND * 2}return False",
+    ])
+    source = "\n\n".join([*gen.functions, main]) + "\n"
+    namespace = gen.namespace
+    code = compile(source, "<skillfilter predicate>", "exec")
+    exec(code, namespace)  # noqa: S102 - generated from the plan; no filter text but repr() of literals
+    fn: Callable[[Any], bool] = namespace["_pred"]
+    if description:
+        fn.__doc__ = description
+    return fn, source
