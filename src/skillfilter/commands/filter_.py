@@ -1,15 +1,328 @@
-"""Placeholder: replaced by the command's implementation."""
+"""``skillfilter filter FILTER [FILE ...]``: the records that match, as JSON Lines.
+
+Usage::
+
+    skillfilter filter [--schema FILE|NAME] [--entity E] [--skip-invalid] FILTER [FILE ...]
+
+Records come from the files in turn (``-`` or no file at all: standard input), each a JSON array, JSON
+Lines, or export pages one after another (:mod:`skillfilter.records` reads them all, streaming: memory stays
+flat however large the input).  Matching records are written to standard output as compact JSON Lines in
+input order, UTF-8, non-ASCII characters as they are.
+
+Typing: without ``--schema`` and ``--entity`` the filter is schemaless (a comparison holds only between
+values of the same kind).  ``--schema`` (a schema file, or a built-in schema: ``export``, ``skillengine``)
+validates the filter against ``--entity`` first and converts its literals to the field types; without
+``--entity`` the schema's default entity is used (``employees`` for ``export``).  ``--entity`` without
+``--schema`` means the built-in ``export`` schema: this command reads exported records.
+
+Exit status: 0 done (whether or not anything matched); 1 the filter has problems (a syntax error or, with
+a schema, a validation error: the message shows where); 2 a usage error (bad schema, unknown entity) or
+input that cannot be read: the message names the file, line, column and record, and every matching record
+before it has been written (none twice).  ``--skip-invalid`` goes on past records that are malformed or
+not objects, reports them on standard error and ends with their count.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+import importlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..errors import FilterError
+from ..records import RecordError, RecordReader, read_sources
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..schema import Schema
+
+__all__ = ["add_arguments", "run"]
+
+PROG = "skillfilter filter"
+#: Problems with single records shown one by one under --skip-invalid; the rest are only counted.
+MAX_SHOWN_SKIPS = 10
+#: A progress line appears once the work has taken this long (seconds), on a terminal only...
+PROGRESS_AFTER = 1.0
+#: ... and is redrawn at most this often (seconds).
+PROGRESS_EVERY = 0.25
+#: Records between two looks at the clock.
+PROGRESS_STRIDE = 2048
+#: Output lines gathered before one write.
+BATCH = 256
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("rest", nargs="*")
+    p.add_argument(
+        "filter", metavar="FILTER", help="the filter, as in \"skill_clusters__domain_name='Finance'\""
+    )
+    p.add_argument(
+        "files", nargs="*", metavar="FILE",
+        help="JSON array, JSON Lines or export pages; `-` or none: standard input",
+    )
+    p.add_argument(
+        "--schema", "-s", metavar="FILE|NAME",
+        help="validate and type the filter with this schema: a file (docs/schema.md) or a built-in one, "
+        "export or skillengine (default: none, schemaless; `export` when only --entity is given)",
+    )
+    p.add_argument(
+        "--entity", "-e",
+        help="the records' entity in the schema (default: the schema's default entity, `employees` "
+        "for export)",
+    )
+    p.add_argument(
+        "--skip-invalid", action="store_true",
+        help="go on past malformed records and records that are not JSON objects; report their count",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# output
+# --------------------------------------------------------------------------------------------------
+def _fast_dumps() -> Callable[[Any], bytes] | None:
+    if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
+        return None
+    try:
+        module: Any = importlib.import_module("orjson")
+    except ImportError:
+        return None
+    dumps: Callable[[Any], bytes] = module.dumps
+    return dumps
+
+
+_COMPACT: dict[str, Any] = {"separators": (",", ":"), "allow_nan": False, "check_circular": False}
+_ENCODE = json.JSONEncoder(ensure_ascii=False, **_COMPACT).encode
+_ENCODE_ASCII = json.JSONEncoder(**_COMPACT).encode
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (which JSON cannot write) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def encode_text(record: Mapping[str, Any]) -> str:
+    """One record as compact JSON text (what :mod:`json` writes; NaN and infinities as ``null``)."""
+    try:
+        return _ENCODE(record)
+    except ValueError:  # NaN or an infinity (json accepts them on input; JSON has no such number)
+        return _ENCODE(_finite(record))
+
+
+def encode_bytes(record: Mapping[str, Any], fast: Callable[[Any], bytes] | None) -> bytes:
+    """One record as compact UTF-8 JSON, the same record :func:`encode_text` writes."""
+    if fast is not None:
+        try:
+            return fast(record)  # orjson: compact, UTF-8, writes NaN and infinities as null
+        except TypeError:  # an integer beyond 64 bits, a lone surrogate
+            pass
+    text = encode_text(record)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (from a "\ud800" escape): keep it escaped
+        try:
+            return _ENCODE_ASCII(record).encode("ascii")
+        except ValueError:
+            return _ENCODE_ASCII(_finite(record)).encode("ascii")
+
+
+class _Writer:
+    """JSON Lines to standard output, in batches; :meth:`flush` before any message and at the end."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.count = 0
+        self._text = stdout
+        self._binary: Any = getattr(stdout, "buffer", None)
+        self._fast = _fast_dumps()
+        self._lines: list[Any] = []
+        if self._binary is not None:
+            stdout.flush()  # whatever went through the text layer goes first
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self.count += 1
+        if self._binary is not None:
+            self._lines.append(encode_bytes(record, self._fast))
+        else:  # a text stream: the same text, kept encodable (a lone surrogate stays escaped)
+            self._lines.append(encode_bytes(record, self._fast).decode("utf-8"))
+        if len(self._lines) >= BATCH:
+            self._drain()
+
+    def _drain(self) -> None:
+        lines, self._lines = self._lines, []
+        if not lines:
+            return
+        if self._binary is not None:
+            self._binary.write(b"\n".join(lines) + b"\n")
+        else:
+            self._text.write("\n".join(lines) + "\n")
+
+    def flush(self) -> None:
+        self._drain()
+        (self._binary if self._binary is not None else self._text).flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------------------------------
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class _Progress:
+    """A line on standard error (a terminal) that says how far the work is, once it takes a while."""
+
+    def __init__(self, stderr: TextIO, writer: _Writer) -> None:
+        self._stderr = stderr
+        self._writer = writer
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+        self._readers: list[RecordReader] = []
+        self._done_records = 0
+
+    def reader(self, reader: RecordReader) -> None:
+        if self._readers:
+            self._done_records += self._readers[-1].records
+        self._readers.append(reader)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self._start < PROGRESS_AFTER or now - self._last < PROGRESS_EVERY:
+            return
+        self._last = now
+        reader = self._readers[-1] if self._readers else None
+        parts = []
+        if reader is not None:
+            where = reader.name
+            if reader.size:
+                where += f" {min(100, 100 * reader.bytes_read // reader.size)}%"
+            parts.append(where)
+            parts.append(f"{self._done_records + reader.records:,} records")
+        parts.append(f"{self._writer.count:,} matched")
+        self._stderr.write(f"\r\x1b[K{PROG}: " + " · ".join(parts))
+        self._stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self._stderr.write("\r\x1b[K")
+            self._stderr.flush()
+            self._shown = False
+
+
+# --------------------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------------------
+class _Usage(Exception):
+    pass
+
+
+def _typing(args: argparse.Namespace) -> tuple[Schema | None, str | None]:
+    """The schema and entity to compile with (``(None, None)``: schemaless)."""
+    if args.schema is None and args.entity is None:
+        return None, None
+    from .lint import UsageError, load_schema
+
+    try:
+        schema = load_schema(args.schema if args.schema is not None else "export")
+    except UsageError as exc:
+        raise _Usage(str(exc)) from None
+    entity = args.entity if args.entity is not None else schema.implied_entity()
+    if entity is None:
+        raise _Usage(f"which entity? pass --entity ({', '.join(sorted(schema.entities))})")
+    if entity not in schema.entities:
+        raise _Usage(
+            f"unknown entity `{entity}`; schema `{schema.name}` has: {', '.join(sorted(schema.entities))}"
+        )
+    return schema, entity
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    stderr.write("not implemented yet\n")
-    return 2
+    try:
+        schema, entity = _typing(args)
+    except _Usage as exc:
+        stderr.write(f"{PROG}: {exc}\n")
+        return 2
+    from ..backends.python import predicate
+
+    try:
+        test = predicate(args.filter, schema=schema, entity=entity)
+    except FilterError as exc:
+        stderr.write(f"{PROG}: invalid filter\n{exc}\n")
+        return 1
+
+    writer = _Writer(stdout)
+    progress = _Progress(stderr, writer) if _isatty(stderr) else None
+    skipped = 0
+
+    def skip(error: RecordError) -> None:
+        nonlocal skipped
+        skipped += 1
+        if skipped <= MAX_SHOWN_SKIPS + 1:
+            if progress is not None:
+                progress.clear()
+            if skipped <= MAX_SHOWN_SKIPS:
+                stderr.write(f"{PROG}: skipped {error}\n")
+            else:
+                stderr.write(f"{PROG}: (more invalid records: only counted from here on)\n")
+
+    if not args.files and _isatty(stdin):
+        stderr.write(f"{PROG}: reading records from standard input (end it with Ctrl-D)\n")
+    records = read_sources(
+        args.files, stdin,
+        on_error=skip if args.skip_invalid else None,
+        on_reader=progress.reader if progress is not None else None,
+    )
+    write = writer.write
+    status = 0
+    try:
+        if progress is None:
+            for record in records:
+                if test(record):
+                    write(record)
+        else:
+            for number, record in enumerate(records, 1):
+                if test(record):
+                    write(record)
+                if not number % PROGRESS_STRIDE:
+                    progress.tick()
+    except RecordError as exc:
+        status = 2
+        writer.flush()
+        if progress is not None:
+            progress.clear()
+        stderr.write(f"{PROG}: {exc}\n")
+    except BrokenPipeError:
+        _silence(stdout)
+        raise
+    finally:
+        if progress is not None:
+            progress.clear()
+        try:
+            writer.flush()
+        except BrokenPipeError:
+            _silence(stdout)
+            raise
+    if skipped:
+        stderr.write(f"{PROG}: skipped {skipped} invalid record{'s' if skipped != 1 else ''}\n")
+    return status
+
+
+def _silence(stdout: TextIO) -> None:
+    """The reader of our output went away (``| head``): send what is still buffered nowhere, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass

@@ -1,0 +1,717 @@
+"""Streaming record readers: a JSON array, JSON Lines, or export pages, in constant memory.
+
+One reader takes every input shape the ``filter`` command accepts and tells them apart as it goes.  The
+input is a sequence of JSON values separated by whitespace, and each value is
+
+- a **record** (a JSON object);
+- an **export page**: an object whose *first* member is ``has_next``, ``records`` or
+  ``next_starting_after`` (the API's response saved as is: ``{"has_next": ..., "records": [...],
+  "next_starting_after": ...}``), which stands for its ``records``; or
+- an **array** of records and export pages.
+
+So a JSON array, JSON Lines, one export page, and many pages one after another (pretty-printed or one per
+line, as a client following ``has_next`` saves them) are all read the same way.  Anything else where a
+record should be (a number, a string, ``null``, a nested array) is an error about that record.
+
+Two readers share that grammar.  When the first value is an object (not a page) that ends on its own line,
+the input is **JSON Lines**: it is read as bytes line by line, each line one value, decoded with orjson
+when that is installed (:data:`FAST_LOADS`) and otherwise with :mod:`json`.  Else the **document reader**
+decodes the text value by value with :meth:`json.JSONDecoder.raw_decode` over a buffer of chunks, walking
+arrays and pages element by element.  Either way nothing is loaded whole: memory is bounded by the
+largest single record (for JSON Lines: the longest line), however large the input.
+
+Errors are :class:`RecordError` and name the source, line, column and record number.  With ``on_error``
+given, errors confined to one record are passed to it and reading goes on: a record that is not an object
+(anywhere), an export page without a ``records`` array, and a malformed line of JSON Lines (bad JSON, bad
+UTF-8).  Malformed JSON inside an array, a page or pretty-printed input, and bad UTF-8 there, cannot be
+stepped over (where the next record begins is unknown): they are raised even with ``on_error``, after
+every record before them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import importlib
+import io
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import FilterError
+
+__all__ = ["CHUNK_SIZE", "Record", "RecordError", "RecordReader", "read_records", "read_sources"]
+
+#: Bytes read at a time (the buffer grows beyond this only for a record larger than it).
+CHUNK_SIZE = 1 << 16
+#: At most this many characters decoded at a time for the document reader: its strings then stay below
+#: the size where the C allocator switches to mmap and, adapting its threshold, lets the heap grow.
+TEXT_CHUNK_SIZE = 1 << 14
+
+Record = dict[str, Any]
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    """``orjson.loads`` when orjson is installed (and ``SKILLFILTER_JSON`` is not ``stdlib``)."""
+    if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
+        return None
+    try:
+        module: Any = importlib.import_module("orjson")
+    except ImportError:
+        return None
+    loads: Callable[[bytes], Any] = module.loads
+    return loads
+
+
+#: The JSON Lines reader's accelerator (``None``: the standard library only).  Its results are used only
+#: where they equal the standard library's: a line it rejects is read again by :mod:`json` (for the exact
+#: error, or for what only :mod:`json` takes, such as ``NaN``), and so is a line holding a run of 19 or more
+#: digits, since orjson turns integers beyond 64 bits into floats.
+FAST_LOADS = _fast_loads()
+_DIGIT_MARKS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
+_LONG_DIGITS = b"0" * 19
+
+#: An object whose first member is one of these is an export page.
+_PAGE_KEYS = frozenset({"has_next", "records", "next_starting_after"})
+_PAGE_START = re.compile(r'\{[ \t\n\r]*"(?:' + "|".join(sorted(_PAGE_KEYS)) + r')"[ \t\n\r]*:')
+_PAGE_START_BYTES = re.compile(_PAGE_START.pattern.encode())
+#: Look-ahead enough to recognise a page start (longer than any text ``_PAGE_START`` needs, but a run
+#: of whitespace).
+_PAGE_LOOKAHEAD = 256
+_BOM = b"\xef\xbb\xbf"
+_WS = re.compile(r"[ \t\n\r]*")
+#: A decode error this close to the end of the buffer may be a value cut by the chunk boundary.
+_TRUNCATION_WINDOW = 16
+
+
+class RecordError(FilterError):
+    """Input that cannot be read as records.
+
+    ``source`` names the file (``<stdin>`` for standard input), ``line`` and ``column`` are 1-based (either
+    may be ``None`` when not known) and point at the problem, ``record`` is the 1-based number of the record
+    in that source and ``record_line`` the line where that record starts, ``reason`` the message without
+    the location.  ``recoverable`` is true when reading can go on after it.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        source: str,
+        line: int | None = None,
+        column: int | None = None,
+        record: int | None = None,
+        record_line: int | None = None,
+        recoverable: bool = False,
+    ) -> None:
+        self.reason = reason
+        self.record_line = record_line
+        self.source = source
+        self.line = line
+        self.column = column
+        self.record = record
+        self.recoverable = recoverable
+        where = source
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        what = ""
+        if record is not None:
+            starts = f" (from line {record_line})" if record_line not in (None, line) else ""
+            what = f"record {record}{starts}: "
+        super().__init__(f"{where}: {what}{reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_record_error,
+            (self.reason, self.source, self.line, self.column, self.record, self.record_line,
+             self.recoverable),
+        )
+
+
+def _rebuild_record_error(*args: Any) -> RecordError:
+    reason, source, line, column, record, record_line, recoverable = args
+    return RecordError(
+        reason, source=source, line=line, column=column, record=record, record_line=record_line,
+        recoverable=recoverable,
+    )
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+_MISSING: Any = object()
+_CONTINUED: Any = object()
+
+
+class RecordReader:
+    """Iterate over the records of one stream (binary or text).
+
+    >>> import io
+    >>> text = '{"has_next": true, "records": [{"a": 1}]}\\n{"has_next": false, "records": [{"a": 2}]}'
+    >>> [r["a"] for r in RecordReader(io.StringIO(text), "pages.json")]
+    [1, 2]
+    """
+
+    def __init__(
+        self,
+        stream: IO[bytes] | IO[str],
+        name: str = "<stdin>",
+        *,
+        on_error: Callable[[RecordError], None] | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.name = name
+        self.on_error = on_error
+        #: Records handed out or rejected so far (the number of the last record seen).
+        self.records = 0
+        #: Bytes read from a binary stream so far (characters for a text stream).
+        self.bytes_read = 0
+        self._stream: Any = stream
+        #: The size in bytes of a regular file being read (for progress reports), else ``None``.
+        self.size: int | None = None
+        with contextlib.suppress(AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            info = os.fstat(stream.fileno())
+            if stat.S_ISREG(info.st_mode):
+                self.size = info.st_size
+        self._chunk = max(64, chunk_size)
+        self._text_chunk = max(64, min(chunk_size, TEXT_CHUNK_SIZE))
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._decode = json.JSONDecoder().raw_decode
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._started = False
+        #: Input already read (by the format sniffer) that the document reader takes first.
+        self._prefix: bytes | str | None = None
+        #: The stream has reported its end (``_eof``: and the prefix is used up as well).
+        self._stream_done = False
+        self._pending: str | None = None
+        #: Buffer position of the last malformed-JSON error.
+        self._error_pos = 0
+        # Line bookkeeping: `_lc_line` newlines lie before buffer position `_lc_pos`; `_base` is the
+        # absolute character offset of the buffer's start, `_line_start` that of the current line's start.
+        self._lc_pos = 0
+        self._lc_line = 0
+        self._base = 0
+        self._line_start = 0
+        #: Every top-level value so far fitted on one line (JSON Lines): a malformed one can be skipped.
+        self._single_line = True
+        #: The document reader runs for the JSON Lines reader, on a line that did not end its value.
+        self._from_lines = False
+
+    # -- reading --------------------------------------------------------------------------------------
+    def _read_text(self) -> str:
+        if self._prefix is not None:
+            data, self._prefix = self._prefix, None
+        elif self._stream_done:
+            data = b""
+        else:
+            want = max(self._text_chunk, len(self._buf) - self._pos)  # doubles for a record larger than it
+            data = self._stream.read(want)
+            self.bytes_read += len(data)
+        if not data:
+            self._eof = True
+        if isinstance(data, str):
+            return data
+        try:
+            return self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            # Keep the valid text before the bad byte: its records are read before the error is raised.
+            self._pending = f"not valid UTF-8 (byte 0x{data[exc.start : exc.start + 1].hex()})"
+            return data[: exc.start].decode("utf-8", "ignore")
+
+    def _fill(self, *, raise_pending: bool = True) -> bool:
+        """Read more text, keeping the buffer from the current position; false at the end of input.
+
+        An undecodable byte met while reading ahead is raised only once the text before it is used up.
+        """
+        if self._pending is None and not self._eof:
+            pos = self._pos
+            if pos:
+                self._count_to(pos)
+                nl = self._buf.rfind("\n", 0, pos)
+                if nl >= 0:
+                    self._line_start = self._base + nl + 1
+                self._buf = self._buf[pos:]
+                self._base += pos
+                self._lc_pos -= pos
+                self._pos = 0
+            while not self._eof and self._pending is None:
+                text = self._read_text()
+                if not self._started and text:
+                    self._started = True
+                    if text[0] == "\ufeff":  # a byte order mark
+                        text = text[1:]
+                if text:
+                    self._buf += text
+                    return True
+        if self._pending is not None and raise_pending:
+            raise self._make_error(self._pending, len(self._buf))
+        return False
+
+    def _skip_ws(self) -> bool:
+        """Move past whitespace; false at the end of input."""
+        while True:
+            pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]  # `*` always matches
+            self._pos = pos
+            if pos < len(self._buf):
+                return True
+            if not self._fill():
+                return False
+
+    def _ensure(self, n: int) -> None:
+        """Have at least ``n`` characters from the position on, unless the input ends sooner."""
+        while len(self._buf) - self._pos < n and self._fill(raise_pending=False):
+            pass
+
+    def _value(self) -> tuple[Any, int]:
+        """Decode the JSON value at the position, move past it; the value and where it started.
+
+        The start is returned because reading ahead moves the buffer under the caller's positions (so
+        positions found before a :meth:`_fill` are kept relative to the value's start).
+        """
+        while True:
+            buf, start = self._buf, self._pos
+            try:
+                value, end = self._decode(buf, start)
+            except json.JSONDecodeError as exc:
+                offset = exc.pos - start
+                if (exc.pos >= len(buf) - _TRUNCATION_WINDOW or exc.msg.startswith("Unterminated string")) \
+                        and self._fill():
+                    continue
+                error = self._make_error(f"malformed JSON: {exc.msg}", self._pos + offset)
+                raise RecordError(
+                    error.reason, source=error.source, line=error.line, column=error.column,
+                    record=error.record, record_line=self._count_to(self._pos) + 1,
+                ) from None
+            except RecursionError:
+                raise self._make_error("malformed JSON: nested too deeply", start) from None
+            length = end - start
+            if end == len(buf) and not isinstance(value, (dict, list, str)) and self._fill():
+                continue  # a number (or literal) at the end of the buffer may go on in the next chunk
+            start = self._pos
+            self._pos = start + length
+            return value, start
+
+    # -- positions and errors -------------------------------------------------------------------------
+    def _count_to(self, pos: int) -> int:
+        """Newlines before buffer position ``pos`` (since the start of input)."""
+        if pos >= self._lc_pos:
+            self._lc_line += self._buf.count("\n", self._lc_pos, pos)
+            self._lc_pos = pos
+            return self._lc_line
+        return self._lc_line - self._buf.count("\n", pos, self._lc_pos)
+
+    def _line_col(self, pos: int) -> tuple[int, int]:
+        line = self._count_to(pos) + 1
+        nl = self._buf.rfind("\n", 0, pos)
+        start = self._base + nl + 1 if nl >= 0 else self._line_start
+        return line, self._base + pos - start + 1
+
+    def _make_error(self, reason: str, pos: int, *, record: int | None = None,
+                    recoverable: bool = False) -> RecordError:
+        pos = self._error_pos = max(0, min(pos, len(self._buf)))
+        line, column = self._line_col(pos)
+        return RecordError(
+            reason, source=self.name, line=line, column=column,
+            record=self.records + 1 if record is None else record, recoverable=recoverable,
+        )
+
+    def _report(self, error: RecordError) -> None:
+        if self.on_error is None:
+            raise error
+        self.on_error(error)
+
+    def _skip_line(self) -> None:
+        """Move to the start of the next line (after a malformed line of JSON Lines)."""
+        while True:
+            nl = self._buf.find("\n", self._pos)
+            if nl >= 0:
+                self._pos = nl + 1
+                return
+            self._pos = len(self._buf)
+            if not self._fill():
+                return
+
+    # -- structure ------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Record]:
+        lines = self._sniff()
+        if lines is not None:
+            yield from self._lines(*lines)
+        else:
+            yield from self._document()
+
+    # -- JSON Lines -----------------------------------------------------------------------------------
+    def _sniff(self) -> tuple[bytes, int] | None:
+        """Read the start of the input: JSON Lines (the bytes from the first value's line on and the
+        number of lines before it) when the first value is an object, not an export page, that ends on
+        its own line; ``None`` (the text read kept for :meth:`_document`) otherwise."""
+        data = self._stream.read(self._chunk)
+        self.bytes_read += len(data)
+        self._stream_done = not data
+        if not isinstance(data, bytes):
+            self._prefix = data
+            return None
+        bom_checked = False
+        while True:
+            if not bom_checked and (len(data) >= len(_BOM) or self._stream_done):
+                bom_checked = True
+                if data.startswith(_BOM):
+                    data = data[len(_BOM) :]
+            begin = len(data) - len(data.lstrip(b" \t\r\n"))
+            settled = self._stream_done or (bom_checked and begin < len(data) and (
+                data.find(b"\n", begin) >= 0 or len(data) - begin >= _PAGE_LOOKAHEAD
+            ))
+            if settled:
+                if begin == len(data) or data[begin] != 0x7B or _PAGE_START_BYTES.match(data, begin):
+                    break  # empty, an array, a page, or not an object: the document reader decides
+                end = data.find(b"\n", begin)
+                if end >= 0 or self._stream_done:
+                    first = data[begin : end if end >= 0 else len(data)].rstrip()
+                    try:
+                        json.loads(first.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        pass  # a malformed line: JSON Lines decides
+                    except json.JSONDecodeError as exc:
+                        if exc.pos >= len(first.decode("utf-8", "replace")):
+                            break  # the value goes on past its line: pretty-printed
+                    except RecursionError:
+                        pass
+                    line_start = data.rfind(b"\n", 0, begin) + 1
+                    return data[line_start:], data.count(b"\n", 0, line_start)
+            more = self._stream.read(max(self._chunk, len(data)))
+            self.bytes_read += len(more)
+            self._stream_done = not more
+            data += more
+        self._prefix = data
+        self._started = True
+        return None
+
+    def _lines(self, pending: bytes, line: int) -> Iterator[Record]:
+        """One JSON value per line, from bytes (``line`` lines came before them); blank lines are skipped.
+
+        The input is taken in blocks of whole lines.  A block holding a run of 19 or more digits has each
+        of its lines checked for one, and those lines go to :mod:`json` (see :data:`FAST_LOADS`).
+        """
+        fast = FAST_LOADS
+        while True:
+            if not self._stream_done:
+                more = self._stream.read(max(self._chunk, len(pending)))
+                self.bytes_read += len(more)
+                self._stream_done = not more
+                pending += more
+            final = self._stream_done
+            if final:
+                block, pending = pending, b""
+            else:
+                cut = pending.rfind(b"\n")
+                if cut < 0:
+                    continue  # no whole line yet: read on
+                block, pending = pending[:cut], pending[cut + 1 :]
+            texts = block.split(b"\n")
+            long_digits = fast is not None and block.translate(_DIGIT_MARKS).find(_LONG_DIGITS) >= 0
+            for index, text in enumerate(texts):
+                line += 1
+                value: Any = _MISSING
+                if fast is not None and not (
+                    long_digits and text.translate(_DIGIT_MARKS).find(_LONG_DIGITS) >= 0
+                ):
+                    with contextlib.suppress(ValueError):  # orjson's error; json says why, below
+                        value = fast(text)
+                if value is _MISSING:
+                    if not text.strip():
+                        continue
+                    value = self._load_line(text, line)
+                    if value is _CONTINUED:
+                        # A value that goes on past its line: the document reader takes over from here
+                        # (and gives the input back after it, if it can).
+                        rest = b"\n".join(texts[index:])
+                        self._prefix = rest if final else rest + b"\n" + pending
+                        self._started = self._from_lines = True
+                        self._eof = False
+                        self._lc_line = line - 1
+                        yield from self._document()
+                        return
+                    if value is _MISSING:
+                        continue
+                if type(value) is dict and not (value and next(iter(value)) in _PAGE_KEYS):
+                    self.records += 1
+                    yield value
+                else:
+                    yield from self._line_items(value, line, top=True)
+            if final:
+                return
+
+    def _line_items(self, value: Any, line: int, *, top: bool) -> Iterator[Record]:
+        """A line's value that is not a plain record: a page, an array (at the top), or not an object."""
+        if type(value) is dict:
+            if value and next(iter(value)) in _PAGE_KEYS:
+                yield from self._page_records(value, line)
+            else:
+                self.records += 1
+                yield value
+        elif top and type(value) is list:
+            for item in value:
+                yield from self._line_items(item, line, top=False)
+        else:
+            error = self._line_error(f"expected a JSON object, found {_kind(value)}", line, None)
+            self.records += 1
+            self._report(error)
+
+    def _line_error(
+        self, reason: str, line: int, column: int | None, *, record: int | None = None
+    ) -> RecordError:
+        return RecordError(
+            reason, source=self.name, line=line, column=column,
+            record=self.records + 1 if record is None else record, recoverable=True,
+        )
+
+    def _load_line(self, data: bytes, line: int) -> Any:
+        """Decode one line with :mod:`json`; ``_MISSING`` after reporting a malformed one, ``_CONTINUED``
+        when the value may go on past the line (the error is at its end)."""
+        error: RecordError | None = None
+        try:
+            return json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            column = len(data[: exc.start].decode("utf-8", "ignore")) + 1
+            bad = data[exc.start : exc.start + 1].hex()
+            error = self._line_error(f"not valid UTF-8 (byte 0x{bad})", line, column)
+        except json.JSONDecodeError as exc:
+            if exc.pos >= len(exc.doc.rstrip()):
+                return _CONTINUED
+            error = self._line_error(f"malformed JSON: {exc.msg}", line, exc.colno)
+        except RecursionError:
+            error = self._line_error("malformed JSON: nested too deeply", line, None)
+        self.records += 1
+        self._report(error)
+        return _MISSING
+
+    def _page_records(self, page: dict[str, Any], line: int) -> Iterator[Record]:
+        records = page.get("records", _MISSING)
+        if type(records) is not list:
+            what = "without `records`" if records is _MISSING else f"whose `records` is {_kind(records)}"
+            self._report(self._line_error(f"export page {what}", line, None))
+            return
+        for record in records:
+            self.records += 1
+            if type(record) is dict:
+                yield record
+            else:
+                self._report(self._line_error(
+                    f"expected a JSON object, found {_kind(record)}", line, None, record=self.records
+                ))
+
+    # -- documents ------------------------------------------------------------------------------------
+    def _document(self) -> Iterator[Record]:
+        while self._skip_ws():
+            char = self._buf[self._pos]
+            start_line = self._count_to(self._pos) if self._single_line else 0
+            try:
+                if char == "[":
+                    yield from self._array(top=True)
+                elif char == "{" and self._is_page():
+                    yield from self._page()
+                else:
+                    record = self._record(*self._value())
+                    if record is not None:
+                        yield record
+            except RecordError as exc:
+                if exc.recoverable or not self._resync(start_line):
+                    raise
+                self.records += 1
+                exc.recoverable = True
+                self._report(exc)
+                if self._from_lines:
+                    yield from self._back_to_lines()
+                    return
+                continue
+            if self._single_line and self._count_to(self._pos) != start_line:
+                self._single_line = False
+
+    def _resync(self, start_line: int) -> bool:
+        """After malformed JSON in a value that began on line ``start_line`` (0-based): move to where the
+        next value can begin, if that is known; false if it is not.
+
+        It is known only in JSON Lines (every value so far on one line) and when the error lies on the
+        value's own line (go on at the next line) or at the first character of the next line (go on
+        there: ``{"a": 1`` followed by the next record).
+        """
+        if self.on_error is None or not self._single_line or self._pending is not None:
+            return False
+        error_pos = self._error_pos
+        error_line = self._count_to(error_pos)
+        if error_line == start_line:
+            self._pos = error_pos
+            self._skip_line()
+            return True
+        line_start = self._buf.rfind("\n", 0, error_pos) + 1
+        blank_before = not self._buf[line_start:error_pos].strip(" \t\r")
+        if error_line == start_line + 1 and line_start > 0 and blank_before:
+            self._pos = line_start
+            return True
+        return False
+
+    def _back_to_lines(self) -> Iterator[Record]:
+        """Hand the rest of the input back to the JSON Lines reader (after :meth:`_lines` gave it here)."""
+        data = self._buf[self._pos :].encode("utf-8") + self._decoder.getstate()[0]
+        if isinstance(self._prefix, bytes):
+            data += self._prefix
+        lines_before = self._count_to(self._pos)
+        self._prefix = None
+        self._decoder.reset()
+        self._buf, self._pos, self._lc_pos, self._base, self._line_start = "", 0, 0, 0, 0
+        yield from self._lines(data, lines_before)
+
+    def _is_page(self) -> bool:
+        self._ensure(_PAGE_LOOKAHEAD)
+        return _PAGE_START.match(self._buf, self._pos) is not None
+
+    def _record(self, value: Any, start: int) -> Record | None:
+        """Count ``value`` as the next record; ``None`` (after reporting) when it is not an object."""
+        self.records += 1
+        if type(value) is dict:
+            return value
+        self._report(self._make_error(
+            f"expected a JSON object, found {_kind(value)}", start, record=self.records, recoverable=True,
+        ))
+        return None
+
+    def _expect(self, what: str) -> str:
+        if not self._skip_ws():
+            raise self._make_error(f"unexpected end of input: expected {what}", self._pos)
+        return self._buf[self._pos]
+
+    def _array(self, *, top: bool) -> Iterator[Record]:
+        self._pos += 1  # "["
+        if self._expect("a value or ']'") == "]":
+            self._pos += 1
+            return
+        while True:
+            char = self._expect("a value")
+            if top and char == "{" and self._is_page():
+                yield from self._page()
+            else:
+                record = self._record(*self._value())
+                if record is not None:
+                    yield record
+                    # The consumer may take its time: positions stay valid, the buffer is ours.
+            char = self._expect("',' or ']'")
+            self._pos += 1
+            if char == "]":
+                return
+            if char != ",":
+                self._pos -= 1
+                raise self._make_error("malformed JSON: Expecting ',' delimiter", self._pos)
+
+    def _page(self) -> Iterator[Record]:
+        self._pos += 1  # "{"
+        seen: set[str] = set()
+        char = self._expect("a member name or '}'")
+        while char != "}":
+            if char != '"':
+                raise self._make_error(
+                    "malformed JSON: Expecting property name enclosed in double quotes", self._pos
+                )
+            key, _ = self._value()
+            if key in seen:
+                raise self._make_error(f"export page has the member `{key}` twice", self._pos)
+            seen.add(key)
+            if self._expect("':'") != ":":
+                raise self._make_error("malformed JSON: Expecting ':' delimiter", self._pos)
+            self._pos += 1
+            char = self._expect("a value")
+            if key == "records":
+                if char == "[":
+                    yield from self._array(top=False)
+                else:
+                    value, start = self._value()
+                    self._report(self._make_error(
+                        f"export page whose `records` is {_kind(value)}", start, recoverable=True
+                    ))
+            else:
+                self._value()
+            char = self._expect("',' or '}'")
+            if char == ",":
+                self._pos += 1
+                char = self._expect("a member name")
+                if char == "}":
+                    raise self._make_error(
+                        "malformed JSON: Expecting property name enclosed in double quotes", self._pos
+                    )
+            elif char != "}":
+                raise self._make_error("malformed JSON: Expecting ',' delimiter", self._pos)
+        self._pos += 1
+        if "records" not in seen:
+            self._report(self._make_error("export page without `records`", self._pos - 1, recoverable=True))
+
+
+def read_records(
+    stream: IO[bytes] | IO[str],
+    name: str = "<stdin>",
+    *,
+    on_error: Callable[[RecordError], None] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Record]:
+    """The records of one stream (see the module's description of the shapes it takes).
+
+    >>> import io
+    >>> list(read_records(io.BytesIO(b'[{"id": 1}, {"id": 2}]')))
+    [{'id': 1}, {'id': 2}]
+    >>> list(read_records(io.StringIO('{"id": 1}\\n{"id": 2}\\n')))
+    [{'id': 1}, {'id': 2}]
+    """
+    return iter(RecordReader(stream, name, on_error=on_error, chunk_size=chunk_size))
+
+
+def read_sources(
+    paths: Iterable[str | Path],
+    stdin: IO[bytes] | IO[str] | None = None,
+    *,
+    on_error: Callable[[RecordError], None] | None = None,
+    on_reader: Callable[[RecordReader], None] | None = None,
+) -> Iterator[Record]:
+    """The records of each file in turn; ``-`` (or no paths at all) means ``stdin``.
+
+    A file that cannot be opened raises :class:`RecordError` when its turn comes.  ``on_reader`` is called
+    with each source's reader before it is read (for progress reports).
+    """
+    names = [str(p) for p in paths] or ["-"]
+    for name in names:
+        if name == "-":
+            stream: Any = stdin if stdin is not None else sys.stdin
+            stream = getattr(stream, "buffer", stream)
+            reader = RecordReader(stream, "<stdin>", on_error=on_error)
+            if on_reader is not None:
+                on_reader(reader)
+            yield from reader
+            continue
+        try:
+            handle = open(name, "rb")  # noqa: SIM115 - closed below, after the generator is done
+        except OSError as exc:
+            raise RecordError(f"cannot read: {exc.strerror or exc}", source=name) from None
+        with handle:
+            reader = RecordReader(handle, name, on_error=on_error)
+            if on_reader is not None:
+                on_reader(reader)
+            try:
+                yield from reader
+            except OSError as exc:  # e.g. EISDIR on read, EIO
+                raise RecordError(f"cannot read: {exc.strerror or exc}", source=name) from None
