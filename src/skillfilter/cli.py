@@ -55,11 +55,17 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
-    chosen = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(chosen if chosen in COMMANDS else None)
     try:
         with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-            args = parser.parse_args(argv)
+            if argv and argv[0] in COMMANDS:
+                # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
+                command = argv[0]
+                sub = argparse.ArgumentParser(prog=f"skillfilter {command}", description=COMMANDS[command])
+                _module(command).add_arguments(sub)
+                args = sub.parse_intermixed_args(argv[1:])
+                args.command = command
+            else:
+                args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
         return int(exc.code or 0)
     try:
