@@ -364,7 +364,34 @@ def test_witness_operand_order(django_aliases: list[str]) -> None:
         assert django_answer(alias, swapped) == set(), alias
 
 
-def test_stats_reported() -> None:
-    # Runs after the property test in file order: the deviations were counted, not silently dropped.
-    if STATS["compared"]:
-        assert STATS["compared"] >= STATS["D1-operand-order"]
+def _cluster(name: str | None, level: int | None = None, skills: list[str | None] | None = None) -> dict[str, Any]:
+    return {"skill_cluster_name": name, "proficiency_level": level,
+            "current_skills": [{"name": s, "validation_state": None} for s in skills or []]}
+
+
+def test_witness_shared_scope_negation(django_aliases: list[str]) -> None:
+    # Cluster 'x' has one skill, 'a'; cluster 'y' has no skills.
+    records = [_employee(skill_clusters=[_cluster("x", skills=["a"]), _cluster("y")])]
+    for alias in django_aliases:
+        _load(alias, records)
+    expr = parse("skill_clusters__skill_cluster_name='' or not skill_clusters__current_skills__name=null")
+    # LANGUAGE.md: some cluster is named '' or has no skill without a name: cluster 'x' -> match.
+    assert our_answer(expr, records) == {1}
+    assert {i for i, rec in enumerate(records, start=1) if REFERENCE(expr, rec)} == {1}
+    for alias in django_aliases:
+        theirs = django_answer(alias, expr)
+        reordered = django_answer(alias, _Reorder("reverse").visit(expr))
+        # Django, in either order: cluster 'y' (no skills: a NULL name in the join) excludes the employee.
+        assert theirs == reordered == set(), (alias, theirs, reordered)
+
+
+def test_witness_nested_negation(django_aliases: list[str]) -> None:
+    # Employee 1 has no clusters; employee 2 has a cluster without skills and one with a skill named ''.
+    records = [_employee(), _employee(skill_clusters=[_cluster(None), _cluster(None, skills=[""])])]
+    for alias in django_aliases:
+        _load(alias, records)
+    expr = parse("not (skill_clusters__skill_cluster_name__iexact='' "
+                 "or not skill_clusters__current_skills__name=null)")
+    spec = {i for i, rec in enumerate(records, start=1) if REFERENCE(expr, rec)}
+    assert our_answer(expr, records) == spec == {1}
+    assert django_answer("pg", expr) == {1, 2}
