@@ -282,7 +282,7 @@ STATS: dict[str, int] = {"compared": 0, **dict.fromkeys(DJANGO_DEVIATIONS, 0)}
 
 
 @settings(
-    max_examples=int(os.environ.get("SF_DJANGO_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("SF_DJANGO_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
