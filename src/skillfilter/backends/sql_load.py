@@ -1,0 +1,434 @@
+"""Create the tables of a :class:`~skillfilter.backends.sql_mapping.SchemaMapping` and load JSON records.
+
+The tables hold the records the way :func:`~skillfilter.backends.sql.to_sql` expects them:
+
+========== ======================= ================================
+type        SQLite                   PostgreSQL
+========== ======================= ================================
+text        ``TEXT``                 ``TEXT COLLATE "C"``
+integer     ``INTEGER``              ``BIGINT``
+number      ``NUMERIC``              ``NUMERIC``
+boolean     ``BOOLEAN`` (0/1)        ``BOOLEAN``
+date        ``TEXT`` ``YYYY-MM-DD``  ``DATE``
+datetime    ``TEXT`` (UTC, fixed)    ``TIMESTAMPTZ``
+custom p.   ``TEXT`` (JSON object)   ``JSONB``
+========== ======================= ================================
+
+SQLite datetimes are text in one fixed format (:func:`~skillfilter.backends.sql.canonical_datetime`), so that
+text order is time order.  Custom properties are stored as a JSON object (the API's list form
+``[{"property_name": ..., "property_value": ...}]`` is turned into one, the first entry of a name winning);
+values of custom properties the schema declares ``datetime`` are stored in the same canonical text.
+
+Records must fit the schema: a value of the wrong type for its field raises :class:`LoadError` rather than
+being stored as something else (a filter would then answer differently from :func:`predicate`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import FilterError
+from ..schema import Schema, parse_datetime
+from .sql import _dialect, canonical_datetime, detect_dialect
+from .sql_mapping import ListMapping, SchemaMapping, TableMapping
+
+__all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_definitions"]
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_INT64 = (-(2**63), 2**63 - 1)
+
+_TYPES = {
+    "sqlite": {
+        "text": "TEXT", "integer": "INTEGER", "number": "NUMERIC", "boolean": "BOOLEAN", "date": "TEXT",
+        "datetime": "TEXT", "json": "TEXT", "key": "INTEGER",
+    },
+    "postgresql": {
+        "text": 'TEXT COLLATE "C"', "integer": "BIGINT", "number": "NUMERIC", "boolean": "BOOLEAN",
+        "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB", "key": "BIGINT",
+    },
+}
+
+
+class LoadError(FilterError, ValueError):
+    """A record that does not fit the schema (or cannot be stored by the database)."""
+
+
+@dataclass(slots=True)
+class TableDef:
+    """One table the mapping needs: its columns (name -> type name of :data:`_TYPES`), in order."""
+
+    name: str
+    columns: dict[str, str] = field(default_factory=dict)
+    primary_key: str | None = None
+    #: Columns to index (links to the parent).
+    indexes: list[str] = field(default_factory=list)
+
+    def add(self, column: str, type_name: str) -> None:
+        existing = self.columns.get(column)
+        if existing is not None and existing != type_name:
+            raise LoadError(f"table {self.name!r}: column {column!r} is used for two things")
+        self.columns[column] = type_name
+
+
+def _column_type(mapping: SchemaMapping, path: tuple[str, ...], table: TableMapping, column: str) -> str:
+    for name, type_name in mapping.fields(path).items():
+        if table.column(name) == column:
+            return type_name
+    if column == table.key:
+        return "key"
+    raise LoadError(f"table {table.table!r}: {column!r} is neither its key nor a field's column")
+
+
+def table_definitions(mapping: SchemaMapping) -> list[TableDef]:
+    """The tables (and columns) a mapping needs, parents first; a table reached twice is defined once."""
+    tables: dict[str, TableDef] = {}
+
+    def table_def(name: str) -> TableDef:
+        if name not in tables:
+            tables[name] = TableDef(name)
+        return tables[name]
+
+    for path, kind, node in mapping.tree():
+        if isinstance(node, ListMapping):
+            owner_path = path[:-1]
+            owner = mapping.table(owner_path)
+            t = table_def(node.table)
+            t.add(node.link, _column_type(mapping, owner_path, owner, node.link_to or owner.key))
+            t.add(node.value, "text")
+            t.indexes.append(node.link)
+            continue
+        t = table_def(node.table)
+        fields = mapping.fields(path)
+        if node.key not in {node.column(f) for f in fields}:
+            t.add(node.key, "key")
+        t.primary_key = node.key
+        for name, type_name in fields.items():
+            t.add(node.column(name), type_name)
+        if kind == "many":
+            parent_path = path[:-1]
+            parent = mapping.table(parent_path)
+            assert node.link is not None
+            t.add(node.link, _column_type(mapping, parent_path, parent, node.link_to or parent.key))
+            t.indexes.append(node.link)
+        elif kind == "one":
+            parent = mapping.table(path[:-1])
+            assert node.link is not None
+            link_type = _column_type(mapping, path, node, node.link_to or node.key)
+            table_def(parent.table).add(node.link, link_type)
+        if kind == "root" and node.custom_properties:
+            t.add(node.custom_properties, "json")
+    return list(tables.values())
+
+
+def _short(name: str) -> str:
+    if len(name) <= 63:
+        return name
+    return name[:54] + "_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]  # noqa: S324 - a name
+
+
+def _ddl(defs: list[TableDef], dialect: str, indexes: bool, drop: bool) -> list[str]:
+    d = _dialect(dialect)
+    types = _TYPES[d.name]
+    out: list[str] = []
+    for t in defs:
+        if drop:
+            out.append(f"DROP TABLE IF EXISTS {d.quote(t.name)}")
+        cols = []
+        for name, type_name in t.columns.items():
+            spec = f"{d.quote(name)} {types[type_name]}"
+            if name == t.primary_key:
+                spec += " PRIMARY KEY"
+            cols.append(spec)
+        out.append(f"CREATE TABLE {d.quote(t.name)} ({', '.join(cols)})")
+        if indexes:
+            for col in t.indexes:
+                index = _short(f"{t.name}__{col}__idx")
+                out.append(f"CREATE INDEX {d.quote(index)} ON {d.quote(t.name)} ({d.quote(col)})")
+    return out
+
+
+def _mapping(schema: Schema | str | None, entity: str | None,
+             mapping: SchemaMapping | AbcMapping[str, Any] | None) -> SchemaMapping:
+    if isinstance(mapping, SchemaMapping):
+        return mapping
+    return SchemaMapping(schema, entity, mapping)
+
+
+def create_tables(
+    conn: Any,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+    mapping: SchemaMapping | AbcMapping[str, Any] | None = None,
+    *,
+    dialect: str | None = None,
+    indexes: bool = True,
+    drop: bool = False,
+) -> list[str]:
+    """Create the tables of the mapping (``drop=True``: drop them first); returns the statements run.
+
+    ``indexes`` adds an index on every link to a parent (what the ``EXISTS`` subqueries look up).
+    """
+    name = _dialect(dialect or detect_dialect(conn)).name
+    statements = _ddl(table_definitions(_mapping(schema, entity, mapping)), name, indexes, drop)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    return statements
+
+
+# --------------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------------
+class _Loader:
+    def __init__(self, conn: Any, mapping: SchemaMapping, dialect: str) -> None:
+        self.conn = conn
+        self.mapping = mapping
+        self.dialect = dialect
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.next_key: dict[str, int] = {}
+        self.defs = {t.name: t for t in table_definitions(mapping)}
+        entity = mapping.schema.entities[mapping.entity]
+        cp = entity.custom_properties
+        self.cp_types = dict(cp.definitions) if cp is not None else {}
+
+    def key_for(self, table: str, key_column: str) -> int:
+        if table not in self.next_key:
+            d = _dialect(self.dialect)
+            row = self.conn.execute(f"SELECT max({d.quote(key_column)}) FROM {d.quote(table)}").fetchone()
+            self.next_key[table] = int(row[0] or 0) + 1 if row is not None else 1
+        value = self.next_key[table]
+        self.next_key[table] = value + 1
+        return value
+
+    def where(self, path: tuple[str, ...]) -> str:
+        return "__".join(path) or self.mapping.entity
+
+    def text(self, value: Any, where: str) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise LoadError(f"{where}: expected text, found {type(value).__name__}")
+        if "\x00" in value and self.dialect == "postgresql":
+            raise LoadError(f"{where}: PostgreSQL text cannot hold NUL (U+0000)")
+        return value
+
+    def scalar(self, value: Any, type_name: str, where: str) -> Any:
+        if value is None:
+            return None
+        if type_name == "text":
+            return self.text(value, where)
+        if type_name in ("integer", "number"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise LoadError(f"{where}: expected a number, found {type(value).__name__}")
+            if isinstance(value, float) and math.isnan(value):
+                raise LoadError(f"{where}: NaN cannot be stored (SQLite would store NULL)")
+            if type_name == "integer":
+                if isinstance(value, float):
+                    if not value.is_integer():
+                        raise LoadError(f"{where}: {value!r} is not an integer")
+                    value = int(value)
+                if not isinstance(value, int) or not _INT64[0] <= value <= _INT64[1]:
+                    raise LoadError(f"{where}: {value} does not fit in 64 bits")
+                return value
+            if isinstance(value, int) and self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
+                raise LoadError(f"{where}: SQLite stores integers of at most 64 bits")
+            if isinstance(value, float) and self.dialect == "postgresql":
+                return decimal.Decimal(repr(value))
+            return value
+        if type_name == "boolean":
+            if not isinstance(value, bool):
+                raise LoadError(f"{where}: expected true or false, found {type(value).__name__}")
+            return value
+        if type_name == "date":
+            d = value if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime) else None
+            if isinstance(value, str) and _DATE_RE.match(value):
+                try:
+                    d = _dt.date.fromisoformat(value)
+                except ValueError:
+                    d = None
+            if d is None:
+                raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {value!r}")
+            return d.isoformat() if self.dialect == "sqlite" else d
+        if type_name == "datetime":
+            dt: _dt.datetime | None = None
+            if isinstance(value, str):
+                try:
+                    dt = parse_datetime(value)
+                except (ValueError, OverflowError):
+                    dt = None
+            elif isinstance(value, _dt.datetime):
+                dt = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+            if dt is None:
+                raise LoadError(f"{where}: expected an ISO 8601 date-time, found {value!r}")
+            return canonical_datetime(dt) if self.dialect == "sqlite" else dt
+        raise LoadError(f"{where}: unknown type {type_name}")  # pragma: no cover
+
+    def custom_properties(self, props: Any) -> Any:
+        if isinstance(props, list):
+            found: dict[str, Any] = {}
+            for item in props:
+                if isinstance(item, AbcMapping):
+                    name = item.get("property_name")
+                    if isinstance(name, str) and name not in found:
+                        found[name] = item.get("property_value")
+            props = found
+        if not isinstance(props, AbcMapping):
+            return None
+        out = {}
+        for name, value in props.items():
+            if self.cp_types.get(name) == "datetime" and isinstance(value, str):
+                # stored as canonical text, so that text order is time order (docs/sql.md)
+                try:
+                    value = canonical_datetime(parse_datetime(value))
+                except (ValueError, OverflowError):
+                    raise LoadError(
+                        f"custom property {name!r} is a datetime: {value!r} is not an ISO 8601 date-time"
+                    ) from None
+            self.check_json(value, f"custom property {name!r}")
+            out[name] = value
+        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
+        if self.dialect == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            return Jsonb(out)
+        return text
+
+    def check_json(self, value: Any, where: str) -> None:
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise LoadError(f"{where}: JSON text in {self.dialect} cannot hold NUL (U+0000)")
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int):
+            if self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
+                raise LoadError(f"{where}: SQLite's JSON reads integers of at most 64 bits")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise LoadError(f"{where}: {value!r} is not JSON")
+        elif isinstance(value, list):
+            for v in value:
+                self.check_json(v, where)
+        elif isinstance(value, AbcMapping):
+            for k, v in value.items():
+                self.check_json(k, where)
+                self.check_json(v, where)
+        else:
+            raise LoadError(f"{where}: {type(value).__name__} is not JSON")
+
+    # -- records -------------------------------------------------------------------------------------
+    def add(self, path: tuple[str, ...], kind: str, node: TableMapping, record: Any,
+            link: tuple[str, Any] | None) -> dict[str, Any]:
+        """Add the row of ``record`` at ``path`` (and everything below it); returns the row."""
+        entity_fields = self.mapping.fields(path)
+        data = record if isinstance(record, AbcMapping) else {}
+        row: dict[str, Any] = {}
+        for name, type_name in entity_fields.items():
+            row[node.column(name)] = self.scalar(data.get(name), type_name, f"{self.where(path)}.{name}")
+        if node.key not in row:
+            row[node.key] = self.key_for(node.table, node.key)
+        if link is not None:
+            row[link[0]] = link[1]
+        if kind == "root" and node.custom_properties:
+            row[node.custom_properties] = self.custom_properties(data.get("custom_properties"))
+        self.rows.setdefault(node.table, []).append(row)
+        entity, _ = self.mapping._walk(path)
+        for fname, fld in entity.fields.items():
+            if fld.is_list:
+                self.add_list((*path, fname), row, data.get(fname))
+        for rname, rel in entity.relations.items():
+            child_path = (*path, rname)
+            child = self.mapping.table(child_path)
+            value = data.get(rname)
+            where = self.where(child_path)
+            if rel.many:
+                if value is None:
+                    continue
+                elements = value if isinstance(value, list) else [value]
+                assert child.link is not None
+                owner_value = row[child.link_to or node.key]
+                for element in elements:
+                    if isinstance(element, list):
+                        raise LoadError(f"{where}: an element is a list")
+                    self.add(child_path, "many", child, element, (child.link, owner_value))
+            else:
+                assert child.link is not None
+                if value is None:
+                    row[child.link] = None
+                    continue
+                if not isinstance(value, AbcMapping):
+                    raise LoadError(
+                        f"{where}: a to-one relation holds an object, found {type(value).__name__}"
+                    )
+                target = self.add(child_path, "one", child, value, None)
+                row[child.link] = target[child.link_to or child.key]
+        return row
+
+    def add_list(self, path: tuple[str, ...], owner_row: dict[str, Any], value: Any) -> None:
+        node = self.mapping.node(path)
+        assert isinstance(node, ListMapping)
+        owner = self.mapping.table(path[:-1])
+        if value is None:
+            return
+        elements = value if isinstance(value, list) else [value]
+        for element in elements:
+            value_text = self.text(element, self.where(path))
+            self.rows.setdefault(node.table, []).append(
+                {node.link: owner_row[node.link_to or owner.key], node.value: value_text}
+            )
+
+    def flush(self) -> None:
+        d = _dialect(self.dialect)
+        for table, rows in self.rows.items():
+            if not rows:
+                continue
+            columns = list(self.defs[table].columns)
+            values = [[r.get(c) for c in columns] for r in rows]
+            cols = ", ".join(d.quote(c) for c in columns)
+            if self.dialect == "postgresql":
+                statement = f"COPY {d.quote(table)} ({cols}) FROM STDIN"
+                with self.conn.cursor() as cur, cur.copy(statement) as copy:
+                    for v in values:
+                        copy.write_row(v)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                self.conn.executemany(f"INSERT INTO {d.quote(table)} ({cols}) VALUES ({marks})", values)
+        self.rows.clear()
+
+
+def load_records(
+    conn: Any,
+    records: Iterable[Any],
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+    mapping: SchemaMapping | AbcMapping[str, Any] | None = None,
+    *,
+    dialect: str | None = None,
+    batch: int = 10_000,
+) -> list[Any]:
+    """Insert records (JSON-decoded dicts) into the mapping's tables; returns their keys, in order.
+
+    Keys that are not a field of the record are numbered from one past the largest key in the table.
+    PostgreSQL rows go in with ``COPY``.  The caller commits (or not).
+    """
+    name = _dialect(dialect or detect_dialect(conn)).name
+    m = _mapping(schema, entity, mapping)
+    loader = _Loader(conn, m, name)
+    root = m.root
+    keys: list[Any] = []
+    for n, record in enumerate(records, 1):
+        if not isinstance(record, AbcMapping):
+            raise LoadError(f"record {n} is not a JSON object")
+        keys.append(loader.add((), "root", root, record, None)[root.key])
+        if n % batch == 0:
+            loader.flush()
+    loader.flush()
+    return keys
