@@ -231,7 +231,7 @@ def _typing(args: argparse.Namespace) -> tuple[Schema | None, str | None]:
     """The schema and entity to compile with (``(None, None)``: schemaless)."""
     if args.schema is None and args.entity is None:
         return None, None
-    from .lint import UsageError, load_schema
+    from ._common import UsageError, load_schema
 
     try:
         schema = load_schema(args.schema if args.schema is not None else "export")

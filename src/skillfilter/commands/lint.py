@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..errors import Diagnostic, QueryStringError, line_column, render_caret
-from ..schema import Schema, SchemaError
-from ._common import filters_from
-
-BUILTIN_SCHEMAS = ("skillengine", "export")
+from ..schema import Schema
+from ._common import UsageError, filters_from, load_schema
 
 
 def _cap(text: str) -> int | None:
@@ -102,22 +100,6 @@ class LintResult:
             "valid": self.valid,
             "diagnostics": [d.to_dict(self.filter) for d in self.diagnostics],
         }
-
-
-class UsageError(Exception):
-    pass
-
-
-def load_schema(spec: str) -> Schema:
-    """A built-in schema by name, else a schema file; :class:`UsageError` when that fails."""
-    if spec in BUILTIN_SCHEMAS:
-        return Schema.builtin(spec)
-    try:
-        return Schema.load(spec)
-    except SchemaError as exc:
-        raise UsageError(str(exc)) from None
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a malformed file the loader missed
-        raise UsageError(f"{spec}: not a valid schema ({type(exc).__name__}: {exc})") from None
 
 
 def lint_inputs(
