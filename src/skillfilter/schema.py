@@ -187,6 +187,19 @@ class Schema:
         return _builtin(name)
 
     @classmethod
+    def coerce(cls, schema: Schema | str | None) -> Schema:
+        """A schema from a :class:`Schema`, a built-in schema's name, or ``None`` (the SkillEngine schema)."""
+        if schema is None:
+            return cls.builtin("skillengine")
+        if isinstance(schema, str):
+            return cls.builtin(schema)
+        if not isinstance(schema, Schema):
+            raise TypeError(
+                f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
+            )
+        return schema
+
+    @classmethod
     def load(cls, path: str | Path) -> Schema:
         """Read a schema from a JSON file (format: ``docs/schema.md``)."""
         p = Path(path)

@@ -93,18 +93,6 @@ class _Result:
     text: str | None
 
 
-def _schema(schema: Schema | str | None) -> Schema:
-    if schema is None:
-        return Schema.builtin("skillengine")
-    if isinstance(schema, str):
-        return Schema.builtin(schema)
-    if not isinstance(schema, Schema):
-        raise TypeError(
-            f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
-        )
-    return schema
-
-
 def _run(
     expr_or_text: Expr | str,
     entity: str,
@@ -113,7 +101,7 @@ def _run(
     *,
     raise_syntax: bool,
 ) -> _Result:
-    schema = _schema(schema_arg)
+    schema = Schema.coerce(schema_arg)
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
         raise ValueError(f"max_logical_operators must be a non-negative int or None, not {cap!r}")
     if not isinstance(expr_or_text, (str, Expr)):

@@ -126,24 +126,12 @@ def compile_plan(
             raise TypeError("predicate(): a schema needs an entity, as in entity='employees'")
         from ..validate import check
 
-        sch = _schema(schema)
+        sch = Schema.coerce(schema)
         tree = check(expr, entity, schema=sch, max_logical_operators=None)
         for node in tree.comparisons():
             planner.add(node, *_schema_steps(sch, entity, node))
     plan = planner.scope(tree, frozenset(), {})
     return _simplify(plan), tree
-
-
-def _schema(schema: Schema | str | None) -> Schema:
-    if schema is None:
-        return Schema.builtin("skillengine")
-    if isinstance(schema, str):
-        return Schema.builtin(schema)
-    if not isinstance(schema, Schema):
-        raise TypeError(
-            f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
-        )
-    return schema
 
 
 # A step: (key, may hold a list, normally holds a list).
