@@ -614,3 +614,22 @@ class TestCompilation:
 
     def test_custom_property_target(self) -> None:
         assert predicate(Comparison(CustomProperty("x"), "iexact", "Ab"))({"custom_properties": {"x": "aB"}})
+
+
+def test_str_subclass_names_cannot_inject_code() -> None:
+    # A name's own __repr__ never reaches the generated source: str's repr does.
+    class Evil(str):
+        def __repr__(self) -> str:
+            return "__import__('os').system('echo PWNED')"
+
+    from skillfilter.backends.python import predicate_source
+
+    cases = [
+        (Comparison(FieldRef((Evil("a"),)), "exact", "x"), {"a": "x"}),
+        (Comparison(FieldRef((Evil("a"), Evil("b"))), "exact", "x"), {"a": {"b": "x"}}),
+        (Comparison(CustomProperty(Evil("c")), "exact", "x"), {"custom_properties": {"c": "x"}}),
+    ]
+    for expr, record in cases:
+        assert "__import__" not in predicate_source(expr)
+        assert predicate(expr)(record) is True
+        assert predicate(expr)({}) is False

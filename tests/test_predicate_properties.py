@@ -325,6 +325,10 @@ def export_comparisons(draw: st.DrawFn) -> Comparison:
         value = draw(st.sampled_from([*NAMES, "x", "y"]))
     else:
         value = draw(st.one_of(st.sampled_from(HOSTILE), st.integers(0, 2), st.booleans()))
+        if type_name == "any" and not isinstance(value, str) and op not in ("exact", "is_null"):
+            # An untyped custom property under a schema: rule 7 (booleans take exact and is_null only,
+            # string operators text only) makes other pairs validation errors, not filters.
+            op = "exact" if isinstance(value, bool) or op not in ("gt", "gte", "lt", "lte") else op
     return Comparison(target, op, value)
 
 

@@ -303,3 +303,41 @@ def test_parse_datetime() -> None:
     assert parse_datetime("2024-01-31T09:30:00.5-02:00").utcoffset() == dt.timedelta(hours=-2)
     with pytest.raises(ValueError):
         parse_datetime("2024-01-31T")
+
+
+# -- ISO 8601 date-times: one parser, the same on every Python version ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-31", "2024-01-31T00:00:00+00:00"),
+        ("2024-01-31T09:30", "2024-01-31T09:30:00+00:00"),
+        ("2024-01-31t09:30:00z", "2024-01-31T09:30:00+00:00"),
+        ("2024-01-31 09:30:00.5+02:00", "2024-01-31T09:30:00.500000+02:00"),
+        ("2024-01-31T09:30:00,25-0130", "2024-01-31T09:30:00.250000-01:30"),
+        ("2024-01-31T09:30:00.1234560000+05", "2024-01-31T09:30:00.123456+05:00"),
+    ],
+)
+def test_parse_datetime_accepts(text: str, expected: str) -> None:
+    from skillfilter.schema import parse_datetime
+
+    assert parse_datetime(text).isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-01-31T09:30:00.0000009Z", "2024-W01-1T08:00", "2024-02-30", "2024-01-31T24:00", "2024-01-31Z",
+     "2024-01-31T09:30+24:00", " 2024-01-31", "2024-1-31", ""],
+)
+def test_parse_datetime_refuses(text: str) -> None:
+    from skillfilter.schema import parse_datetime
+
+    with pytest.raises(ValueError):
+        parse_datetime(text)
+
+
+def test_sub_microsecond_literal_is_a_validation_error_not_a_truncation() -> None:
+    from skillfilter import validate
+
+    [d] = validate("last_updated='2024-01-01T08:00:00.0000009Z'", "employees")
+    assert d.code == "SF220"
+    assert validate("last_updated='2024-01-01T08:00:00.0000000Z'", "employees") == []

@@ -480,3 +480,28 @@ def test_package_attribute_validate_is_the_function() -> None:
     importlib.import_module("skillfilter.validate")
     assert skillfilter.validate is validate
     assert skillfilter.check is check
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "allowed"),
+    [
+        ("cp_x__gt=true", "boolean", "`exact`, `is_null`"),
+        ("cp_x__iexact=false", "boolean", "`exact`, `is_null`"),
+        ("cp_x__icontains=1", "number", "`exact`, `gt`, `gte`, `is_null`, `lt`, `lte`"),
+        ("cp_x__startswith=2.5", "number", "`exact`, `gt`, `gte`, `is_null`, `lt`, `lte`"),
+    ],
+)
+def test_untyped_custom_property_operator_must_fit_the_literal(text: str, kind: str, allowed: str) -> None:
+    # Rule 7: booleans take only exact and is_null; string operators apply to text only.
+    [d] = validate(text, "employees")
+    op = text.split("__")[1].split("=")[0]
+    assert d.code == "SF210"
+    assert d.message == f"`{op}` does not apply to a {kind} value"
+    assert (d.start, d.end) == (text.index(op), text.index("="))
+    assert d.hint == f"allowed: {allowed}"
+
+
+@pytest.mark.parametrize("text", ["cp_x=true", "cp_x__is_null=false", "cp_x__gt=3", "cp_x__icontains='a'",
+                                  "cp_x=null", "cp_x__lte='m'"])
+def test_untyped_custom_property_fitting_operators_pass(text: str) -> None:
+    assert validate(text, "employees") == []

@@ -141,12 +141,20 @@ def comparisons(draw: st.DrawFn, schema: Schema, entity: str) -> tuple[Compariso
     leaf = draw(st.sampled_from(leaves(schema, entity)))
     ent_for_ops = schema.entities[entity]
     allowed = schema.allowed_operators(ent_for_ops, leaf.type)
+    table = schema.operators_for(ent_for_ops)
+    if leaf.type is None:
+        # Untyped custom property: the literal's kind decides which operators fit (rule 7).
+        untyped = draw(UNTYPED_VALUES)
+        kind = "boolean" if isinstance(untyped, bool) else "text" if isinstance(untyped, str) else "number"
+        allowed = [n for n in allowed if kind in table[n].kinds]
     op = draw(st.sampled_from(allowed))
-    operator = schema.operators_for(ent_for_ops)[op]
+    operator = table[op]
     if operator.kind == "is_null":
         value: object = draw(st.booleans())
     elif op == "exact" and draw(st.integers(0, 9)) == 0:
         value = None
+    elif leaf.type is None:
+        value = untyped
     else:
         value = draw(VALUES[leaf.type])
     return Comparison(target_of(leaf), op, value), leaf  # type: ignore[arg-type]

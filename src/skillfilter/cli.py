@@ -11,7 +11,7 @@ import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 __all__ = ["main"]
 
@@ -21,6 +21,17 @@ COMMANDS = {
     "filter": "filter JSON records (array, JSON Lines or export pages) and write the matches as JSON Lines",
     "sql": "print the parameterised SQL for a filter",
 }
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises on a usage error, so that a second way of reading the arguments can be tried."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(message)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -60,9 +71,17 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
             if argv and argv[0] in COMMANDS:
                 # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
                 command = argv[0]
-                sub = argparse.ArgumentParser(prog=f"skillfilter {command}", description=COMMANDS[command])
+                sub = _Parser(prog=f"skillfilter {command}", description=COMMANDS[command])
                 _module(command).add_arguments(sub)
-                args = sub.parse_intermixed_args(argv[1:])
+                try:
+                    args = sub.parse_args(argv[1:])
+                except _ArgumentError as plain:
+                    try:
+                        args = sub.parse_intermixed_args(argv[1:])
+                    except _ArgumentError:
+                        sub.print_usage()
+                        stderr.write(f"{sub.prog}: error: {plain}\n")
+                        return 2
                 args.command = command
             else:
                 args = build_parser().parse_args(argv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,8 +32,25 @@ def line_column(text: str, position: int) -> tuple[int, int]:
     return line, column
 
 
+# Characters that would act on a terminal rather than show: C0/C1 controls (but tab), line and paragraph
+# separators, bidirectional overrides and isolates, and lone surrogates.
+_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print on a terminal: invisible or terminal-controlling characters as escapes."""
+    return _INVISIBLE.sub(_escape, text)
+
+
 def render_caret(text: str, start: int, end: int | None = None) -> str:
-    """The line of ``text`` holding ``start`` with carets beneath ``[start, end)`` (at least one)."""
+    """The line of ``text`` holding ``start`` with carets beneath ``[start, end)`` (at least one).
+
+    Control characters in the line are shown escaped (see :func:`visible`), and the carets follow them.
+    """
     start = max(0, min(start, len(text)))
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start)
@@ -50,9 +68,12 @@ def render_caret(text: str, start: int, end: int | None = None) -> str:
     if len(line) > window:
         line = line[:window] + "…"
         width = max(1, min(width, window - col))
-    # Tabs keep their width so that the caret lines up.
-    pad = "".join("\t" if ch == "\t" else " " for ch in line[:col])
-    return f"{line}\n{pad}{'^' * width}"
+    shown = [visible(ch) for ch in line]
+    # Tabs keep their width so that the caret lines up; an escaped character is as wide as its escape.
+    pad = "".join("\t" if ch == "\t" else " " * len(piece)
+                  for ch, piece in zip(line[:col], shown[:col], strict=True))
+    marks = sum(len(piece) for piece in shown[col : col + width]) or 1
+    return f"{''.join(shown)}\n{pad}{'^' * marks}"
 
 
 class FilterSyntaxError(FilterError, ValueError):
@@ -72,13 +93,13 @@ class FilterSyntaxError(FilterError, ValueError):
         hint: str | None = None,
         end: int | None = None,
     ) -> None:
-        self.reason = message
+        self.reason = visible(message)
         self.text = text
         self.position = position
         self.end = end if end is not None else position + 1
         self.line, self.column = line_column(text, position)
         self.expected = tuple(expected)
-        self.hint = hint
+        self.hint = visible(hint) if hint is not None else None
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -151,9 +172,9 @@ class FilterValidationError(FilterError, ValueError):
         self.text = text
         lines = []
         for d in self.diagnostics:
-            lines.append(f"{d.code} {d.message}")
-            if text:
+            lines.append(f"{d.code} {visible(d.message)}")
+            if text and (d.end > d.start or d.start > 0):  # an entity-level problem has no span to mark
                 lines.append(render_caret(text, d.start, d.end))
             if d.hint:
-                lines.append(f"hint: {d.hint}")
+                lines.append(f"hint: {visible(d.hint)}")
         super().__init__("\n".join(lines) if lines else "invalid filter")

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .ast import Comparison, CustomProperty, Literal
+from .errors import FilterError
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "ResolveError",
     "Schema",
     "SchemaError",
+    "UnknownSchemaError",
     "convert_literal",
     "type_kind",
 ]
@@ -65,7 +67,14 @@ def type_kind(type_name: str) -> str:
     return _KIND[type_name]
 
 
-class SchemaError(ValueError):
+class UnknownSchemaError(FilterError, KeyError):
+    """No built-in schema has that name (a ``KeyError`` too, for callers that look schemas up)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown schema"
+
+
+class SchemaError(FilterError, ValueError):
     """A schema file or dictionary that is not a valid schema."""
 
 
@@ -441,11 +450,15 @@ class Schema:
         node: Comparison,
     ) -> Operator:
         operator = table.get(op_name)
-        if operator is not None and self._takes(entity, operator, type_name, fld):
+        if operator is not None and self._takes(entity, operator, type_name, fld, node.value):
             return operator
         allowed = self.allowed_operators(entity, type_name, fld)
         op_start = lhs_end - len(op_name) if node.op != "exact" or op_name != "exact" else lhs_start
         what = f"a `{type_name}` field" if type_name else "this field"
+        if type_name is None and fld is None and operator is not None:
+            kind = _literal_kind(node.value)
+            what = f"a {kind} value"
+            allowed = sorted(n for n, op in table.items() if kind in op.kinds or op.kind == "is_null")
         if fld is not None and fld.operators is not None:
             what = f"`{fld.name}`"
         raise ResolveError(
@@ -457,15 +470,34 @@ class Schema:
         )
 
     @staticmethod
-    def _takes(entity: Entity, operator: Operator, type_name: str | None, fld: Field | None) -> bool:
-        """Whether ``operator`` applies (the membership test of :meth:`allowed_operators`)."""
+    def _takes(
+        entity: Entity, operator: Operator, type_name: str | None, fld: Field | None, value: Literal = None
+    ) -> bool:
+        """Whether ``operator`` applies (the membership test of :meth:`allowed_operators`).
+
+        An untyped target (an undeclared custom property) is judged by the literal's kind, as rule 7 says:
+        booleans take only ``exact`` and ``is_null``, string operators apply to text only.
+        """
         if fld is not None and fld.operators is not None:
             return operator.name in fld.operators
         if type_name is None:
-            return True
+            kind = _literal_kind(value)
+            return kind is None or operator.kind == "is_null" or kind in operator.kinds
         if type_name in entity.type_operators:
             return operator.name in entity.type_operators[type_name]
         return _KIND[type_name] in operator.kinds
+
+
+def _literal_kind(value: Literal) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, (int, float)):
+        return NUMBER
+    if isinstance(value, str):
+        return TEXT
+    return TEMPORAL
 
 
 _OPERATOR_NAMES: dict[tuple[int, str], tuple[Schema, frozenset[str]]] = {}
@@ -496,20 +528,39 @@ _NUM_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
+_DATETIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?\Z"
+)
+
+
 def parse_datetime(text: str) -> _dt.datetime:
-    """ISO 8601 date-time (a bare date is its midnight), naive meaning UTC; raises ``ValueError``."""
-    if _DATE_RE.match(text):
-        d = _dt.date.fromisoformat(text)
-        return _dt.datetime(d.year, d.month, d.day, tzinfo=_dt.timezone.utc)
-    s = text.strip()
-    if s != text or len(s) < 16 or s[10] not in "Tt ":
-        raise ValueError(text)
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    value = _dt.datetime.fromisoformat(s)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.timezone.utc)
-    return value
+    """An ISO 8601 date-time as an aware ``datetime``; raises ``ValueError``.
+
+    Accepted, the same on every Python version: ``YYYY-MM-DD`` (its midnight UTC), or that followed by
+    ``T`` (or a space), ``HH:MM``, optional ``:SS`` with an optional fraction (``.`` or ``,``), and an
+    optional offset ``Z``, ``±HH``, ``±HHMM`` or ``±HH:MM``; no offset means UTC.  A fraction finer than a
+    microsecond is refused unless its extra digits are zeros, so that no value is silently truncated.
+    """
+    m = _DATETIME_RE.match(text)
+    if m is None:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = m.groups()
+    micro = 0
+    if fraction:
+        if len(fraction) > 6 and fraction[6:].strip("0"):
+            raise ValueError(f"{text!r} is more precise than a microsecond")
+        micro = int(fraction[:6].ljust(6, "0"))
+    tz = _dt.timezone.utc
+    if sign:
+        offset = _dt.timedelta(hours=int(off_h), minutes=int(off_m or 0))
+        if offset >= _dt.timedelta(hours=24):
+            raise ValueError(f"offset out of range in {text!r}")
+        tz = _dt.timezone(offset if sign == "+" else -offset)
+    return _dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=tz
+    )
 
 
 def convert_literal(value: Literal, type_name: str | None) -> Literal:
@@ -791,5 +842,7 @@ def _builtin(name: str) -> Schema:
         resource = resources.files("skillfilter").joinpath("data").joinpath(f"{name}.schema.json")
         text = resource.read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
-        raise KeyError(f"no built-in schema `{name}`; built-in schemas: skillengine, export") from None
+        raise UnknownSchemaError(
+            f"no built-in schema `{name}`; built-in schemas: skillengine, export"
+        ) from None
     return Schema.from_dict(json.loads(text), source=f"built-in schema {name}")

@@ -411,6 +411,13 @@ MAX_EXPR_DEPTH = 24
 _IND = "    "
 
 
+def _key_repr(key: str) -> str:
+    """A key as a Python string literal: ``str``'s own ``repr``, whatever a subclass says of itself."""
+    if not isinstance(key, str):
+        raise TypeError(f"a key must be a str, not {type(key).__name__}")
+    return str.__repr__(key)
+
+
 def _safe_repr(value: Any) -> str | None:
     """``repr(value)`` where that is a plain Python literal of the same value, else ``None``."""
     t = type(value)
@@ -505,17 +512,18 @@ class _Generator:
                 assert first, "custom properties hang off the record"
                 src = self.custom_property(src, k.name)
             elif first:
-                src = f"{src}.get({k!r})"
+                src = f"{src}.get({_key_repr(k)})"
             else:
                 t = self.fresh("t")
-                src = f"({t}.get({k!r}) if type({t} := {src}) is dict else _get({t}, {k!r}))"
+                key = _key_repr(k)
+                src = f"({t}.get({key}) if type({t} := {src}) is dict else _get({t}, {key}))"
             first = False
         return src
 
     def custom_property(self, record: str, name: str) -> str:
         """Source of custom property ``name`` of ``record`` (a mapping): rule 9, both shapes."""
         c = self.fresh("c")
-        key = repr(name)
+        key = _key_repr(name)
         if self.prelude is None:
             return (
                 f"({c}.get({key}) if type({c} := {record}.get('custom_properties')) is dict "

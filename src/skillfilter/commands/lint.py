@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from ..errors import Diagnostic, QueryStringError, line_column, render_caret
+from ..errors import Diagnostic, QueryStringError, line_column, render_caret, visible
 from ..schema import Schema
 from ._common import UsageError, filters_from, load_schema
 
@@ -197,9 +197,9 @@ def render_text(result: LintResult, *, color: bool) -> str:
         if "\n" in result.filter:  # the caret shows one line: say which
             line, column = line_column(result.filter, d.start)
             where = " " + paint(_DIM, f"(line {line}, column {column})")
-        lines.append(f"{paint(_BOLD_RED, d.code)} {d.message}{where}")
+        lines.append(f"{paint(_BOLD_RED, d.code)} {visible(d.message)}{where}")
         if d.hint:
-            lines.append("  " + paint(_CYAN, "hint:") + " " + d.hint)
+            lines.append("  " + paint(_CYAN, "hint:") + " " + visible(d.hint))
     return "\n".join(lines) + "\n"
 
 
