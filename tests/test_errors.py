@@ -227,3 +227,18 @@ def test_errors_point_at_the_first_problem() -> None:
     with pytest.raises(FilterSyntaxError) as info:
         parse("a=1 and b==2 and c__=1")
     assert info.value.position == 10
+
+
+@pytest.mark.parametrize("bad", ["\x1b]0;pwned\x07", "\x1b[2J", "\u202e", "\x85", "\x00", "\ud800"])
+def test_terminal_controls_in_input_are_shown_escaped(bad: str) -> None:
+    # A filter pasted from anywhere must not act on the terminal that shows its error.
+    text = f"external_id='x' {bad} and active=true"
+    with pytest.raises(FilterSyntaxError) as info:
+        parse(text)
+    message = str(info.value)
+    assert bad not in message
+    escaped = bad.encode("unicode_escape", "backslashreplace").decode("ascii")
+    assert escaped in message
+    source, carets = message.split("\n")[1:3]
+    # The carets stand under the escape shown in place of the character.
+    assert source.index(escaped[:2]) == carets.index("^")
