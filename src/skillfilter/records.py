@@ -56,16 +56,20 @@ TEXT_CHUNK_SIZE = 1 << 14
 Record = dict[str, Any]
 
 
-def _fast_loads() -> Callable[[bytes], Any] | None:
-    """``orjson.loads`` when orjson is installed (and ``SKILLFILTER_JSON`` is not ``stdlib``)."""
+def orjson_module() -> Any:
+    """The ``orjson`` module if installed and ``SKILLFILTER_JSON`` is not ``stdlib``, else ``None``."""
     if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
         return None
     try:
-        module: Any = importlib.import_module("orjson")
+        return importlib.import_module("orjson")
     except ImportError:
         return None
-    loads: Callable[[bytes], Any] = module.loads
-    return loads
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    """``orjson.loads`` where :func:`orjson_module` offers it."""
+    module = orjson_module()
+    return None if module is None else module.loads
 
 
 #: The JSON Lines reader's accelerator (``None``: the standard library only).  Its results are used only

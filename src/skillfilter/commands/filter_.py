@@ -25,7 +25,6 @@ not objects, reports them on standard error and ends with their count.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import os
@@ -82,14 +81,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 # output
 # --------------------------------------------------------------------------------------------------
 def _fast_dumps() -> Callable[[Any], bytes] | None:
-    if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
-        return None
-    try:
-        module: Any = importlib.import_module("orjson")
-    except ImportError:
-        return None
-    dumps: Callable[[Any], bytes] = module.dumps
-    return dumps
+    from ..records import orjson_module
+
+    module = orjson_module()
+    return None if module is None else module.dumps
 
 
 _COMPACT: dict[str, Any] = {"separators": (",", ":"), "allow_nan": False, "check_circular": False}
