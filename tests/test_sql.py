@@ -34,7 +34,13 @@ from skillfilter.backends.sql import (
     to_sql,
 )
 from skillfilter.backends.sql_load import LoadError, create_tables, load_records, table_definitions
-from skillfilter.backends.sql_mapping import ListMapping, MappingError, SchemaMapping, TableMapping
+from skillfilter.backends.sql_mapping import (
+    ListMapping,
+    MappingError,
+    PropertyTable,
+    SchemaMapping,
+    TableMapping,
+)
 from skillfilter.cli import main
 from skillfilter.errors import FilterSyntaxError, FilterValidationError
 from skillfilter.operators import simple_fold
@@ -141,10 +147,11 @@ def test_text_input_cap_and_errors() -> None:
 
 
 def test_constant_filters() -> None:
-    # booleans take only exact: gt on a boolean literal never holds (rule 7), whatever the data
-    sql, params = to_sql(Comparison(CustomProperty("flag"), "gt", True), select=True)
+    # PostgreSQL text cannot hold NUL: nothing stored equals a text holding it, whatever the data
+    nul = Comparison(FieldRef(("external_id",)), "exact", "a\x00")
+    sql, params = to_sql(nul, dialect="postgresql", select=True)
     assert sql.endswith("WHERE FALSE") and params == []
-    sql, params = to_sql(Not(Comparison(CustomProperty("flag"), "gt", True)), select=True)
+    sql, params = to_sql(Not(nul), dialect="postgresql", select=True)
     assert sql == 'SELECT "employees"."id" FROM "employees"' and params == []
 
 
@@ -593,6 +600,36 @@ def test_custom_properties_need_their_column() -> None:
     with pytest.raises(MappingError, match="no custom properties column"):
         to_sql("cp_language='de'", mapping={"": {"custom_properties": None}})
     assert to_sql("external_id='1'", mapping={"": {"custom_properties": None}})[1] == ["1"]
+
+
+def test_custom_properties_as_a_table() -> None:
+    m = SchemaMapping("export", "employees", {"": {"custom_properties": {"table": "props", "link": "emp"}}})
+    assert m.root.custom_properties == PropertyTable("props", link="emp")
+    defs = {t.name: t for t in table_definitions(m)}
+    assert "custom_properties" not in defs["employees"].columns
+    assert defs["props"].columns == {"emp": "key", "name": "text", "value": "json"}
+    for bad, message in [({"table": "p", "name": "value"}, "must differ"), ({"table": ""}, "empty"),
+                         ({"table": "p", "owner": "x"}, "owner")]:
+        with pytest.raises(MappingError, match=message):
+            SchemaMapping("export", "employees", {"": {"custom_properties": bad}})
+    records = [
+        {"external_id": "a", "custom_properties": {"language": "de", "tags": ["x", "y"], "n": 1}},
+        {"external_id": "b", "custom_properties": [{"property_name": "language", "property_value": ["en", "de"]}]},
+        {"external_id": "c", "custom_properties": {"language": None, "tags": [], "n": "1"}},
+        {"external_id": "d"},
+    ]
+    conn = sqlite3.connect(":memory:")
+    create_tables(conn, "export", "employees", m)
+    keys = load_records(conn, records, "export", "employees", m)
+    # a list is one row per element; an empty list none (it reads as a missing property)
+    assert conn.execute("SELECT emp, name, value FROM props ORDER BY rowid").fetchall() == [
+        (1, "language", '"de"'), (1, "tags", '"x"'), (1, "tags", '"y"'), (1, "n", "1"),
+        (2, "language", '"en"'), (2, "language", '"de"'), (3, "language", "null"), (3, "n", '"1"')]
+    for text in ("cp_language='de'", "not cp_language='de'", "cp_tags='x' and cp_tags='y'", "cp_tags__is_null=true",
+                 "cp_n=1", "not cp_n__gte=1", "cp_language__is_null=false and not cp_language='en'"):
+        test = predicate(text, schema="export", entity="employees")
+        want = [k for k, r in zip(keys, records, strict=True) if test(r)]
+        assert select_keys(conn, text, schema="export", mapping=m) == want, text
 
 
 def test_cli_help_mentions_the_dialects() -> None:

@@ -63,37 +63,45 @@ def shapes(value: str, name: str = "language") -> list[Expr]:
     return out
 
 
+#: Custom properties as a JSON column (the default) or as rows of a table with a hostile name.
+CP_STYLES: dict[str, dict[str, Any] | None] = {
+    "json": None,
+    "table": {"": {"custom_properties": {"table": "props'; --", "name": "n;%", "value": 'v"'}}},
+}
+
+
 class Engines:
-    def __init__(self, pg: Any) -> None:
+    def __init__(self, pg: Any, mapping: dict[str, Any] | None = None) -> None:
+        self.mapping = mapping
         self.lite = sqlite3.connect(":memory:")
         register_functions(self.lite)
-        create_tables(self.lite, EXPORT)
+        create_tables(self.lite, EXPORT, mapping=mapping)
         self.pg = pg
         if pg is not None:
-            create_tables(pg, EXPORT)
+            create_tables(pg, EXPORT, mapping=mapping)
 
     def reload(self, records: list[dict[str, Any]]) -> list[Any]:
         tables = [r[0] for r in self.lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for t in tables:
-            self.lite.execute(f'DELETE FROM "{t}"')
-        keys = load_records(self.lite, records, EXPORT)
+            self.lite.execute('DELETE FROM "' + t.replace('"', '""') + '"')
+        keys = load_records(self.lite, records, EXPORT, mapping=self.mapping)
         if self.pg is not None:
-            self.pg.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
-            assert load_records(self.pg, records, EXPORT) == keys
+            self.pg.execute("TRUNCATE " + ", ".join('"' + t.replace('"', '""') + '"' for t in tables))
+            assert load_records(self.pg, records, EXPORT, mapping=self.mapping) == keys
         return keys
 
     def check(self, expr: Expr, records: list[dict[str, Any]], keys: list[Any]) -> None:
         test = predicate(expr, schema=EXPORT, entity="employees")
         want = {k for k, r in zip(keys, records) if test(r)}
-        sql, params = to_sql(expr, schema=EXPORT, select=True)
+        sql, params = to_sql(expr, schema=EXPORT, mapping=self.mapping, select=True)
         assert {r[0] for r in self.lite.execute(sql, params)} == want, (sql, params)
         if self.pg is not None:
-            sql, params = to_sql(expr, dialect="postgresql", schema=EXPORT, select=True)
+            sql, params = to_sql(expr, dialect="postgresql", schema=EXPORT, mapping=self.mapping, select=True)
             assert {r[0] for r in self.pg.execute(sql, params)} == want, (sql, params)
 
 
-@pytest.fixture(scope="module")
-def engines(postgres_dsn: str) -> Iterator[Engines]:
+@pytest.fixture(scope="module", params=list(CP_STYLES))
+def engines(postgres_dsn: str, request: pytest.FixtureRequest) -> Iterator[Engines]:
     import psycopg
 
     name = "sf_inj_" + uuid.uuid4().hex[:12]
@@ -102,18 +110,18 @@ def engines(postgres_dsn: str) -> Iterator[Engines]:
     conn.execute(f'SET search_path TO "{name}"')
     install_functions(conn)
     try:
-        yield Engines(conn)
+        yield Engines(conn, CP_STYLES[request.param])
     finally:
         conn.execute(f'DROP SCHEMA "{name}" CASCADE')
         conn.close()
 
 
 @settings(max_examples=200, deadline=None)
-@given(HOSTILE, st.sampled_from(["sqlite", "postgresql"]))
-def test_values_never_change_the_statement(value: str, dialect: str) -> None:
+@given(HOSTILE, st.sampled_from(["sqlite", "postgresql"]), st.sampled_from(list(CP_STYLES.values())))
+def test_values_never_change_the_statement(value: str, dialect: str, mapping: dict[str, Any] | None) -> None:
     for hostile, plain in zip(shapes(value), shapes("plain")):
-        sql, params = to_sql(hostile, dialect=dialect, schema=EXPORT)
-        assert sql == to_sql(plain, dialect=dialect, schema=EXPORT)[0]
+        sql, params = to_sql(hostile, dialect=dialect, schema=EXPORT, mapping=mapping)
+        assert sql == to_sql(plain, dialect=dialect, schema=EXPORT, mapping=mapping)[0]
         assert len(params) == sql.count("?" if dialect == "sqlite" else "%s")
     marked = "ZQ" + value
     sql, params = to_sql(Comparison(FieldRef(("external_id",)), "exact", marked), dialect=dialect, schema=EXPORT)
@@ -121,12 +129,13 @@ def test_values_never_change_the_statement(value: str, dialect: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(HOSTILE, st.sampled_from(["sqlite", "postgresql"]))
-def test_custom_property_names_never_change_the_statement(name: str, dialect: str) -> None:
+@given(HOSTILE, st.sampled_from(["sqlite", "postgresql"]), st.sampled_from(list(CP_STYLES.values())))
+def test_custom_property_names_never_change_the_statement(name: str, dialect: str,
+                                                          mapping: dict[str, Any] | None) -> None:
     expr = Or.of(Comparison(CustomProperty(name), "exact", "v"), Not(Comparison(CustomProperty(name), "is_null", True)))
     plain = Or.of(Comparison(CustomProperty("x"), "exact", "v"), Not(Comparison(CustomProperty("x"), "is_null", True)))
-    sql, params = to_sql(expr, dialect=dialect)
-    assert sql == to_sql(plain, dialect=dialect)[0]
+    sql, params = to_sql(expr, dialect=dialect, mapping=mapping)
+    assert sql == to_sql(plain, dialect=dialect, mapping=mapping)[0]
     assert name in params and ("ZQ" + name) not in sql
 
 

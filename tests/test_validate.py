@@ -494,7 +494,7 @@ def test_package_attribute_validate_is_the_function() -> None:
 def test_untyped_custom_property_operator_must_fit_the_literal(text: str, kind: str, allowed: str) -> None:
     # Rule 7: booleans take only exact and is_null; string operators apply to text only.
     [d] = validate(text, "employees")
-    op = text.split("__")[1].split("=")[0]
+    op = text.split("__")[1].split("=", maxsplit=1)[0]
     assert d.code == "SF210"
     assert d.message == f"`{op}` does not apply to a {kind} value"
     assert (d.start, d.end) == (text.index(op), text.index("="))

@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
                     try:
                         args = sub.parse_intermixed_args(argv[1:])
                     except _ArgumentError:
-                        sub.print_usage()
+                        sub.print_usage(stderr)
                         stderr.write(f"{sub.prog}: error: {plain}\n")
                         return 2
                 args.command = command

@@ -50,6 +50,7 @@ from .sql_mapping import (
     ListMapping,
     MappingError,
     Node,
+    PropertyTable,
     SchemaMapping,
     TableMapping,
     check_identifier,
@@ -161,6 +162,10 @@ class _Dialect:
     deep_first = False
     #: ``cp_x=value`` as JSON containment (``cp_contains``).
     json_contains = False
+    #: The collation comparing text by code point.
+    binary = "BINARY"
+    #: A custom property alone in its scope is read in place (``cp_get``, ``json_value``), not as rows.
+    inline_cp = False
 
     def ident(self, name: str) -> str:
         """``name`` quoted, for SQL run with parameters (psycopg reads ``%`` as a placeholder there)."""
@@ -202,6 +207,28 @@ class _Dialect:
 
     def cp_contains(self, owner: str, column: str, documents: list[str]) -> _Frag:
         """``owner.column`` contains one of the JSON ``documents`` (where ``json_contains``)."""
+        raise NotImplementedError
+
+    def cp_text_equals(self, col: str, name: str, value: str) -> _Frag:
+        """The JSON object ``col`` maps ``name`` to the string ``value`` (where ``json_contains``)."""
+        raise NotImplementedError
+
+    # custom properties read in place (where ``inline_cp``)
+    def cp_get(self, owner: str, column: str) -> str:
+        raise NotImplementedError
+
+    def cp_get_text(self, owner: str, column: str) -> str:
+        raise NotImplementedError
+
+    def json_cast(self, v: str, vtype: str) -> str:
+        raise NotImplementedError
+
+    # a JSON value in a column (custom properties in a table)
+    def json_value(self, v: str, vtype: str) -> str:
+        """The JSON value ``v`` as SQL of ``vtype`` when it is a JSON value of that kind, else NULL."""
+        raise NotImplementedError
+
+    def json_isnull(self, v: str) -> str:
         raise NotImplementedError
 
 
@@ -283,6 +310,13 @@ class _SQLite(_Dialect):
     def cp_isnull(self, alias: str) -> str:
         return f"coalesce({alias}.t, 'null') = 'null'"
 
+    def json_value(self, v: str, vtype: str) -> str:
+        types = {"number": "'integer', 'real'", "boolean": "'true', 'false'"}.get(vtype, "'text'")
+        return f"CASE WHEN json_type({v}) IN ({types}) THEN json_extract({v}, '$') END"
+
+    def json_isnull(self, v: str) -> str:
+        return f"coalesce(json_type({v}), 'null') = 'null'"
+
 
 def _sqlite_big_int(x: str, kind: str, value: int) -> _Frag:
     """``x <op> value`` for an integer beyond SQLite's 64 bits: stored integers all lie on one side of it;
@@ -312,7 +346,9 @@ def _sqlite_big_int(x: str, kind: str, value: int) -> _Frag:
 class _PostgreSQL(_Dialect):
     name = "postgresql"
     placeholder = "%s"
+    binary = '"C"'
     json_contains = True
+    inline_cp = True
     _ESCAPE = "ESCAPE E'\\\\'"
 
     def ident(self, name: str) -> str:
@@ -358,15 +394,43 @@ class _PostgreSQL(_Dialect):
         return sql, (name,)
 
     def cp_value(self, alias: str, vtype: str) -> str:
-        v = f"{alias}.v"
-        if vtype == "number":
-            return f"CASE WHEN jsonb_typeof({v}) = 'number' THEN ({v} #>> '{{}}')::numeric END"
-        if vtype == "boolean":
-            return f"CASE WHEN jsonb_typeof({v}) = 'boolean' THEN ({v} #>> '{{}}')::boolean END"
+        return self.json_value(f"{alias}.v", vtype)
+
+    def json_value(self, v: str, vtype: str) -> str:
+        """The ``jsonb`` value ``v`` as SQL of ``vtype`` when it is a JSON value of that kind, else NULL."""
+        if vtype in ("number", "boolean"):
+            return f"CASE WHEN jsonb_typeof({v}) = '{vtype}' THEN {self.json_cast(v, vtype)} END"
         return f"CASE WHEN jsonb_typeof({v}) = 'string' THEN {v} #>> '{{}}' END"
 
+    def json_cast(self, v: str, vtype: str) -> str:
+        """The ``jsonb`` number or boolean ``v`` as SQL ``numeric``/``boolean`` (PostgreSQL 11 and later)."""
+        return f"CAST({v} AS {'numeric' if vtype == 'number' else 'boolean'})"
+
     def cp_isnull(self, alias: str) -> str:
-        return f"coalesce(jsonb_typeof({alias}.v), 'null') = 'null'"
+        return self.json_isnull(f"{alias}.v")
+
+    def json_isnull(self, v: str) -> str:
+        return f"coalesce(jsonb_typeof({v}), 'null') = 'null'"
+
+    def cp_text_equals(self, col: str, name: str, value: str) -> _Frag:
+        """The JSON object ``col`` maps ``name`` to the string ``value``: ``col ->> name = value``, and the
+        value is a string unless ``value`` is a text no other kind of JSON value reads as (a number reads
+        as ``-`` or a digit first, then ``true``, ``false``, ``[...]``, ``{...}``; null as NULL).  That test
+        is on the parameter only, so the statement's shape does not depend on the value, and PostgreSQL
+        folds it while planning with the parameters: for most texts only ``->>`` remains."""
+        return _Frag(
+            f'({col} ->> CAST(%s AS text)) COLLATE "C" = %s AND (CAST(%s AS text) !~ \'^[-0-9[{{]\' '
+            f"AND CAST(%s AS text) NOT IN ('true', 'false') "
+            f"OR jsonb_typeof({col} -> CAST(%s AS text)) = 'string')",
+            (name, value, value, value, name), _AND)
+
+    def cp_get(self, owner: str, column: str) -> str:
+        """The value of one custom property (its name the one parameter), as ``jsonb``."""
+        return f"({owner}.{self.ident(column)} -> CAST(%s AS text))"
+
+    def cp_get_text(self, owner: str, column: str) -> str:
+        """The value of one custom property (its name the one parameter) that is a string, as ``text``."""
+        return f"({owner}.{self.ident(column)} ->> CAST(%s AS text))"
 
     def cp_contains(self, owner: str, column: str, documents: list[str]) -> _Frag:
         col = f"{owner}.{self.ident(column)}"
@@ -463,7 +527,7 @@ class _Var:
 
     key: VarKey
     parent: VarKey | None
-    kind: str  # one many list cp
+    kind: str  # one many list cp (a JSON column) cprow (a table of rows)
     node: Node | None
     parent_table: TableMapping
     cp_name: str = ""
@@ -495,6 +559,9 @@ class _Compiler:
         self.leaves: dict[int, _Leaf] = {}
         self.var_sets: dict[int, frozenset[VarKey]] = {}
         self.direct: dict[int, frozenset[VarKey]] = {}
+        #: Custom properties read in place: token bound in the environment -> (``jsonb`` SQL, ``text`` SQL,
+        #: the parameters of either, the JSON kind of the value).
+        self.inline: dict[str, tuple[str, str, tuple[Any, ...], str]] = {}
         self.alias_prefix = "_sf"
         while root_ref.strip('"').startswith(self.alias_prefix):
             self.alias_prefix += "_"
@@ -547,7 +614,9 @@ class _Compiler:
             if root.custom_properties is None:
                 raise MappingError(f"the mapping of `{self.entity}` has no custom properties column")
             listy = res.type is None or res.type == "list[text]"
-            key = self._var(("cp_" + res.custom_property,), None, "cp", node=None, parent_table=root,
+            # In a table the rows of a property are its elements, like a to-many relation's.
+            var_kind = "cprow" if isinstance(root.custom_properties, PropertyTable) else "cp"
+            key = self._var(("cp_" + res.custom_property,), None, var_kind, node=None, parent_table=root,
                             cp_name=res.custom_property, listy=listy)
             return _Leaf((key,), key, "", "json", test)
         chain: list[VarKey] = []
@@ -626,6 +695,8 @@ class _Compiler:
             fast = self.cp_equals(var, kind, items, neg)
             if fast is not None:
                 return fast
+            if self.d.inline_cp:
+                return self.cp_inline(var, kind, items, env, neg)
         alias, raw = self.alias()
         inner = self.exists(space - {r}, kind, items, {**env, r: alias}, False)
         some = self.exists_sql(var, alias, raw, env, inner)
@@ -639,13 +710,74 @@ class _Compiler:
         empty = self.not_(self.exists_sql(var, alias2, raw2, env, _TRUE))
         return self.join("or", [some, self.join("and", [empty, nulls])])
 
+    def cp_inline(self, var: _Var, kind: str, items: list[Expr], env: dict[VarKey, str | None],
+                  neg: bool) -> _Frag:
+        """A custom property alone in its scope, read in place rather than as rows: one ``CASE`` on the
+        value's JSON kind, each branch the condition on a value of that kind (written once the kind is
+        known: ``CAST(v AS numeric) >= 7``, no NULLs, comparisons with another kind already false), and for
+        a list (where the property may hold one) ``EXISTS`` over its elements."""
+        d = self.d
+        column = var.parent_table.custom_properties
+        assert isinstance(column, str)
+        get, text_get = d.cp_get(self.root_ref, column), d.cp_get_text(self.root_ref, column)
+        key = (var.cp_name,)
+
+        def on(json_kind: str) -> _Frag:
+            self.counter += 1
+            token = f"\x00cp{self.counter}"  # never an alias: an identifier cannot hold NUL
+            self.inline[token] = (get, text_get, key, json_kind)
+            return self.exists(frozenset(), kind, items, {**env, var.key: token}, neg)
+
+        nulls = self.exists(frozenset(), kind, items, {**env, var.key: _NULL}, neg)
+        branches: list[tuple[str, _Frag]] = []
+        if var.listy:
+            alias, _ = self.alias()
+            inner = self.exists(frozenset(), kind, items, {**env, var.key: alias}, False)
+            if inner.const is not None:
+                arr = inner  # an array offers at least one element (its null one when empty)
+            else:
+                source_params: tuple[Any, ...] = key
+                source = get
+                if nulls.const is not False:  # an empty list offers its null element
+                    source = f"CASE WHEN {get} = '[]'::jsonb THEN '[null]'::jsonb ELSE {get} END"
+                    source_params = key + key
+                arr = _Frag(f"EXISTS (SELECT 1 FROM jsonb_array_elements({source}) AS {alias}(v) "
+                            f"WHERE {inner.sql})", (*source_params, *inner.params), _ATOM,
+                            depth=inner.depth + 5)
+            branches.append(("array", arr))
+        other = on("other")
+        branches += [("number", on("number")), ("string", on("string")), ("boolean", on("boolean")),
+                     ("object", other)]
+        if not var.listy:
+            branches.append(("array", other))
+        # missing, or JSON null: the ELSE branch
+        kept = [(k, f) for k, f in branches if not (f.const is not None and f.const == nulls.const)]
+        if not kept:
+            return nulls
+        parts: list[str] = []
+        params: list[Any] = list(key)
+        depth = 0
+        for json_kind, f in [*kept, ("", nulls)]:
+            text = (str(f.const).upper() if f.const is not None else _wrap(f, _ATOM)[0])
+            parts.append(f"WHEN '{json_kind}' THEN {text}" if json_kind else f"ELSE {text}")
+            params.extend(f.params)
+            depth = max(depth, f.depth)
+        return _Frag(f"CASE jsonb_typeof({get}) {' '.join(parts)} END", tuple(params), _ATOM, depth=depth + 2)
+
     def cp_equals(self, var: _Var, kind: str, items: list[Expr], neg: bool) -> _Frag | None:
-        """Custom property ``=`` one of some values, as JSON containment (PostgreSQL: ``@>``, which a GIN
+        """Custom property ``=`` one of some values.  PostgreSQL, as JSON containment (``@>``, which a GIN
         index serves): ``{"name": value}`` for the value itself, ``{"name": [value]}`` for an element of a
-        list (a containment one level down matches only elements, as the scope wants)."""
+        list (a containment one level down matches only elements, as the scope wants).  A text value
+        itself is compared as ``column ->> 'name'`` instead (``cp_text_equals``), which is faster unless a GIN
+        index serves the containment (the mapping's ``custom_properties_indexed``)."""
         if not self.d.json_contains or (len(items) > 1 and kind != "or"):
             return None
+        column = var.parent_table.custom_properties
+        assert isinstance(column, str)
+        col = f"{self.root_ref}.{self.d.ident(column)}"
+        texts: list[_Frag] = []
         documents: list[str] = []
+        indexed = var.parent_table.custom_properties_indexed
         for item in items:
             if not isinstance(item, Comparison):
                 return None
@@ -659,16 +791,22 @@ class _Compiler:
                 return None
             elif isinstance(value, str) and "\x00" in value:
                 continue  # JSON in the database cannot hold NUL: nothing equals this value
-            documents.append(json.dumps({var.cp_name: value}, ensure_ascii=False))
+            if test.vtype == "text" and not indexed:
+                texts.append(self.d.cp_text_equals(col, var.cp_name, value))
+            else:
+                documents.append(json.dumps({var.cp_name: value}, ensure_ascii=False))
             if var.listy:
                 documents.append(json.dumps({var.cp_name: [value]}, ensure_ascii=False))
-        column = var.parent_table.custom_properties
-        assert column is not None
-        found = self.d.cp_contains(self.root_ref, column, documents) if documents else _FALSE
-        if not neg:
+        parts = [*texts]
+        if documents:
+            parts.append(self.d.cp_contains(self.root_ref, column, documents))
+        found = self.join("or", parts)
+        if not neg or found.const is not None:
             return found
-        # `@>` is NULL for a NULL column: keep the answer two-valued under `not`
-        return self.join("and", [_Frag(f"{self.root_ref}.{self.d.ident(column)} IS NOT NULL"), found])
+        if texts:  # `->>` is NULL for a missing property: keep the answer two-valued under `not`
+            return _Frag(f"coalesce({found.sql}, FALSE)", found.params, _ATOM, depth=found.depth + 1)
+        # `@>` is NULL for a NULL column
+        return self.join("and", [_Frag(f"{col} IS NOT NULL"), found])
 
     def _null_parent(self, v: VarKey, env: dict[VarKey, str | None]) -> bool:
         parent = self.vars[v].parent
@@ -702,9 +840,10 @@ class _Compiler:
             alias, raw = self.alias()
             parent_ref = self.root_ref if var.parent is None else inner_env[var.parent]
             assert parent_ref is not None
-            source, source_params, link = self.source(var, alias, raw, parent_ref)
+            source, source_params, link, link_params = self.source(var, alias, raw, parent_ref)
             joins.append(f"LEFT JOIN {source} ON {link}" if link else f"CROSS JOIN {source}")
             params.extend(source_params)
+            params.extend(link_params)
             inner_env[v] = alias
         where = self.exists(frozenset(), kind, items, inner_env, False)
         if where.const is False:
@@ -714,15 +853,23 @@ class _Compiler:
         return _Frag(f"EXISTS (SELECT 1 FROM {' '.join(joins)} WHERE {where.sql})", (*params, *where.params),
                      _ATOM, depth=where.depth + 4 + sum(j.count("(") for j in joins))
 
-    def source(self, var: _Var, alias: str, raw: str, parent_ref: str) -> tuple[str, tuple[Any, ...], str]:
-        """The rows of ``var`` under ``parent_ref``: ``(FROM item, its parameters, the join condition)``
-        (no condition for a custom property, whose rows already belong to the filtered row)."""
+    def source(self, var: _Var, alias: str, raw: str,
+               parent_ref: str) -> tuple[str, tuple[Any, ...], str, tuple[Any, ...]]:
+        """The rows of ``var`` under ``parent_ref``: ``(FROM item, its parameters, the join condition, its
+        parameters)`` (no condition for a custom property in a JSON column, whose rows already belong to
+        the filtered row)."""
         d = self.d
+        cp = var.parent_table.custom_properties
         if var.kind == "cp":
-            assert var.parent_table.custom_properties is not None
-            source, params = d.cp_domain(parent_ref, var.parent_table.custom_properties, var.cp_name,
-                                         alias=alias, aux=raw, listy=var.listy)
-            return source, params, ""
+            assert isinstance(cp, str)
+            source, params = d.cp_domain(parent_ref, cp, var.cp_name, alias=alias, aux=raw, listy=var.listy)
+            return source, params, "", ()
+        if var.kind == "cprow":  # the rows of the property in its table
+            assert isinstance(cp, PropertyTable)
+            owner_col = cp.link_to or var.parent_table.key
+            link = (f"{alias}.{d.ident(cp.link)} = {parent_ref}.{d.ident(owner_col)} "
+                    f"AND {alias}.{d.ident(cp.name)} COLLATE {d.binary} = {d.placeholder}")
+            return f"{d.ident(cp.table)} AS {alias}", (), link, (var.cp_name,)
         node = var.node
         assert node is not None
         if var.kind == "one":
@@ -732,7 +879,7 @@ class _Compiler:
             assert node.link is not None
             owner_col = node.link_to or var.parent_table.key
             link = f"{alias}.{d.ident(node.link)} = {parent_ref}.{d.ident(owner_col)}"
-        return f"{d.ident(node.table)} AS {alias}", (), link
+        return f"{d.ident(node.table)} AS {alias}", (), link, ()
 
     def exists_sql(self, var: _Var, alias: str, raw: str, env: dict[VarKey, str | None],
                    where: _Frag) -> _Frag:
@@ -740,13 +887,13 @@ class _Compiler:
             return _FALSE
         parent_ref = self.root_ref if var.parent is None else env[var.parent]
         assert parent_ref is not None
-        source, params, link = self.source(var, alias, raw, parent_ref)
+        source, params, link, link_params = self.source(var, alias, raw, parent_ref)
         if var.kind == "cp":
             if where.const is True:
                 return _TRUE  # the domain is never empty
             conds = [where]
         else:
-            conds = [_Frag(link), where]
+            conds = [_Frag(link, link_params, _AND), where]
         body = self.join("and", conds)
         depth = _wrap(body, _AND)[1]
         where_sql = "" if body.const is True else f" WHERE {body.sql}"
@@ -775,11 +922,23 @@ class _Compiler:
         holder = self.root_ref if leaf.holder is None else env[leaf.holder]
         assert holder is not None
         if leaf.storage == "json":
+            inline = self.inline.get(holder)
+            if inline is not None:
+                return self.inline_leaf(inline, test)
+            row = leaf.holder is not None and self.vars[leaf.holder].kind == "cprow"
+            if row:
+                cp = self.mapping.root.custom_properties
+                assert isinstance(cp, PropertyTable)
+                column = f"{holder}.{d.ident(cp.value)}"
             if test.kind in ("isnull", "notnull"):
-                null = _Frag(d.cp_isnull(holder))
+                null = _Frag(d.json_isnull(column) if row else d.cp_isnull(holder))
                 return null if test.kind == "isnull" else self.not_(null)
+            if row and d.json_contains and test.kind == "exact" and not test.ci:
+                equal = self.json_equals(column, test)
+                if equal is not None:
+                    return equal if not neg else self.join("and", [_Frag(f"{column} IS NOT NULL"), equal])
             vtype = test.vtype if test.vtype in ("number", "boolean") else "text"
-            x = d.cp_value(holder, vtype)
+            x = d.json_value(column, vtype) if row else d.cp_value(holder, vtype)
             if test.vtype in ("date", "datetime"):
                 value: Any = (canonical_datetime(test.value) if test.vtype == "datetime"
                               else test.value.isoformat())
@@ -796,6 +955,44 @@ class _Compiler:
         if cmp.const is not None or not neg:
             return cmp
         return self.join("and", [_Frag(f"{_paren(x)} IS NOT NULL"), cmp])
+
+    def json_equals(self, column: str, test: _Test) -> _Frag | None:
+        """``column`` (``jsonb``) is the literal, as ``column = CAST(%s AS jsonb)``: equality of ``jsonb``
+        keeps kinds apart and compares numbers as numbers, as the language does."""
+        value = test.value
+        if test.vtype == "datetime":
+            value = canonical_datetime(value)
+        elif test.vtype == "date" or (isinstance(value, float) and not math.isfinite(value)):
+            return None
+        elif isinstance(value, str) and "\x00" in value:
+            return _FALSE  # JSON in the database cannot hold NUL: nothing equals this value
+        document = json.dumps(value, ensure_ascii=False)
+        return _Frag(f"{column} = CAST({self.d.placeholder} AS jsonb)", (document,))
+
+    def inline_leaf(self, inline: tuple[str, str, tuple[Any, ...], str], test: _Test) -> _Frag:
+        """A comparison on a custom property read in place, whose value is known (by the enclosing ``CASE``)
+        to be a JSON value of ``json_kind`` (``other``: an object, or a list that offers no elements)."""
+        get, text_get, key, json_kind = inline
+        if test.kind in ("isnull", "notnull"):
+            return _FALSE if test.kind == "isnull" else _TRUE
+        wanted = {"number": "number", "boolean": "boolean"}.get(test.vtype, "string")
+        if wanted != json_kind:
+            return _FALSE
+        d = self.d
+        if json_kind == "string":
+            x, uses = text_get, key
+        else:
+            x, uses = d.json_cast(get, json_kind), key
+        if test.vtype in ("date", "datetime"):
+            value: Any = (canonical_datetime(test.value) if test.vtype == "datetime"
+                          else test.value.isoformat())
+            cmp = d.text(x, test.kind, value, False)
+        else:
+            cmp = self.compare(x, test)
+        if cmp.const is not None:
+            return cmp
+        # `x` (holding the placeholder of `key` once) starts every comparison, before its own placeholders
+        return _Frag(cmp.sql, (*uses, *cmp.params), cmp.prec, depth=cmp.depth)
 
     def compare(self, x: str, test: _Test) -> _Frag:
         d = self.d

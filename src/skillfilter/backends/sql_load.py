@@ -39,7 +39,7 @@ from typing import Any
 from ..errors import FilterError
 from ..schema import Schema, parse_datetime
 from .sql import _dialect, canonical_datetime, detect_dialect
-from .sql_mapping import ListMapping, SchemaMapping, TableMapping
+from .sql_mapping import ListMapping, PropertyTable, SchemaMapping, TableMapping
 
 __all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_definitions"]
 
@@ -124,7 +124,14 @@ def table_definitions(mapping: SchemaMapping) -> list[TableDef]:
             assert node.link is not None
             link_type = _column_type(mapping, path, node, node.link_to or node.key)
             table_def(parent.table).add(node.link, link_type)
-        if kind == "root" and node.custom_properties:
+        if kind == "root" and isinstance(node.custom_properties, PropertyTable):
+            cp = node.custom_properties
+            pt = table_def(cp.table)
+            pt.add(cp.link, _column_type(mapping, path, node, cp.link_to or node.key))
+            pt.add(cp.name, "text")
+            pt.add(cp.value, "json")
+            pt.indexes.append(cp.link)
+        elif kind == "root" and isinstance(node.custom_properties, str):
             t.add(node.custom_properties, "json")
     return list(tables.values())
 
@@ -273,6 +280,37 @@ class _Loader:
         raise LoadError(f"{where}: unknown type {type_name}")  # pragma: no cover
 
     def custom_properties(self, props: Any) -> Any:
+        out = self.property_values(props)
+        if out is None:
+            return None
+        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
+        if self.dialect == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            return Jsonb(out)
+        return text
+
+    def property_rows(self, props: Any, owner: Any, table: PropertyTable) -> None:
+        """The rows ``(owner, name, value)`` of a :class:`PropertyTable`: one per element of a list where
+        the property may hold one (untyped or ``list[text]``), else one holding the value."""
+        values = self.property_values(props)
+        if not values:
+            return
+        rows = self.rows.setdefault(table.table, [])
+        for name, value in values.items():
+            declared = self.cp_types.get(name)
+            listy = declared is None or declared == "list[text]"
+            elements = value if listy and isinstance(value, list) else [value]
+            for element in elements:
+                json_value: Any = json.dumps(element, ensure_ascii=False, allow_nan=False)
+                if self.dialect == "postgresql":
+                    from psycopg.types.json import Jsonb
+
+                    json_value = Jsonb(element)
+                rows.append({table.link: owner, table.name: name, table.value: json_value})
+
+    def property_values(self, props: Any) -> dict[str, Any] | None:
+        """Custom properties in either shape as a dict (checked, datetimes canonical); None if none."""
         if isinstance(props, list):
             found: dict[str, Any] = {}
             for item in props:
@@ -294,13 +332,10 @@ class _Loader:
                         f"custom property {name!r} is a datetime: {value!r} is not an ISO 8601 date-time"
                     ) from None
             self.check_json(value, f"custom property {name!r}")
+            if "\x00" in name and isinstance(self.mapping.root.custom_properties, PropertyTable):
+                raise LoadError(f"custom property {name!r}: a name in a table cannot hold NUL (U+0000)")
             out[name] = value
-        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
-        if self.dialect == "postgresql":
-            from psycopg.types.json import Jsonb
-
-            return Jsonb(out)
-        return text
+        return out
 
     def check_json(self, value: Any, where: str) -> None:
         if isinstance(value, str):
@@ -337,7 +372,10 @@ class _Loader:
             row[node.key] = self.key_for(node.table, node.key)
         if link is not None:
             row[link[0]] = link[1]
-        if kind == "root" and node.custom_properties:
+        if kind == "root" and isinstance(node.custom_properties, PropertyTable):
+            cp = node.custom_properties
+            self.property_rows(data.get("custom_properties"), row[cp.link_to or node.key], cp)
+        elif kind == "root" and isinstance(node.custom_properties, str):
             row[node.custom_properties] = self.custom_properties(data.get("custom_properties"))
         self.rows.setdefault(node.table, []).append(row)
         entity, _ = self.mapping._walk(path)

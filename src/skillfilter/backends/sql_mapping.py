@@ -9,7 +9,8 @@ somewhere:
   ``link_to`` column, by default its key; for a to-one relation a column of the *parent* table that refers to
   the target's ``link_to`` column, by default the target's key);
 - a ``list[text]`` field is a table of ``(link, value)`` rows (:class:`ListMapping`), one row per element;
-- custom properties are a JSON object column of the entity's table (``{"language": "de", ...}``).
+- custom properties are a JSON object column of the entity's table (``{"language": "de", ...}``), or
+  rows ``(link, name, value)`` of a table of their own (:class:`PropertyTable`).
 
 :class:`SchemaMapping` derives every node from the schema (names below) and takes overrides piece by piece,
 keyed by the path from the filtered entity (``""`` for the entity itself, ``"skill_clusters"``,
@@ -43,6 +44,7 @@ __all__ = [
     "ListMapping",
     "MappingError",
     "Node",
+    "PropertyTable",
     "SchemaMapping",
     "TableMapping",
     "check_identifier",
@@ -88,12 +90,40 @@ def resolve_schema(schema: Schema | str | None) -> Schema:
 
 
 @dataclass(frozen=True, slots=True)
+class PropertyTable:
+    """Custom properties stored as rows ``(link, name, value)`` of a table of their own, rather than as a
+    JSON column.
+
+    ``link`` refers to the owner's ``link_to`` column (by default the owner's key); ``value`` holds one
+    JSON value (PostgreSQL ``jsonb``, SQLite JSON text).  A property that may hold a list (untyped, or
+    ``list[text]``) has one row per element (an empty list none: it reads as a missing property); a
+    property of another type one row holding its whole value.
+    """
+
+    table: str
+    link: str = "owner_id"
+    link_to: str | None = None
+    name: str = "name"
+    value: str = "value"
+
+    def __post_init__(self) -> None:
+        check_identifier(self.table, "table name")
+        for attr in ("link", "name", "value"):
+            check_identifier(getattr(self, attr), f"{attr} column of {self.table!r}")
+        if self.link_to is not None:
+            check_identifier(self.link_to, f"link_to of {self.table!r}")
+        if len({self.link, self.name, self.value}) < 3:
+            raise MappingError(f"the link, name and value columns of {self.table!r} must differ")
+
+
+@dataclass(frozen=True, slots=True)
 class TableMapping:
     """A table holding an entity: the filtered one, a to-one target, or a to-many relation's elements.
 
     ``columns`` maps field names to column names (a field not listed is stored in a column of its own
     name).  ``link``/``link_to``: see the module description (unused for the filtered entity).
-    ``custom_properties`` names the JSON column of the entity's custom properties (``None``: none).
+    ``custom_properties`` names the JSON column of the entity's custom properties (``None``: none), or is a
+    :class:`PropertyTable` (given as one or as a dict of its attributes) where they are rows of a table.
     """
 
     table: str
@@ -101,7 +131,10 @@ class TableMapping:
     columns: AbcMapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     link: str | None = None
     link_to: str | None = None
-    custom_properties: str | None = None
+    custom_properties: str | PropertyTable | None = None
+    #: The custom-properties column has a GIN index (PostgreSQL): ``cp_x='text'`` is written as JSON
+    #: containment, which the index serves, rather than as the faster unindexed ``->>`` comparison.
+    custom_properties_indexed: bool = False
 
     def __post_init__(self) -> None:
         check_identifier(self.table, "table name")
@@ -110,10 +143,23 @@ class TableMapping:
             raise MappingError(f"columns of {self.table!r} must map field names to column names")
         for name, column in self.columns.items():
             check_identifier(column, f"column for field {name!r} of {self.table!r}")
-        for attr in ("link", "link_to", "custom_properties"):
+        for attr in ("link", "link_to"):
             value = getattr(self, attr)
             if value is not None:
                 check_identifier(value, f"{attr} of {self.table!r}")
+        cp = self.custom_properties
+        if isinstance(cp, AbcMapping):
+            allowed = {f.name for f in dataclasses.fields(PropertyTable)}
+            unknown = sorted(str(k) for k in set(cp) - allowed)
+            if unknown or "table" not in cp:
+                raise MappingError(
+                    f"custom_properties of {self.table!r}: a table of rows takes `table` and optionally "
+                    f"{', '.join(f'`{a}`' for a in sorted(allowed - {'table'}))}"
+                    + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                )
+            object.__setattr__(self, "custom_properties", PropertyTable(**cp))
+        elif cp is not None and not isinstance(cp, PropertyTable):
+            check_identifier(cp, f"custom_properties of {self.table!r}")
         object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
 
     def column(self, field_name: str) -> str:
@@ -322,7 +368,7 @@ class SchemaMapping:
     def _parent_columns(self, path: Path, table: TableMapping, entity: Entity, before: str) -> set[str]:
         taken = {table.column(f) for f, v in entity.fields.items() if not v.is_list}
         taken.add(table.key)
-        if table.custom_properties:
+        if isinstance(table.custom_properties, str):
             taken.add(table.custom_properties)
         if table.link:
             taken.add(table.link)
