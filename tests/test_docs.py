@@ -38,6 +38,25 @@ def test_doctests(path: Path) -> None:
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {path.name}"
 
 
+def _modules() -> list[str]:
+    import pkgutil
+
+    import skillfilter
+
+    skip = ("skillfilter.__main__", "skillfilter.integrations.django")
+    return [m.name for m in pkgutil.walk_packages(skillfilter.__path__, "skillfilter.") if m.name not in skip]
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_module_doctests(module: str) -> None:
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples failed in {module}"
+
+
 def _console_examples() -> list[tuple[str, str, str, int]]:
     out = []
     for path in DOC_FILES:

@@ -635,3 +635,23 @@ def test_custom_properties_as_a_table() -> None:
 def test_cli_help_mentions_the_dialects() -> None:
     status, out, _ = cli("--help")
     assert status == 0 and "postgresql" in out and "%s" in out
+
+
+def test_condition_can_be_anded_into_a_query_of_ones_own() -> None:
+    # A condition whose top is an OR (here: the empty-relation rule) must not swallow the caller's AND.
+    import sqlite3
+
+    from skillfilter.backends.sql import register_functions, to_sql
+    from skillfilter.backends.sql_load import create_tables, load_records
+
+    conn = sqlite3.connect(":memory:")
+    register_functions(conn)
+    create_tables(conn, "export", "employees", dialect="sqlite")
+    load_records(conn, [{"external_id": "1", "skill_clusters": []},
+                        {"external_id": "2", "skill_clusters": [{"sources": []}]}], "export", "employees",
+                 dialect="sqlite")
+    for text in ("skill_clusters__sources__is_null=true", "external_id='1' or external_id='2'"):
+        sql, params = to_sql(text, schema="export", entity="employees")
+        rows = conn.execute(f"SELECT external_id FROM employees WHERE external_id = ? AND {sql}",
+                            ["2", *params]).fetchall()
+        assert rows == [("2",)], text

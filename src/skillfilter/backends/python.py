@@ -26,6 +26,7 @@ from ..operators import BUILTIN_OPERATORS
 from ..parser import parse
 from ..printer import to_text
 from ..schema import Schema
+from ._comparison import Test, make_test
 from ._pycodegen import (
     CPKey,
     PAnd,
@@ -35,10 +36,8 @@ from ._pycodegen import (
     PNode,
     PNot,
     POr,
-    Test,
     generate,
     interpret,
-    make_test,
     null_truth,
 )
 

@@ -46,6 +46,7 @@ from ..ast import And, Comparison, Expr, Not, Or
 from ..errors import FilterError
 from ..operators import Precedence, simple_fold
 from ..schema import Schema
+from ._comparison import Test, make_test
 from .sql_mapping import (
     ListMapping,
     MappingError,
@@ -54,7 +55,6 @@ from .sql_mapping import (
     SchemaMapping,
     TableMapping,
     check_identifier,
-    resolve_schema,
 )
 
 __all__ = [
@@ -459,50 +459,6 @@ def _dialect(name: str) -> _Dialect:
 # --------------------------------------------------------------------------------------------------
 # tests (what one comparison asks of one value)
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Test:
-    kind: str  # isnull notnull false exact contains startswith endswith gt gte lt lte
-    vtype: str = ""  # text number boolean date datetime
-    value: Any = None
-    ci: bool = False
-
-
-_STRING_KINDS = ("contains", "startswith", "endswith")
-
-
-def _make_test(kind: str, ci: bool, value: Any) -> _Test:
-    if kind == "is_null":
-        return _Test("isnull" if value else "notnull")
-    if value is None:
-        return _Test("isnull" if kind == "exact" else "false")
-    if isinstance(value, bool):
-        vtype = "boolean"
-    elif isinstance(value, (int, float)):
-        vtype = "number"
-    elif isinstance(value, str):
-        vtype = "text"
-    elif isinstance(value, _dt.datetime):
-        vtype = "datetime"
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-    elif isinstance(value, _dt.date):
-        vtype = "date"
-    else:  # pragma: no cover - the AST admits no other literal
-        return _Test("false")
-    # Rule 7: booleans take only exact; string operators and case mapping apply to text only.
-    if vtype == "boolean" and kind != "exact":
-        return _Test("false")
-    if vtype != "text" and (ci or kind in _STRING_KINDS):
-        return _Test("false")
-    if kind not in ("exact", *_STRING_KINDS, *_SQL_OPS):  # pragma: no cover - the schema checks kinds
-        return _Test("false")
-    if isinstance(value, float) and math.isnan(value):
-        return _Test("false")
-    if ci:
-        value = simple_fold(value)
-    return _Test(kind, vtype, value, ci)
-
-
 _STORAGE_KIND = {
     "text": "text",
     "list[text]": "text",
@@ -541,7 +497,7 @@ class _Leaf:
     holder: VarKey | None  # the variable holding the value; None: the filtered row itself
     column: str  # column of the holder's table (or list value column); "" for a custom property
     storage: str  # a schema type, or "json"
-    test: _Test
+    test: Test
 
 
 _NULL = None  # a variable bound to the all-null element
@@ -608,7 +564,7 @@ class _Compiler:
 
     def _leaf_of(self, node: Comparison) -> _Leaf:
         res = self.schema.resolve(self.entity, node)
-        test = _make_test(res.operator.kind, res.operator.case_insensitive, node.value)
+        test = make_test(res.operator.kind, res.operator.case_insensitive, node.value)
         root = self.mapping.root
         if res.custom_property is not None:
             if root.custom_properties is None:
@@ -956,7 +912,7 @@ class _Compiler:
             return cmp
         return self.join("and", [_Frag(f"{_paren(x)} IS NOT NULL"), cmp])
 
-    def json_equals(self, column: str, test: _Test) -> _Frag | None:
+    def json_equals(self, column: str, test: Test) -> _Frag | None:
         """``column`` (``jsonb``) is the literal, as ``column = CAST(%s AS jsonb)``: equality of ``jsonb``
         keeps kinds apart and compares numbers as numbers, as the language does."""
         value = test.value
@@ -969,7 +925,7 @@ class _Compiler:
         document = json.dumps(value, ensure_ascii=False)
         return _Frag(f"{column} = CAST({self.d.placeholder} AS jsonb)", (document,))
 
-    def inline_leaf(self, inline: tuple[str, str, tuple[Any, ...], str], test: _Test) -> _Frag:
+    def inline_leaf(self, inline: tuple[str, str, tuple[Any, ...], str], test: Test) -> _Frag:
         """A comparison on a custom property read in place, whose value is known (by the enclosing ``CASE``)
         to be a JSON value of ``json_kind`` (``other``: an object, or a list that offers no elements)."""
         get, text_get, key, json_kind = inline
@@ -994,7 +950,7 @@ class _Compiler:
         # `x` (holding the placeholder of `key` once) starts every comparison, before its own placeholders
         return _Frag(cmp.sql, (*uses, *cmp.params), cmp.prec, depth=cmp.depth)
 
-    def compare(self, x: str, test: _Test) -> _Frag:
+    def compare(self, x: str, test: Test) -> _Frag:
         d = self.d
         if test.vtype == "text":
             return d.text(x, test.kind, test.value, test.ci)
@@ -1093,14 +1049,14 @@ def _mapping_for(
     mapping: SchemaMapping | AbcMapping[str, Any] | None, schema: Schema | str | None, entity: str | None
 ) -> SchemaMapping:
     if isinstance(mapping, SchemaMapping):
-        if schema is not None and resolve_schema(schema) is not mapping.schema:
+        if schema is not None and Schema.coerce(schema) is not mapping.schema:
             raise ValueError("`schema` differs from the mapping's schema: pass one of them")
         if entity is not None and entity != mapping.entity:
             raise ValueError(f"the mapping is for entity `{mapping.entity}`, not `{entity}`")
         return mapping
     if mapping:
         return SchemaMapping(schema, entity, mapping)
-    resolved = resolve_schema(schema)
+    resolved = Schema.coerce(schema)
     key = (id(resolved), entity)
     found = _DEFAULT_MAPPINGS.get(key)
     if found is not None and found[0] is resolved:
@@ -1138,7 +1094,7 @@ def to_sql(
 
     >>> sql, params = to_sql("external_id__startswith='1' or active=true", dialect="postgresql")
     >>> print(sql)
-    "employees"."external_id" COLLATE "C" LIKE %s ESCAPE E'\\\\' OR "employees"."active" = %s
+    ("employees"."external_id" COLLATE "C" LIKE %s ESCAPE E'\\\\' OR "employees"."active" = %s)
     >>> params
     ['1%', True]
     """
@@ -1153,7 +1109,10 @@ def to_sql(
     compiler.prepare(typed)
     frag = compiler.scope(typed, {}, False)
     if not select:
-        return frag.sql, list(frag.params)
+        # A condition that is an OR at its top is parenthesised, so that `... AND <condition>` in the
+        # caller's own query means what it says.
+        sql = frag.sql if frag.prec >= _AND else f"({frag.sql})"
+        return sql, list(frag.params)
     table = d.ident(root.table) + (f" AS {root_ref}" if alias is not None else "")
     where = "" if frag.const is True else f" WHERE {frag.sql}"
     return f"SELECT {root_ref}.{d.ident(root.key)} FROM {table}{where}", list(frag.params)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..errors import FilterError
 from ..schema import Entity, Schema
 
 __all__ = [
@@ -48,14 +49,13 @@ __all__ = [
     "SchemaMapping",
     "TableMapping",
     "check_identifier",
-    "resolve_schema",
 ]
 
 #: PostgreSQL truncates longer identifiers (silently making two names one); refused everywhere.
 MAX_IDENTIFIER_LENGTH = 63
 
 
-class MappingError(ValueError):
+class MappingError(FilterError, ValueError):
     """A mapping that cannot be used: a bad identifier, an override for a path the schema lacks, ..."""
 
 
@@ -74,19 +74,6 @@ def check_identifier(name: object, what: str = "identifier") -> str:
     except UnicodeEncodeError:
         raise MappingError(f"{what} {name!r} is not valid Unicode text") from None
     return name
-
-
-def resolve_schema(schema: Schema | str | None) -> Schema:
-    """A :class:`Schema` from a schema, a built-in schema's name, or ``None`` (the SkillEngine schema)."""
-    if schema is None:
-        return Schema.builtin("skillengine")
-    if isinstance(schema, str):
-        return Schema.builtin(schema)
-    if not isinstance(schema, Schema):
-        raise TypeError(
-            f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
-        )
-    return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +209,7 @@ class SchemaMapping:
         entity: str | None = None,
         overrides: AbcMapping[Any, Any] | None = None,
     ) -> None:
-        self.schema = resolve_schema(schema)
+        self.schema = Schema.coerce(schema)
         if entity is None:
             entity = self.schema.implied_entity() or "employees"
         if entity not in self.schema.entities:

@@ -23,9 +23,7 @@ import json
 from typing import Any, TextIO
 
 from ..errors import FilterError
-from ..schema import Schema, SchemaError
-
-BUILTIN_SCHEMAS = ("skillengine", "export")
+from ._common import UsageError, load_schema
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,31 +43,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alias", help="the name the condition uses for the entity's table")
 
 
-class _Usage(Exception):
-    pass
-
-
-def _schema(spec: str) -> Schema:
-    if spec in BUILTIN_SCHEMAS:
-        return Schema.builtin(spec)
-    try:
-        return Schema.load(spec)
-    except SchemaError as exc:
-        raise _Usage(str(exc)) from None
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise _Usage(f"{spec}: not a valid schema ({type(exc).__name__}: {exc})") from None
-
-
 def _mapping_file(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except OSError as exc:
-        raise _Usage(f"cannot read mapping {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read mapping {path}: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _Usage(f"{path}: not a JSON mapping ({exc})") from None
+        raise UsageError(f"{path}: not a JSON mapping ({exc})") from None
     if not isinstance(data, dict):
-        raise _Usage(f"{path}: a mapping file is a JSON object keyed by path (\"\" for the entity)")
+        raise UsageError(f"{path}: a mapping file is a JSON object keyed by path (\"\" for the entity)")
     return data
 
 
@@ -92,13 +75,13 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     if text == "-":
         text = stdin.read().strip("\r\n")
     try:
-        schema = _schema(args.schema)
+        schema = load_schema(args.schema)
         overrides = _mapping_file(args.mapping) if args.mapping else None
         try:
             mapping = SchemaMapping(schema, args.entity, overrides)
         except MappingError as exc:
-            raise _Usage(str(exc)) from None
-    except _Usage as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
     try:
