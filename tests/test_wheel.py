@@ -86,3 +86,11 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "keywords are lowercase" in bad.stderr and "Traceback" not in bad.stderr
     module = _run([str(python), "-m", "skillfilter", "fmt", "--pretty"], cwd=tmp_path, env=env, input="not (a=1)\n")
     assert module.stdout == "not a=1\n"
+    # The built-in schemas ship as data files: lint and typed predicates work from the wheel alone.
+    lint = _run([str(bindir / "skillfilter"), "lint", "--entity", "employees", "externl_id='1'"], cwd=tmp_path,
+                env=env, check=False)
+    assert lint.returncode == 1 and "did you mean `external_id`?" in lint.stdout
+    typed = _run([str(python), "-c", "import skillfilter as sf; print(sf.predicate("
+                  "\"skill_clusters__proficiency_level__gte=3\", schema='export', entity='employees')("
+                  "{'skill_clusters': [{'proficiency_level': 4}]}))"], cwd=tmp_path, env=env)
+    assert typed.stdout == "True\n"
