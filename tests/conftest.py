@@ -30,9 +30,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -245,3 +246,36 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_dsn(postgres_server: PostgresServer) -> str:
     """A libpq connection string to a throwaway server (superuser `postgres`, database `postgres`)."""
     return postgres_server.dsn
+
+
+@pytest.fixture(scope="module")
+def pg_connect(postgres_dsn: str) -> Iterator[Callable[..., Any]]:
+    """A factory of autocommit connections, each in a fresh PostgreSQL schema of its own (dropped after the
+    module), with ``skillfilter_fold`` installed unless ``install=False``.
+
+    JIT is off: filters of hundreds of comparisons have huge cost estimates, and PostgreSQL would spend
+    seconds JIT-compiling them (docs/sql.md); the answers are what the tests check.
+    """
+    import uuid
+
+    import psycopg
+
+    from skillfilter.backends.sql import install_functions
+
+    made: list[tuple[Any, str]] = []
+
+    def connect(install: bool = True) -> Any:
+        name = "sf_test_" + uuid.uuid4().hex[:12]
+        conn = psycopg.connect(postgres_dsn, autocommit=True)
+        conn.execute(f'CREATE SCHEMA "{name}"')
+        conn.execute(f'SET search_path TO "{name}"')
+        conn.execute("SET jit = off")
+        if install:
+            install_functions(conn)
+        made.append((conn, name))
+        return conn
+
+    yield connect
+    for conn, name in made:
+        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        conn.close()

@@ -11,15 +11,14 @@ import json
 import sqlite3
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from skillfilter import predicate, to_sql
-from skillfilter.backends.sql import install_functions, register_functions
+from skillfilter.backends.sql import register_functions
 from skillfilter.backends.sql_load import create_tables, load_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,19 +74,11 @@ def sqlite_conn() -> Iterator[sqlite3.Connection]:
 
 
 @pytest.fixture(scope="module")
-def pg_conn(postgres_dsn: str) -> Iterator[Any]:
-    import psycopg
-
-    name = "sf_sample_" + uuid.uuid4().hex[:12]
-    conn = psycopg.connect(postgres_dsn, autocommit=True)
-    conn.execute(f'CREATE SCHEMA "{name}"')
-    conn.execute(f'SET search_path TO "{name}"')
-    install_functions(conn)
+def pg_conn(pg_connect: Callable[..., Any]) -> Any:
+    conn = pg_connect()
     create_tables(conn, "export", "employees", dialect="postgresql")
     load_records(conn, RECORDS, "export", "employees", dialect="postgresql")
-    yield conn
-    conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-    conn.close()
+    return conn
 
 
 @pytest.mark.parametrize("text", QUERIES)

@@ -15,7 +15,7 @@ import re
 import sqlite3
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,26 +76,9 @@ def expected(expr: Any, records: list[dict[str, Any]], keys: list[Any], schema: 
 
 
 @pytest.fixture(scope="module")
-def pg(postgres_dsn: str) -> Iterator[Callable[[], Any]]:
-    """Connections (autocommit), each in a fresh PostgreSQL schema with ``skillfilter_fold`` installed."""
-    import psycopg
-
-    made: list[tuple[Any, str]] = []
-
-    def connect(install: bool = True) -> Any:
-        name = "sf_sqlt_" + uuid.uuid4().hex[:12]
-        conn = psycopg.connect(postgres_dsn, autocommit=True)
-        conn.execute(f'CREATE SCHEMA "{name}"')
-        conn.execute(f'SET search_path TO "{name}"')
-        if install:
-            install_functions(conn)
-        made.append((conn, name))
-        return conn
-
-    yield connect
-    for conn, name in made:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-        conn.close()
+def pg(pg_connect: Callable[..., Any]) -> Callable[..., Any]:
+    """Connections in fresh PostgreSQL schemas (tests/conftest.py)."""
+    return pg_connect
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from hypothesis import strategies as st
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.backends._pycodegen import interpret
 from skillfilter.backends.python import compile_plan, predicate
-from skillfilter.backends.sql import install_functions, register_functions, to_sql
+from skillfilter.backends.sql import register_functions, to_sql
 from skillfilter.backends.sql_load import create_tables, load_records
 from skillfilter.backends.sql_mapping import SchemaMapping
 from skillfilter.schema import Schema
@@ -301,28 +300,9 @@ def load_sqlite(schema: Schema, entity: str, records: list[dict[str, Any]],
 
 
 @pytest.fixture(scope="module")
-def pg_schema(postgres_dsn: str) -> Iterator[Callable[[], Any]]:
-    """Connections, each with a fresh PostgreSQL schema of its own (dropped at the end)."""
-    import psycopg
-
-    made: list[tuple[Any, str]] = []
-
-    def connect() -> Any:
-        name = "sf_sql_" + uuid.uuid4().hex[:12]
-        conn = psycopg.connect(postgres_dsn, autocommit=True)
-        conn.execute(f'CREATE SCHEMA "{name}"')
-        conn.execute(f'SET search_path TO "{name}"')
-        # Filters of hundreds of comparisons have huge cost estimates: PostgreSQL would spend seconds
-        # JIT-compiling them (docs/sql.md); the answers are what is tested here.
-        conn.execute("SET jit = off")
-        install_functions(conn)
-        made.append((conn, name))
-        return conn
-
-    yield connect
-    for conn, name in made:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-        conn.close()
+def pg_schema(pg_connect: Callable[..., Any]) -> Callable[..., Any]:
+    """Connections in fresh PostgreSQL schemas (tests/conftest.py)."""
+    return pg_connect
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ and select exactly what ``predicate()`` selects, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from skillfilter import Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.backends.python import predicate
-from skillfilter.backends.sql import install_functions, register_functions, to_sql
+from skillfilter.backends.sql import register_functions, to_sql
 from skillfilter.backends.sql_load import create_tables, load_records
 from skillfilter.schema import Schema
 
@@ -101,19 +100,8 @@ class Engines:
 
 
 @pytest.fixture(scope="module", params=list(CP_STYLES))
-def engines(postgres_dsn: str, request: pytest.FixtureRequest) -> Iterator[Engines]:
-    import psycopg
-
-    name = "sf_inj_" + uuid.uuid4().hex[:12]
-    conn = psycopg.connect(postgres_dsn, autocommit=True)
-    conn.execute(f'CREATE SCHEMA "{name}"')
-    conn.execute(f'SET search_path TO "{name}"')
-    install_functions(conn)
-    try:
-        yield Engines(conn, CP_STYLES[request.param])
-    finally:
-        conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-        conn.close()
+def engines(pg_connect: Callable[..., Any], request: pytest.FixtureRequest) -> Engines:
+    return Engines(pg_connect(), CP_STYLES[request.param])
 
 
 @settings(max_examples=200, deadline=None)
