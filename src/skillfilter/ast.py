@@ -9,10 +9,9 @@ Composition: ``&``, ``|`` and ``~`` build new trees, flattening nested ``and``/`
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from .operators import Precedence
 
@@ -30,13 +29,32 @@ __all__ = [
     "Visitor",
 ]
 
-#: A literal as the parser produces it (``str``, ``int``, ``float``, ``bool``, ``None``); after validation
-#: against a schema a literal may also be a ``date`` or a timezone-aware ``datetime``.
-Literal = str | int | float | bool | None | _dt.date | _dt.datetime
+if TYPE_CHECKING:
+    import datetime as _dt
+    from typing import TypeAlias
 
-#: Trees deeper than this cannot be built at all (the parser's configurable limit is at most this), so
-#: every recursive walk over a tree stays far from Python's recursion limit.
-HARD_MAX_DEPTH = 200
+    #: A literal as the parser produces it (``str``, ``int``, ``float``, ``bool``, ``None``); after
+    #: validation against a schema a literal may also be a ``date`` or a timezone-aware ``datetime``.
+    Literal: TypeAlias = str | int | float | bool | None | _dt.date | _dt.datetime
+
+
+def __getattr__(name: str) -> Any:
+    # ``Literal`` is built on first use, so that importing the tree does not import ``datetime``.
+    if name == "Literal":
+        import datetime as _dt
+
+        value = str | int | float | bool | None | _dt.date | _dt.datetime
+        globals()["Literal"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+#: The one depth limit: no tree deeper than this can be built, by the parser (whose default ``max_depth``
+#: it is; ``parse(..., max_depth=N)`` may only lower it), the node classes, ``Q`` or ``& | ~``.  So every
+#: tree prints as text that ``parse`` with default settings reads back, and every recursive walk over a
+#: tree stays far from Python's recursion limit.  Depth counts nodes: ``a=1`` is 1, ``not a=1`` is 2.
+MAX_DEPTH = 100
+#: The former name of :data:`MAX_DEPTH`.
+HARD_MAX_DEPTH = MAX_DEPTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +166,12 @@ class Expr:
 
 
 def _check_depth(depth: int) -> None:
-    if depth > HARD_MAX_DEPTH:
+    if depth > MAX_DEPTH:
         from .errors import FilterError
 
-        raise FilterError(f"expression nested deeper than {HARD_MAX_DEPTH} levels")
+        raise FilterError(
+            f"expression nested {depth} levels deep; the limit (skillfilter.ast.MAX_DEPTH) is {MAX_DEPTH} levels"
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -200,13 +220,76 @@ class Comparison(Expr):
 
 
 class _NAry(Expr):
-    __slots__ = ()
-    operands: tuple[Expr, ...]
+    """``and``/``or``: frozen and slotted like the other nodes, written out by hand so that composing
+    with ``&``/``|`` is O(1): ``x | y`` records its two parts and flattens them into ``operands`` (once,
+    without recursion) only when that is first read.  So ``q = q | Q(a=i)`` in a loop is linear overall."""
+
+    __slots__ = ("_depth", "_operands", "_parts", "_size", "keyword_spans", "span")
+    __match_args__ = ("operands", "keyword_spans", "span")
+    keyword: ClassVar[str]
+    _depth: int
+    _size: int
+    _operands: tuple[Expr, ...] | None
+    _parts: tuple[Expr, Expr] | None
+    #: Spans of the keywords, in order (absent for trees built in Python).
     keyword_spans: tuple[Span, ...] | None
+    span: Span | None
+
+    def __init__(
+        self,
+        operands: tuple[Expr, ...],
+        keyword_spans: tuple[Span, ...] | None = None,
+        span: Span | None = None,
+    ) -> None:
+        cls = self.__class__
+        if len(operands) < 2:
+            raise ValueError(f"{cls.__name__} needs at least two operands")
+        depth = 1
+        for op in operands:
+            if not isinstance(op, Expr):
+                raise TypeError(f"operand {op!r} is not an expression")
+            if op.__class__ is cls:
+                raise ValueError(f"{cls.__name__} operands must be flattened")
+            depth = max(depth, op.depth + 1)
+        _check_depth(depth)
+        _set = object.__setattr__
+        _set(self, "_operands", operands)
+        _set(self, "_parts", None)
+        _set(self, "_size", len(operands))
+        _set(self, "_depth", depth)
+        _set(self, "keyword_spans", keyword_spans)
+        _set(self, "span", span)
+
+    @classmethod
+    def _join(cls, left: Expr, right: Expr) -> Expr:
+        """``left`` and ``right`` joined by this node's keyword, flattened lazily: O(1)."""
+        depth = max(
+            left.depth if left.__class__ is cls else left.depth + 1,
+            right.depth if right.__class__ is cls else right.depth + 1,
+        )
+        _check_depth(depth)
+        size = (left._size if isinstance(left, _NAry) and left.__class__ is cls else 1) + (
+            right._size if isinstance(right, _NAry) and right.__class__ is cls else 1
+        )
+        node = object.__new__(cls)
+        _set = object.__setattr__
+        _set(node, "_operands", None)
+        _set(node, "_parts", (left, right))
+        _set(node, "_size", size)
+        _set(node, "_depth", depth)
+        _set(node, "keyword_spans", None)
+        _set(node, "span", None)
+        return node
 
     @classmethod
     def of(cls, *operands: Expr) -> Expr:
         """Combine, flattening operands of the same kind; one operand is returned as it is."""
+        if len(operands) == 2:
+            left, right = operands
+            if not isinstance(left, Expr) or not isinstance(right, Expr):
+                bad = right if isinstance(left, Expr) else left
+                raise TypeError(f"operand {bad!r} is not an expression")
+            return cls._join(left, right)
         flat: list[Expr] = []
         for op in operands:
             if op.__class__ is cls:
@@ -216,7 +299,44 @@ class _NAry(Expr):
                 flat.append(op)
         if len(flat) == 1:
             return flat[0]
-        return cls(tuple(flat))  # type: ignore[call-arg]
+        return cls(tuple(flat))
+
+    @property
+    def operands(self) -> tuple[Expr, ...]:
+        """The operands (two or more, none of this node's own kind)."""
+        ops = self._operands
+        if ops is None:
+            ops = self._flatten()
+        return ops
+
+    def _flatten(self) -> tuple[Expr, ...]:
+        cls = self.__class__
+        out: list[Expr] = []
+        stack: list[Expr] = [self]
+        while stack:
+            node = stack.pop()
+            if node.__class__ is not cls:
+                out.append(node)
+                continue
+            assert isinstance(node, _NAry)
+            # Another thread may be flattening `node` too: it sets `_operands` before clearing `_parts`.
+            parts = node._parts
+            ops = node._operands
+            if ops is not None:
+                out.extend(ops)
+            elif parts is not None:
+                stack.append(parts[1])
+                stack.append(parts[0])
+            else:  # pragma: no cover - flattened by another thread in between
+                out.extend(node.operands)
+        result = tuple(out)
+        object.__setattr__(self, "_operands", result)
+        object.__setattr__(self, "_parts", None)
+        return result
+
+    @property
+    def depth(self) -> int:
+        return self._depth
 
     def children(self) -> tuple[Expr, ...]:
         return self.operands
@@ -225,65 +345,50 @@ class _NAry(Expr):
         if other.__class__ is not self.__class__:
             return NotImplemented
         assert isinstance(other, _NAry)
-        return self.operands == other.operands
+        return self is other or (self._size == other._size and self.operands == other.operands)
 
     def __hash__(self) -> int:
         return hash((self.__class__.__name__, self.operands))
 
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(operands={self.operands!r})"
 
-@dataclass(frozen=True, slots=True, eq=False)
+    def __setattr__(self, name: str, value: object) -> None:
+        _frozen(self, name)
+
+    def __delattr__(self, name: str) -> None:
+        _frozen(self, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.operands, self.keyword_spans, self.span))
+
+    def __copy__(self) -> _NAry:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _NAry:
+        return self
+
+
+def _frozen(node: Expr, name: str) -> None:
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot assign to field {name!r} of {type(node).__name__}")
+
+
 class And(_NAry):
     """``a and b and ...`` (two or more operands, none of them an ``And``)."""
 
-    operands: tuple[Expr, ...]
-    #: Spans of the ``and`` keywords, in order (absent for trees built in Python).
-    keyword_spans: tuple[Span, ...] | None = field(default=None, repr=False)
-    span: Span | None = field(default=None, repr=False)
-    _depth: int = field(default=0, repr=False, init=False)
-
+    __slots__ = ()
     precedence: ClassVar[int] = Precedence.AND
     keyword: ClassVar[str] = "and"
 
-    def __post_init__(self) -> None:
-        _validate_nary(self)
 
-    @property
-    def depth(self) -> int:
-        return self._depth
-
-
-@dataclass(frozen=True, slots=True, eq=False)
 class Or(_NAry):
     """``a or b or ...`` (two or more operands, none of them an ``Or``)."""
 
-    operands: tuple[Expr, ...]
-    keyword_spans: tuple[Span, ...] | None = field(default=None, repr=False)
-    span: Span | None = field(default=None, repr=False)
-    _depth: int = field(default=0, repr=False, init=False)
-
+    __slots__ = ()
     precedence: ClassVar[int] = Precedence.OR
     keyword: ClassVar[str] = "or"
-
-    def __post_init__(self) -> None:
-        _validate_nary(self)
-
-    @property
-    def depth(self) -> int:
-        return self._depth
-
-
-def _validate_nary(node: And | Or) -> None:
-    if len(node.operands) < 2:
-        raise ValueError(f"{type(node).__name__} needs at least two operands")
-    depth = 1
-    for op in node.operands:
-        if not isinstance(op, Expr):
-            raise TypeError(f"operand {op!r} is not an expression")
-        if op.__class__ is node.__class__:
-            raise ValueError(f"{type(node).__name__} operands must be flattened")
-        depth = max(depth, op.depth + 1)
-    _check_depth(depth)
-    object.__setattr__(node, "_depth", depth)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
