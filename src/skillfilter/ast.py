@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     #: A literal as the parser produces it (``str``, ``int``, ``float``, ``bool``, ``None``); after
     #: validation against a schema a literal may also be a ``date`` or a timezone-aware ``datetime``.
-    Literal: TypeAlias = str | int | float | bool | None | _dt.date | _dt.datetime
+    Literal: TypeAlias = str | int | float | bool | _dt.date | _dt.datetime | None
 
 
 def __getattr__(name: str) -> Any:
@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
     if name == "Literal":
         import datetime as _dt
 
-        value = str | int | float | bool | None | _dt.date | _dt.datetime
+        value = str | int | float | bool | _dt.date | _dt.datetime | None
         globals()["Literal"] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -170,7 +170,8 @@ def _check_depth(depth: int) -> None:
         from .errors import FilterError
 
         raise FilterError(
-            f"expression nested {depth} levels deep; the limit (skillfilter.ast.MAX_DEPTH) is {MAX_DEPTH} levels"
+            f"expression nested {depth} levels deep; "
+            f"the limit (skillfilter.ast.MAX_DEPTH) is {MAX_DEPTH} levels"
         )
 
 

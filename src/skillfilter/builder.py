@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .ast import And, Comparison, Expr, Literal
+from .ast import And, Comparison, Expr
 from .errors import FilterSyntaxError
 from .parser import parse_lookup
 from .printer import format_literal, format_lookup
+
+if TYPE_CHECKING:
+    from .ast import Literal
 
 __all__ = ["Q"]
 

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+from . import _startup  # noqa: F401  (first: lazy standard-library modules for a fast start)
+
 __all__ = ["main"]
 
 COMMANDS = {

@@ -23,11 +23,14 @@ import zlib
 from collections.abc import Callable, Collection, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Literal, Not, Or, Span
+from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
 from .errors import FilterError, FilterSyntaxError
 from .operators import KEYWORDS, OPERATOR_NAMES
+
+if TYPE_CHECKING:
+    from .ast import Literal
 
 __all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LENGTH", "cache_dir", "grammar_text", "parse", "parse_lookup"]
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from typing import TYPE_CHECKING
 
-from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Literal, Not, Or
+from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from .errors import FilterSyntaxError
 from .operators import OPERATOR_NAMES, Precedence
 from .parser import _MAX_DIGITS, parse_lookup
+
+if TYPE_CHECKING:
+    from .ast import Literal
 
 #: Integers with more digits than this are refused by the parser, so the printer refuses them too.
 MAX_DIGITS = _MAX_DIGITS

@@ -23,11 +23,14 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .ast import Comparison, CustomProperty, Literal
+from .ast import Comparison, CustomProperty
 from .errors import FilterError
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
+
+if TYPE_CHECKING:
+    from .ast import Literal
 
 __all__ = [
     "FIELD_TYPES",
@@ -80,6 +83,7 @@ class SchemaError(FilterError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A field of an entity: its name and type."""
     name: str
     type: str
     nullable: bool = True
@@ -94,6 +98,7 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Relation:
+    """A relation of an entity to another entity."""
     name: str
     target: str
     many: bool = False
@@ -114,6 +119,7 @@ class CustomProperties:
 
 @dataclass(frozen=True, slots=True)
 class Entity:
+    """An entity: its fields, relations and custom properties."""
     name: str
     fields: Mapping[str, Field]
     relations: Mapping[str, Relation] = field(default_factory=lambda: MappingProxyType({}))
@@ -180,6 +186,7 @@ def _allowed_list(names: list[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Schema:
+    """The entities a filter may name, their fields, relations and operators."""
     name: str
     entities: Mapping[str, Entity]
     #: Operators the whole schema adds to the built-in ones.

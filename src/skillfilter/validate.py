@@ -31,13 +31,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .ast import And, Comparison, Expr, FieldRef, Literal, Not, Or, Span
+from .ast import And, Comparison, Expr, FieldRef, Not, Or, Span
 from .errors import Diagnostic, FilterSyntaxError, FilterValidationError
 from .operators import Precedence
 from .parser import parse
 from .printer import format_literal, format_lookup
 from .schema import ConversionError, ResolveError, Schema, convert_literal
+
+if TYPE_CHECKING:
+    from .ast import Literal
 
 __all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
 
@@ -88,6 +92,7 @@ def check(
 # --------------------------------------------------------------------------------------------------
 @dataclass(slots=True)
 class _Result:
+    """What a validation run collects."""
     diagnostics: list[Diagnostic]
     expr: Expr | None
     text: str | None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ..schema import Schema, SchemaError
+if TYPE_CHECKING:
+    from ..schema import Schema
 
 #: Names that `--schema` takes besides a file path.
 BUILTIN_SCHEMAS = ("skillengine", "export")
@@ -17,6 +18,8 @@ class UsageError(Exception):
 
 def load_schema(spec: str) -> Schema:
     """A built-in schema by name, else a schema file; :class:`UsageError` when that fails."""
+    from ..schema import Schema, SchemaError
+
     if spec in BUILTIN_SCHEMAS:
         return Schema.builtin(spec)
     try:
