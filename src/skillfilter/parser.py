@@ -29,7 +29,16 @@ from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef
 from .errors import FilterError, FilterSyntaxError
 from .operators import KEYWORDS, OPERATOR_NAMES
 
-__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LENGTH", "cache_dir", "grammar_text", "parse", "parse_lookup"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_LENGTH",
+    "cache_dir",
+    "float_value",
+    "grammar_text",
+    "inexact_float_hint",
+    "parse",
+    "parse_lookup",
+]
 
 #: Longest filter text accepted by default (characters).  The API carries filters in URLs.
 DEFAULT_MAX_LENGTH = 100_000
@@ -76,6 +85,7 @@ _KEYWORD_VALUES: dict[str, Literal] = {"true": True, "false": False, "null": Non
 #: Integers with more digits are refused (Python's own limit for converting text is 4300).
 _MAX_DIGITS = 4000
 _DEPTH_HINT = "simplify the filter: remove double negations or needless parentheses"
+_INF = float("inf")
 
 _END = "$END"
 #: Name of the regex group that catches a character no terminal matches.
@@ -357,6 +367,49 @@ def _shorten(word: str) -> str:
     return word if len(word) <= 40 else word[:37] + "…"
 
 
+def float_value(text: str) -> tuple[float, bool]:
+    """The double nearest the decimal number ``text``, and whether that double has the same decimal value.
+
+    ``text`` is ASCII decimal notation (a NUMBER token, or the schema's number text).  "The same value"
+    means that the double's shortest representation, ``repr(value)``, is the decimal number written:
+    ``0.1``, ``1.50``, ``1e16`` and ``2.5e-3`` are held exactly; ``0.10000000000000000001``, ``1e-400``
+    and pi to 20 digits are not.  Infinite results are not exact.  Cheap for ordinary literals: up to 15
+    significant digits in the normal range are always exact (a double keeps 15 decimal digits).
+    """
+    value = float(text)
+    if value == _INF or value == -_INF or value != value:
+        return value, False
+    e = text.find("e")
+    if e < 0:
+        e = text.find("E")
+    mantissa = text if e < 0 else text[:e]
+    digits = mantissa.lstrip("+-").replace(".", "").strip("0")
+    if not digits:  # zero, however written
+        return value, True
+    if value == 0.0:  # underflow
+        return value, False
+    if len(digits) <= 15 and 1e-300 < abs(value) < 1e300:
+        return value, True
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return value, Decimal(repr(value)) == Decimal(text)
+    except (InvalidOperation, ValueError):  # pragma: no cover - an exponent beyond 10**18 gives 0 or inf
+        return value, False
+
+
+def inexact_float_hint(value: float) -> str:
+    """The hint for a number a double cannot hold: the nearest value that is exact."""
+    if value == _INF or value == -_INF or value != value:
+        return "numbers must fit a 64-bit floating point value"
+    if value == 0.0:
+        return (
+            "the number is too small for a 64-bit floating point value (the smallest is 5e-324): "
+            "write 0 or a larger number"
+        )
+    return f"a 64-bit floating point value cannot hold it exactly; the nearest one is {value!r}: write {value!r}"
+
+
 def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:
     import difflib
 
@@ -435,15 +488,18 @@ def _build_comparison(ctx: _Context, children: list[Any]) -> Comparison:
             value = _ESCAPE_RE.sub(r"\1", value)
     elif kind == "NUMBER":
         if "." in raw or "e" in raw or "E" in raw:
-            value = float(raw)
-            if value in (float("inf"), float("-inf")):
+            fvalue, exact = float_value(raw)
+            if not exact:
                 raise FilterSyntaxError(
-                    "number out of range",
+                    "number out of range" if fvalue in (_INF, -_INF)
+                    else "number too small" if fvalue == 0.0
+                    else "number more precise than a 64-bit floating point value",
                     text,
                     vstart,
                     end=vend,
-                    hint="numbers must fit a 64-bit floating point value",
+                    hint=inexact_float_hint(fvalue),
                 )
+            value = fvalue
         else:
             digits = raw.lstrip("-").lstrip("0")  # leading zeros are allowed, and do not count
             if len(digits) > _MAX_DIGITS:

@@ -28,6 +28,7 @@ from typing import Any
 from .ast import Comparison, CustomProperty, Literal
 from .errors import FilterError
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
+from .parser import float_value, inexact_float_hint
 
 __all__ = [
     "FIELD_TYPES",
@@ -42,6 +43,7 @@ __all__ = [
     "SchemaError",
     "UnknownSchemaError",
     "convert_literal",
+    "show_literal",
     "type_kind",
 ]
 
@@ -563,12 +565,71 @@ def parse_datetime(text: str) -> _dt.datetime:
     )
 
 
+#: Integers with more digits than this are refused, as the parser and the printer refuse them.
+_MAX_DIGITS = 4000
+_INT_LIMIT = 10**_MAX_DIGITS
+#: Integers of at most this size convert to a double exactly.
+_EXACT_DOUBLE_INT = 2**53
+
+
+def _int_from_text(value: str) -> int:
+    """ASCII digits (with an optional sign; checked by the caller) as an int, within :data:`_MAX_DIGITS`."""
+    sign = value[:1] if value[:1] in "+-" else ""
+    digits = value[len(sign):].lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        raise ConversionError(
+            f"{_show(value)} has more than {_MAX_DIGITS} digits",
+            f"an integer has at most {_MAX_DIGITS} digits",
+        )
+    number = int(digits or "0")
+    return -number if sign == "-" else number
+
+
+def _big_int(value: int) -> bool:
+    return not -_INT_LIMIT < value < _INT_LIMIT
+
+
+def _big_int_error() -> ConversionError:
+    return ConversionError(
+        f"an integer with more than {_MAX_DIGITS} digits", f"an integer has at most {_MAX_DIGITS} digits"
+    )
+
+
+def _exact_number(value: int) -> int:
+    """``value`` for a ``number`` field: an integer a double holds, either exactly (``2**60``) or as
+    its shortest form (``10**100`` is ``1e+100``, the rule of :func:`skillfilter.parser.float_value`)."""
+    if -_EXACT_DOUBLE_INT <= value <= _EXACT_DOUBLE_INT:
+        return value
+    nearest, exact = float_value(int.__repr__(value))
+    if exact or (math.isfinite(nearest) and int(nearest) == value):
+        return value
+    if nearest in (math.inf, -math.inf):
+        raise ConversionError(
+            f"{_show(value)} is out of the range of a 64-bit floating point value",
+            "numbers must fit a 64-bit floating point value",
+        )
+    shown = str(int(nearest)) if abs(nearest) < 1e16 else repr(nearest)
+    raise ConversionError(
+        f"{_show(value)} cannot be held exactly by a 64-bit floating point value",
+        f"a 64-bit floating point value cannot hold it exactly; the nearest one is {shown}: write {shown}",
+    )
+
+
 def convert_literal(value: Literal, type_name: str | None) -> Literal:
     """A literal converted exactly to ``type_name``; raises :class:`ConversionError` where that is not
     possible.  ``None`` stays ``None``; an untyped target (``None``) keeps the literal as it is.
+
+    Whatever the literal's size or content (huge integers, long or odd text, Unicode digits, NUL,
+    surrogates), the result is a converted value or a :class:`ConversionError`, never another exception.
+    Only ASCII digits count as digits; a ``number`` must be held exactly by a 64-bit double (see
+    :func:`skillfilter.parser.float_value`); integers have at most 4000 digits.
     """
     if value is None or type_name is None:
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and _big_int(value):
+        raise _big_int_error()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConversionError(f"{_show(value)} is not a finite number", "write a number such as `3` or `2.5`")
     if type_name in ("text", "list[text]"):
         if isinstance(value, str):
             return value
@@ -584,20 +645,26 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and _INT_RE.match(value.strip()) and value.strip() == value:
-            return int(value)
+        if isinstance(value, str) and _INT_RE.match(value):
+            return _int_from_text(value)
         raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
     if type_name == "number":
         if isinstance(value, bool):
             raise ConversionError(f"{_show(value)} is not a number")
-        if isinstance(value, (int, float)):
+        if isinstance(value, int):
+            return _exact_number(value)
+        if isinstance(value, float):
             return value
         if isinstance(value, str) and _NUM_RE.match(value):
             if _INT_RE.match(value):
-                return int(value)
-            f = float(value)
-            if math.isfinite(f):
+                return _exact_number(_int_from_text(value))
+            f, exact = float_value(value)
+            if exact:
                 return f
+            raise ConversionError(
+                f"{_show(value)} cannot be held exactly by a 64-bit floating point value",
+                inexact_float_hint(f),
+            )
         raise ConversionError(f"{_show(value)} is not a number", "write a number such as `3` or `2.5`")
     if type_name == "boolean":
         if isinstance(value, bool):
@@ -626,7 +693,7 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
         if isinstance(value, str):
             try:
                 return parse_datetime(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
         raise ConversionError(
             f"{_show(value)} is not a date-time",
@@ -635,13 +702,41 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     raise ConversionError(f"unknown type `{type_name}`")  # pragma: no cover
 
 
-def _show(value: Literal) -> str:
+#: Longest literal shown whole in a message.
+_SHOW_MAX = 60
+
+
+def show_literal(value: object) -> str:
+    """A literal as a message shows it: canonical form, shortened when long, invisible characters escaped.
+
+    Never raises (a huge integer is described rather than written out).
+    """
+    from .errors import visible
     from .printer import format_literal
 
+    if isinstance(value, int) and not isinstance(value, bool):
+        if _big_int(value):
+            return f"an integer with more than {_MAX_DIGITS} digits"
+        if not -(10**_SHOW_MAX) < value < 10**_SHOW_MAX:
+            digits = int.__repr__(value)
+            return f"{digits[:_SHOW_MAX - 20]}… ({len(digits.lstrip('-'))} digits)"
+    if isinstance(value, str) and len(value) > _SHOW_MAX:
+        head = value[: _SHOW_MAX - 20]
+        if head and "\ud800" <= head[-1] <= "\udbff":  # do not cut a surrogate pair
+            head = head[:-1]
+        return visible(format_literal(head)[:-1] + f"…' ({len(value)} characters)")
     try:
-        return format_literal(value)
-    except (TypeError, ValueError):  # pragma: no cover
-        return repr(value)
+        shown = format_literal(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        try:
+            shown = repr(value)
+        except ValueError:  # pragma: no cover - an int subclass too big for repr
+            shown = f"a {type(value).__name__}"
+    return visible(shown)
+
+
+def _show(value: Literal) -> str:
+    return show_literal(value)
 
 
 # --------------------------------------------------------------------------------------------------

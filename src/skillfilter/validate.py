@@ -37,7 +37,7 @@ from .errors import Diagnostic, FilterSyntaxError, FilterValidationError
 from .operators import Precedence
 from .parser import parse
 from .printer import format_literal, format_lookup
-from .schema import ConversionError, ResolveError, Schema, convert_literal
+from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
 __all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
 
@@ -238,10 +238,15 @@ def _lookup(node: Comparison) -> str:
 
 
 def _show(value: object) -> str:
+    return show_literal(value)
+
+
+def _write_literal(value: Literal) -> str:
+    """A literal in the text made for a tree built in Python: canonical where possible, else described."""
     try:
-        return format_literal(value)  # type: ignore[arg-type]
+        return format_literal(value)
     except (TypeError, ValueError):
-        return repr(value)
+        return show_literal(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -333,7 +338,7 @@ def _respan(expr: Expr) -> tuple[str, Expr]:
             write(_lookup(node))
             t1 = pos
             write("=")
-            write(_show(node.value))
+            write(_write_literal(node.value))
             result = node.replace(span=Span(t0, pos), target_span=Span(t0, t1), value_span=Span(t1 + 1, pos))
         elif isinstance(node, (And, Or)):
             operands: list[Expr] = []
