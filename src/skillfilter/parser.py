@@ -22,6 +22,7 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Iterable
 from importlib import resources
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,6 @@ _KEYWORD_VALUES: dict[str, Literal] = {"true": True, "false": False, "null": Non
 #: Integers with more digits are refused (Python's own limit for converting text is 4300).
 _MAX_DIGITS = 4000
 _DEPTH_HINT = "simplify the filter: remove double negations or needless parentheses"
-_INF = float("inf")
 
 _END = "$END"
 #: Name of the regex group that catches a character no terminal matches.
@@ -377,7 +377,7 @@ def float_value(text: str) -> tuple[float, bool]:
     significant digits in the normal range are always exact (a double keeps 15 decimal digits).
     """
     value = float(text)
-    if value == _INF or value == -_INF or value != value:
+    if not isfinite(value):
         return value, False
     e = text.find("e")
     if e < 0:
@@ -400,14 +400,16 @@ def float_value(text: str) -> tuple[float, bool]:
 
 def inexact_float_hint(value: float) -> str:
     """The hint for a number a double cannot hold: the nearest value that is exact."""
-    if value == _INF or value == -_INF or value != value:
+    if not isfinite(value):
         return "numbers must fit a 64-bit floating point value"
     if value == 0.0:
         return (
             "the number is too small for a 64-bit floating point value (the smallest is 5e-324): "
             "write 0 or a larger number"
         )
-    return f"a 64-bit floating point value cannot hold it exactly; the nearest one is {value!r}: write {value!r}"
+    return (
+        f"a 64-bit floating point value cannot hold it exactly; the nearest one is {value!r}: write {value!r}"
+    )
 
 
 def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:
@@ -491,7 +493,7 @@ def _build_comparison(ctx: _Context, children: list[Any]) -> Comparison:
             fvalue, exact = float_value(raw)
             if not exact:
                 raise FilterSyntaxError(
-                    "number out of range" if fvalue in (_INF, -_INF)
+                    "number out of range" if not isfinite(fvalue)
                     else "number too small" if fvalue == 0.0
                     else "number more precise than a 64-bit floating point value",
                     text,
