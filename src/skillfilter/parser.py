@@ -927,9 +927,157 @@ def _translate(stuck: _Stuck, text: str) -> FilterSyntaxError:
 
 
 
+#: Characters that look like a token of the language: what to write instead.
+_LOOKALIKES = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\uff07": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"', "\uff02": '"', "\uff1d": "=", "\uff08": "(", "\uff09": ")",
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\ufe63": "-", "\uff0d": "-",
+}
+#: Invisible characters that are not Unicode white space but act like a space (or nothing).
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
+_CONTROL_NAMES = {
+    "\x0b": "LINE TABULATION", "\x0c": "FORM FEED", "\x1c": "FILE SEPARATOR", "\x1d": "GROUP SEPARATOR",
+    "\x1e": "RECORD SEPARATOR", "\x1f": "UNIT SEPARATOR", "\x85": "NEXT LINE",
+}
+_INCOMPLETE_EXPONENT = re.compile(r"[eE][+-]?(?![0-9])")
+
+
+def char_name(ch: str) -> str:
+    """``U+00A0 NO-BREAK SPACE``: a character by its code point and Unicode name."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "") or _CONTROL_NAMES.get(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def _odd_character(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
+    """A character no token starts with: Unicode spaces and look-alikes of quotes, `=`, `(`, `)`, `-`."""
+    position = stuck.position
+    ch = text[position]
+    if ch in _LOOKALIKES:
+        plain = _LOOKALIKES[ch]
+        if plain in "'\"":
+            hint = f"strings are quoted with straight quotes: write {plain} instead of {ch}"
+        else:
+            hint = f"write `{plain}` instead of `{ch}`"
+        return FilterSyntaxError(
+            f"unexpected `{ch}` ({char_name(ch)})", text, position, expected=_plain_expected(expected), hint=hint
+        )
+    if ch.isspace() or ch in _ZERO_WIDTH:
+        name = char_name(ch)
+        return FilterSyntaxError(
+            f"unexpected {name}",
+            text,
+            position,
+            expected=_plain_expected(expected),
+            hint=f"{name} is not white space here; use a plain space"
+            + (" (or nothing)" if ch in _ZERO_WIDTH else ""),
+        )
+    return None
+
+
+def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
+    """A token glued to the string or number before it: an unescaped quote, an incomplete number."""
+    prev = stuck.previous
+    position = stuck.position
+    if prev is None or prev[1] != position or stuck.kind in (_END, "AND", "OR", "RPAR", "EQUAL", "LPAR"):
+        return None
+    pstart, pend, pkind, ptext = prev
+    if pkind == "STRING":
+        # `'it's'`: the string ended at the quote inside it.
+        quote = ptext[0]
+        doubled = stuck.kind == "STRING" and stuck.found[0] == quote  # SQL's `'it''s'`
+        body = _STRING_BODY[quote].match(text, pend + doubled)
+        assert body is not None
+        j = body.end()
+        if j < len(text) and text[j] == quote:
+            inner = ptext[1:-1] + quote + text[pend + doubled : j]
+            whole = quote + ptext[1:-1] + "\\" + quote + text[pend + doubled : j + 1]
+            other = "'" if quote == '"' else '"'
+            hint = f"write \\{quote} for a {quote} inside a string: `{_shorten(whole)}`"
+            if doubled:
+                hint = f"a doubled {quote}{quote} is not an escape; " + hint
+            if other not in inner and "\\" not in inner:
+                hint += f", or quote it with {other}: `{_shorten(other + inner + other)}`"
+        else:
+            hint = f"write \\{quote} for a {quote} inside a string"
+        return FilterSyntaxError(
+            f"unescaped {quote} inside a string: the string ends here",
+            text,
+            pend - 1,
+            end=pend,
+            expected=_plain_expected(expected),
+            hint=hint,
+        )
+    if pkind == "NUMBER":
+        rest = text[position:]
+        m = _INCOMPLETE_EXPONENT.match(rest)
+        if m is not None:
+            shown = ptext + m.group()
+            return FilterSyntaxError(
+                f"incomplete number `{_shorten(shown)}`: the exponent has no digits",
+                text,
+                pstart,
+                end=position + m.end(),
+                expected=["digits"],
+                hint=f"an exponent is `e` followed by digits: write `{_shorten(ptext)}e5` or `{_shorten(ptext)}e-5`",
+            )
+        if rest.startswith("."):
+            return FilterSyntaxError(
+                f"incomplete number `{_shorten(ptext)}.`: digits must follow the `.`",
+                text,
+                pstart,
+                end=position + 1,
+                expected=["digits"],
+                hint=f"write `{_shorten(ptext)}.0` or `{_shorten(ptext)}`",
+            )
+        word = _WORD_RE.match(rest)
+        if word is not None or stuck.kind == "NUMBER":
+            glued = ptext + (word.group() if word is not None else stuck.found)
+            return FilterSyntaxError(
+                f"unexpected `{_shorten(stuck.found)}` right after the number `{_shorten(ptext)}`",
+                text,
+                position,
+                end=stuck.end,
+                expected=_plain_expected(expected),
+                hint=f"text values are quoted: write `'{_shorten(glued)}'`; "
+                "or put `and` or `or` between two comparisons",
+            )
+    return None
+
+
 def _special_case(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
     position = stuck.position
     quote = text[position : position + 1]
+    glued = _after_value(text, stuck, expected)
+    if glued is not None:
+        return glued
+    if stuck.kind == _ERROR:
+        odd = _odd_character(text, stuck, expected)
+        if odd is not None:
+            return odd
+        value_expected = "STRING" in expected
+        if value_expected and quote == "." and text[position + 1 : position + 2].isdigit():
+            digits = re.match(r"\.[0-9]+", text[position:])
+            assert digits is not None
+            return FilterSyntaxError(
+                "a number starts with a digit",
+                text,
+                position,
+                end=position + digits.end(),
+                expected=_plain_expected(expected),
+                hint=f"write `0{_shorten(digits.group())}`",
+            )
+        if value_expected and quote == "-":
+            return FilterSyntaxError(
+                "`-` must be followed by digits",
+                text,
+                position,
+                expected=["digits"],
+                hint="write a negative number such as `-1`, or quote text: `'-...'`",
+            )
     # Strings: unclosed, or with an unknown escape.
     if stuck.kind == _ERROR and quote in ("'", '"'):
         body = _STRING_BODY[quote].match(text, position + 1)
