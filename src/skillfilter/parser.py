@@ -963,7 +963,11 @@ def _odd_character(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntax
         else:
             hint = f"write `{plain}` instead of `{ch}`"
         return FilterSyntaxError(
-            f"unexpected `{ch}` ({char_name(ch)})", text, position, expected=_plain_expected(expected), hint=hint
+            f"unexpected `{ch}` ({char_name(ch)})",
+            text,
+            position,
+            expected=_plain_expected(expected),
+            hint=hint,
         )
     if ch.isspace() or ch in _ZERO_WIDTH:
         name = char_name(ch)
@@ -1022,7 +1026,8 @@ def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxEr
                 pstart,
                 end=position + m.end(),
                 expected=["digits"],
-                hint=f"an exponent is `e` followed by digits: write `{_shorten(ptext)}e5` or `{_shorten(ptext)}e-5`",
+                hint="an exponent is `e` followed by digits: "
+                f"write `{_shorten(ptext)}e5` or `{_shorten(ptext)}e-5`",
             )
         if rest.startswith("."):
             return FilterSyntaxError(
