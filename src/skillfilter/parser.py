@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Literal, Not, Or, Span
-from .errors import FilterError, FilterSyntaxError
+from .errors import FilterArgumentError, FilterError, FilterSyntaxError, FilterTypeError, type_name
 from .operators import KEYWORDS, OPERATOR_NAMES
 
 __all__ = [
@@ -798,9 +798,17 @@ def parse(
     as its operator (default: the built-in ones; a schema may add more, see ``Schema.operator_names``).
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+        raise FilterTypeError(f"parse() takes the filter text as a str, not {type_name(text)}")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int):
+        raise FilterTypeError(f"max_depth must be an int, not {type_name(max_depth)}")
     if max_depth > HARD_MAX_DEPTH or max_depth < 1:
-        raise ValueError(f"max_depth must be between 1 and {HARD_MAX_DEPTH}")
+        raise FilterArgumentError(f"max_depth must be between 1 and {HARD_MAX_DEPTH}, not {max_depth}")
+    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):
+        raise FilterTypeError(f"max_length must be an int or None, not {type_name(max_length)}")
+    if operators is not None and not isinstance(operators, frozenset) and (
+        isinstance(operators, str) or not all(isinstance(o, str) for o in operators)
+    ):
+        raise FilterTypeError("operators must be a collection of operator names (str)")
     if max_length is not None and len(text) > max_length:
         raise FilterSyntaxError(
             f"filter is {len(text)} characters long; the limit is {max_length}",

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .ast import Comparison, CustomProperty, Literal
-from .errors import FilterError
+from .errors import FilterError, FilterTypeError, type_name
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
 from .parser import float_value, inexact_float_hint
 
@@ -165,7 +165,7 @@ class ResolveError(Exception):
         self.hint = hint
 
 
-class ConversionError(ValueError):
+class ConversionError(FilterError, ValueError):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
@@ -195,6 +195,8 @@ class Schema:
     @classmethod
     def builtin(cls, name: str = "skillengine") -> Schema:
         """A schema shipped with the package: ``skillengine`` or ``export``."""
+        if not isinstance(name, str):
+            raise FilterTypeError(f"a built-in schema's name is a str, not {type_name(name)}")
         return _builtin(name)
 
     @classmethod
@@ -205,14 +207,16 @@ class Schema:
         if isinstance(schema, str):
             return cls.builtin(schema)
         if not isinstance(schema, Schema):
-            raise TypeError(
-                f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
+            raise FilterTypeError(
+                f"schema must be a Schema, a built-in schema name or None, not {type_name(schema)}"
             )
         return schema
 
     @classmethod
     def load(cls, path: str | Path) -> Schema:
         """Read a schema from a JSON file (format: ``docs/schema.md``)."""
+        if not isinstance(path, (str, Path)):
+            raise FilterTypeError(f"Schema.load() takes a path (str or Path), not {type_name(path)}")
         p = Path(path)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
