@@ -994,17 +994,21 @@ def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxEr
     """A token glued to the string or number before it: an unescaped quote, an incomplete number."""
     prev = stuck.previous
     position = stuck.position
-    if prev is None or prev[1] != position or stuck.kind in (_END, "AND", "OR", "RPAR", "EQUAL", "LPAR"):
+    if prev is None or stuck.kind in (_END, "AND", "OR", "RPAR", "EQUAL", "LPAR"):
         return None
     pstart, pend, pkind, ptext = prev
-    if pkind == "STRING":
-        # `'it's'`: the string ended at the quote inside it.
+    if pkind == "STRING" and stuck.kind != _ERROR:
+        # `'it's'`: the string ended at the quote inside it.  Also `"5" screen"`: a word, then the
+        # closing quote, with no `=` between (that would be a comparison missing its `and`).
         quote = ptext[0]
         doubled = stuck.kind == "STRING" and stuck.found[0] == quote  # SQL's `'it''s'`
         body = _STRING_BODY[quote].match(text, pend + doubled)
         assert body is not None
         j = body.end()
-        if j < len(text) and text[j] == quote:
+        closed = j < len(text) and text[j] == quote
+        if pend != position and not (stuck.kind == "FIELD" and closed and "=" not in text[pend:j]):
+            return None
+        if closed:
             inner = ptext[1:-1] + quote + text[pend + doubled : j]
             whole = quote + ptext[1:-1] + "\\" + quote + text[pend + doubled : j + 1]
             other = "'" if quote == '"' else '"'
@@ -1023,7 +1027,7 @@ def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxEr
             expected=_plain_expected(expected),
             hint=hint,
         )
-    if pkind == "NUMBER":
+    if pkind == "NUMBER" and pend == position:
         rest = text[position:]
         m = _INCOMPLETE_EXPONENT.match(rest)
         if m is not None:
@@ -1064,13 +1068,14 @@ def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxEr
 def _special_case(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
     position = stuck.position
     quote = text[position : position + 1]
-    glued = _after_value(text, stuck, expected)
-    if glued is not None:
-        return glued
     if stuck.kind == _ERROR:
         odd = _odd_character(text, stuck, expected)
         if odd is not None:
             return odd
+    glued = _after_value(text, stuck, expected)
+    if glued is not None:
+        return glued
+    if stuck.kind == _ERROR:
         value_expected = "STRING" in expected
         if value_expected and quote == "." and text[position + 1 : position + 2].isdigit():
             digits = re.match(r"\.[0-9]+", text[position:])
