@@ -299,20 +299,18 @@ def test_float_literals_follow_the_decimal_rule(text: str) -> None:
         ("0.10000000000000000001", "SF220"),
         ("1e-400", "SF220"),
         ("1e400", "SF220"),
-        ("12345678901234567890", "SF220"),
-        (12345678901234567890, "SF220"),
-        (2**53 + 1, "SF220"),
-        (2**60, None),  # held exactly by a double
-        (10**100, None),  # the double 1e+100 is written 1e+100
-        (10**400, "SF220"),
-        ("9007199254740993", "SF220"),
-        ("9007199254740992", None),
+        ("12345678901234567890", None),  # integers stay exact integers: every backend compares them exactly
+        (12345678901234567890, None),
+        ("1" * 4001, "SF220"),  # more digits than any integer literal may have
+        ("1.00000000000000000001", "SF220"),
+        ("-2.5e-400", "SF220"),
+        ("2.5e-3", None),
         (3, None),
     ],
 )
-def test_number_fields_take_only_values_a_double_holds(value: Any, code: str | None) -> None:
+def test_number_fields_take_only_decimals_a_double_holds(value: Any, code: str | None) -> None:
     node = Comparison(FieldRef((FIELD_OF["number"],)), "exact", value)
     diags = validate(node, "things", schema=SCHEMA)
     assert [d.code for d in diags] == ([code] if code else [])
     if code:
-        assert diags[0].hint and ("write" in diags[0].hint or "64-bit" in diags[0].hint)
+        assert diags[0].hint and any(w in diags[0].hint for w in ("write", "64-bit", "4000 digits"))

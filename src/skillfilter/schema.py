@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -572,8 +571,6 @@ def parse_datetime(text: str) -> _dt.datetime:
 #: Integers with more digits than this are refused, as the parser and the printer refuse them.
 _MAX_DIGITS = 4000
 _INT_LIMIT = 10**_MAX_DIGITS
-#: Integers of at most this size convert to a double exactly.
-_EXACT_DOUBLE_INT = 2**53
 
 
 def _int_from_text(value: str) -> int:
@@ -599,41 +596,20 @@ def _big_int_error() -> ConversionError:
     )
 
 
-def _exact_number(value: int) -> int:
-    """``value`` for a ``number`` field: an integer a double holds, either exactly (``2**60``) or as
-    its shortest form (``10**100`` is ``1e+100``, the rule of :func:`skillfilter.parser.float_value`)."""
-    if -_EXACT_DOUBLE_INT <= value <= _EXACT_DOUBLE_INT:
-        return value
-    nearest, exact = float_value(int.__repr__(value))
-    if exact or (math.isfinite(nearest) and int(nearest) == value):
-        return value
-    if nearest in (math.inf, -math.inf):
-        raise ConversionError(
-            f"{_show(value)} is out of the range of a 64-bit floating point value",
-            "numbers must fit a 64-bit floating point value",
-        )
-    shown = str(int(nearest)) if abs(nearest) < 1e16 else repr(nearest)
-    raise ConversionError(
-        f"{_show(value)} cannot be held exactly by a 64-bit floating point value",
-        f"a 64-bit floating point value cannot hold it exactly; the nearest one is {shown}: write {shown}",
-    )
-
-
 def convert_literal(value: Literal, type_name: str | None) -> Literal:
     """A literal converted exactly to ``type_name``; raises :class:`ConversionError` where that is not
     possible.  ``None`` stays ``None``; an untyped target (``None``) keeps the literal as it is.
 
     Whatever the literal's size or content (huge integers, long or odd text, Unicode digits, NUL,
     surrogates), the result is a converted value or a :class:`ConversionError`, never another exception.
-    Only ASCII digits count as digits; a ``number`` must be held exactly by a 64-bit double (see
-    :func:`skillfilter.parser.float_value`); integers have at most 4000 digits.
+    Only ASCII digits count as digits; integers have at most 4000 digits; text converted to a ``number``
+    that is not an integer must be held exactly by a 64-bit double (see
+    :func:`skillfilter.parser.float_value`), as a float literal must.
     """
     if value is None or type_name is None:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and _big_int(value):
         raise _big_int_error()
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConversionError(f"{_show(value)} is not a finite number", "write a number such as `3` or `2.5`")
     if type_name in ("text", "list[text]"):
         if isinstance(value, str):
             return value
@@ -655,13 +631,11 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     if type_name == "number":
         if isinstance(value, bool):
             raise ConversionError(f"{_show(value)} is not a number")
-        if isinstance(value, int):
-            return _exact_number(value)
-        if isinstance(value, float):
-            return value
+        if isinstance(value, (int, float)):
+            return value  # integers are compared exactly by every backend, whatever their size
         if isinstance(value, str) and _NUM_RE.match(value):
             if _INT_RE.match(value):
-                return _exact_number(_int_from_text(value))
+                return _int_from_text(value)
             f, exact = float_value(value)
             if exact:
                 return f
