@@ -134,7 +134,6 @@ def test_schema_added_operators() -> None:
         ("2.5E-3", 0.0025),
         ("1e300", 1e300),
         ("5e-324", 5e-324),
-        ("1e-400", 0.0),  # underflow rounds to zero, as float() does
         ("true", True),
         ("false", False),
         ("null", None),

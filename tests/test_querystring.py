@@ -46,8 +46,8 @@ def test_dollar_encoded_and_leading_question_mark() -> None:
     assert parse_query_string("%24employees=a=1") == {"employees": parse("a=1")}
     assert parse_query_string("?$employees=a=1") == {"employees": parse("a=1")}
     assert parse_query_string("?%24employees=a=1&%24jobs=b=2") == {"employees": parse("a=1"), "jobs": parse("b=2")}
-    # Only one leading `?` is dropped.
-    assert parse_query_string("??$employees=a=1") == {}
+    # Leading `?` are dropped, however many (issue 8: `??` once dropped the filter silently).
+    assert parse_query_string("??$employees=a=1") == {"employees": parse("a=1")}
 
 
 def test_other_parameters_are_ignored() -> None:

@@ -9,8 +9,10 @@ from typing import Literal
 
 __all__ = [
     "Diagnostic",
+    "FilterArgumentError",
     "FilterError",
     "FilterSyntaxError",
+    "FilterTypeError",
     "FilterValidationError",
     "QueryStringError",
     "line_column",
@@ -22,6 +24,20 @@ Severity = Literal["error", "warning"]
 
 class FilterError(Exception):
     """Base of every error the library raises on bad input."""
+
+
+class FilterTypeError(FilterError, TypeError):
+    """A function got an argument of the wrong type (``validate("a=1", None)``): a ``TypeError`` too."""
+
+
+class FilterArgumentError(FilterError, ValueError):
+    """A function got an argument of the right type but a value it cannot take (``max_depth=0``): a
+    ``ValueError`` too."""
+
+
+def type_name(value: object) -> str:
+    """The type of ``value`` as a message names it."""
+    return "None" if value is None else type(value).__name__
 
 
 def line_column(text: str, position: int) -> tuple[int, int]:

@@ -22,17 +22,27 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Iterable
 from importlib import resources
+from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
-from .errors import FilterError, FilterSyntaxError
+from .errors import FilterArgumentError, FilterError, FilterSyntaxError, FilterTypeError, type_name
 from .operators import KEYWORDS, OPERATOR_NAMES
 
 if TYPE_CHECKING:
     from .ast import Literal
 
-__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_LENGTH", "cache_dir", "grammar_text", "parse", "parse_lookup"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_LENGTH",
+    "cache_dir",
+    "float_value",
+    "grammar_text",
+    "inexact_float_hint",
+    "parse",
+    "parse_lookup",
+]
 
 #: Longest filter text accepted by default (characters).  The API carries filters in URLs.
 DEFAULT_MAX_LENGTH = 100_000
@@ -360,6 +370,51 @@ def _shorten(word: str) -> str:
     return word if len(word) <= 40 else word[:37] + "…"
 
 
+def float_value(text: str) -> tuple[float, bool]:
+    """The double nearest the decimal number ``text``, and whether that double has the same decimal value.
+
+    ``text`` is ASCII decimal notation (a NUMBER token, or the schema's number text).  "The same value"
+    means that the double's shortest representation, ``repr(value)``, is the decimal number written:
+    ``0.1``, ``1.50``, ``1e16`` and ``2.5e-3`` are held exactly; ``0.10000000000000000001``, ``1e-400``
+    and pi to 20 digits are not.  Infinite results are not exact.  Cheap for ordinary literals: up to 15
+    significant digits in the normal range are always exact (a double keeps 15 decimal digits).
+    """
+    value = float(text)
+    if not isfinite(value):
+        return value, False
+    e = text.find("e")
+    if e < 0:
+        e = text.find("E")
+    mantissa = text if e < 0 else text[:e]
+    digits = mantissa.lstrip("+-").replace(".", "").strip("0")
+    if not digits:  # zero, however written
+        return value, True
+    if value == 0.0:  # underflow
+        return value, False
+    if len(digits) <= 15 and 1e-300 < abs(value) < 1e300:
+        return value, True
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return value, Decimal(repr(value)) == Decimal(text)
+    except (InvalidOperation, ValueError):  # pragma: no cover - an exponent beyond 10**18 gives 0 or inf
+        return value, False
+
+
+def inexact_float_hint(value: float) -> str:
+    """The hint for a number a double cannot hold: the nearest value that is exact."""
+    if not isfinite(value):
+        return "numbers must fit a 64-bit floating point value"
+    if value == 0.0:
+        return (
+            "the number is too small for a 64-bit floating point value (the smallest is 5e-324): "
+            "write 0 or a larger number"
+        )
+    return (
+        f"a 64-bit floating point value cannot hold it exactly; the nearest one is {value!r}: write {value!r}"
+    )
+
+
 def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:
     import difflib
 
@@ -438,15 +493,18 @@ def _build_comparison(ctx: _Context, children: list[Any]) -> Comparison:
             value = _ESCAPE_RE.sub(r"\1", value)
     elif kind == "NUMBER":
         if "." in raw or "e" in raw or "E" in raw:
-            value = float(raw)
-            if value in (float("inf"), float("-inf")):
+            fvalue, exact = float_value(raw)
+            if not exact:
                 raise FilterSyntaxError(
-                    "number out of range",
+                    "number out of range" if not isfinite(fvalue)
+                    else "number too small" if fvalue == 0.0
+                    else "number more precise than a 64-bit floating point value",
                     text,
                     vstart,
                     end=vend,
-                    hint="numbers must fit a 64-bit floating point value",
+                    hint=inexact_float_hint(fvalue),
                 )
+            value = fvalue
         else:
             digits = raw.lstrip("-").lstrip("0")  # leading zeros are allowed, and do not count
             if len(digits) > _MAX_DIGITS:
@@ -743,9 +801,17 @@ def parse(
     as its operator (default: the built-in ones; a schema may add more, see ``Schema.operator_names``).
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+        raise FilterTypeError(f"parse() takes the filter text as a str, not {type_name(text)}")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int):
+        raise FilterTypeError(f"max_depth must be an int, not {type_name(max_depth)}")
     if max_depth > HARD_MAX_DEPTH or max_depth < 1:
-        raise ValueError(f"max_depth must be between 1 and {HARD_MAX_DEPTH}")
+        raise FilterArgumentError(f"max_depth must be between 1 and {HARD_MAX_DEPTH}, not {max_depth}")
+    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):
+        raise FilterTypeError(f"max_length must be an int or None, not {type_name(max_length)}")
+    if operators is not None and not isinstance(operators, frozenset) and (
+        isinstance(operators, str) or not all(isinstance(o, str) for o in operators)
+    ):
+        raise FilterTypeError("operators must be a collection of operator names (str)")
     if max_length is not None and len(text) > max_length:
         raise FilterSyntaxError(
             f"filter is {len(text)} characters long; the limit is {max_length}",
@@ -872,9 +938,167 @@ def _translate(stuck: _Stuck, text: str) -> FilterSyntaxError:
 
 
 
+#: Characters that look like a token of the language: what to write instead.
+_LOOKALIKES = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\uff07": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u00ab": '"', "\u00bb": '"', "\uff02": '"', "\uff1d": "=", "\uff08": "(", "\uff09": ")",
+    "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\ufe63": "-", "\uff0d": "-",
+}
+#: Invisible characters that are not Unicode white space but act like a space (or nothing).
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
+_CONTROL_NAMES = {
+    "\x0b": "LINE TABULATION", "\x0c": "FORM FEED", "\x1c": "FILE SEPARATOR", "\x1d": "GROUP SEPARATOR",
+    "\x1e": "RECORD SEPARATOR", "\x1f": "UNIT SEPARATOR", "\x85": "NEXT LINE",
+}
+_INCOMPLETE_EXPONENT = re.compile(r"[eE][+-]?(?![0-9])")
+
+
+def char_name(ch: str) -> str:
+    """``U+00A0 NO-BREAK SPACE``: a character by its code point and Unicode name."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "") or _CONTROL_NAMES.get(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def _odd_character(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
+    """A character no token starts with: Unicode spaces and look-alikes of quotes, `=`, `(`, `)`, `-`."""
+    position = stuck.position
+    ch = text[position]
+    if ch in _LOOKALIKES:
+        plain = _LOOKALIKES[ch]
+        if plain in "'\"":
+            hint = f"strings are quoted with straight quotes: write {plain} instead of {ch}"
+        else:
+            hint = f"write `{plain}` instead of `{ch}`"
+        return FilterSyntaxError(
+            f"unexpected `{ch}` ({char_name(ch)})",
+            text,
+            position,
+            expected=_plain_expected(expected),
+            hint=hint,
+        )
+    if ch.isspace() or ch in _ZERO_WIDTH:
+        name = char_name(ch)
+        return FilterSyntaxError(
+            f"unexpected {name}",
+            text,
+            position,
+            expected=_plain_expected(expected),
+            hint=f"{name} is not white space here; use a plain space"
+            + (" (or nothing)" if ch in _ZERO_WIDTH else ""),
+        )
+    return None
+
+
+def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
+    """A token glued to the string or number before it: an unescaped quote, an incomplete number."""
+    prev = stuck.previous
+    position = stuck.position
+    if prev is None or stuck.kind in (_END, "AND", "OR", "RPAR", "EQUAL", "LPAR"):
+        return None
+    pstart, pend, pkind, ptext = prev
+    if pkind == "STRING" and stuck.kind != _ERROR:
+        # `'it's'`: the string ended at the quote inside it.  Also `"5" screen"`: a word, then the
+        # closing quote, with no `=` between (that would be a comparison missing its `and`).
+        quote = ptext[0]
+        doubled = stuck.kind == "STRING" and stuck.found[0] == quote  # SQL's `'it''s'`
+        body = _STRING_BODY[quote].match(text, pend + doubled)
+        assert body is not None
+        j = body.end()
+        closed = j < len(text) and text[j] == quote
+        if pend != position and not (stuck.kind == "FIELD" and closed and "=" not in text[pend:j]):
+            return None
+        if closed:
+            inner = ptext[1:-1] + quote + text[pend + doubled : j]
+            whole = quote + ptext[1:-1] + "\\" + quote + text[pend + doubled : j + 1]
+            other = "'" if quote == '"' else '"'
+            hint = f"write \\{quote} for a {quote} inside a string: `{_shorten(whole)}`"
+            if doubled:
+                hint = f"a doubled {quote}{quote} is not an escape; " + hint
+            if other not in inner and "\\" not in inner:
+                hint += f", or quote it with {other}: `{_shorten(other + inner + other)}`"
+        else:
+            hint = f"write \\{quote} for a {quote} inside a string"
+        return FilterSyntaxError(
+            f"unescaped {quote} inside a string: the string ends here",
+            text,
+            pend - 1,
+            end=pend,
+            expected=_plain_expected(expected),
+            hint=hint,
+        )
+    if pkind == "NUMBER" and pend == position:
+        rest = text[position:]
+        m = _INCOMPLETE_EXPONENT.match(rest)
+        if m is not None:
+            shown = ptext + m.group()
+            return FilterSyntaxError(
+                f"incomplete number `{_shorten(shown)}`: the exponent has no digits",
+                text,
+                pstart,
+                end=position + m.end(),
+                expected=["digits"],
+                hint="an exponent is `e` followed by digits: "
+                f"write `{_shorten(ptext)}e5` or `{_shorten(ptext)}e-5`",
+            )
+        if rest.startswith("."):
+            return FilterSyntaxError(
+                f"incomplete number `{_shorten(ptext)}.`: digits must follow the `.`",
+                text,
+                pstart,
+                end=position + 1,
+                expected=["digits"],
+                hint=f"write `{_shorten(ptext)}.0` or `{_shorten(ptext)}`",
+            )
+        word = _WORD_RE.match(rest)
+        if word is not None or stuck.kind == "NUMBER":
+            glued = ptext + (word.group() if word is not None else stuck.found)
+            return FilterSyntaxError(
+                f"unexpected `{_shorten(stuck.found)}` right after the number `{_shorten(ptext)}`",
+                text,
+                position,
+                end=stuck.end,
+                expected=_plain_expected(expected),
+                hint=f"text values are quoted: write `'{_shorten(glued)}'`; "
+                "or put `and` or `or` between two comparisons",
+            )
+    return None
+
+
 def _special_case(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxError | None:
     position = stuck.position
     quote = text[position : position + 1]
+    if stuck.kind == _ERROR:
+        odd = _odd_character(text, stuck, expected)
+        if odd is not None:
+            return odd
+    glued = _after_value(text, stuck, expected)
+    if glued is not None:
+        return glued
+    if stuck.kind == _ERROR:
+        value_expected = "STRING" in expected
+        if value_expected and quote == "." and text[position + 1 : position + 2].isdigit():
+            digits = re.match(r"\.[0-9]+", text[position:])
+            assert digits is not None
+            return FilterSyntaxError(
+                "a number starts with a digit",
+                text,
+                position,
+                end=position + digits.end(),
+                expected=_plain_expected(expected),
+                hint=f"write `0{_shorten(digits.group())}`",
+            )
+        if value_expected and quote == "-":
+            return FilterSyntaxError(
+                "`-` must be followed by digits",
+                text,
+                position,
+                expected=["digits"],
+                hint="write a negative number such as `-1`, or quote text: `'-...'`",
+            )
     # Strings: unclosed, or with an unknown escape.
     if stuck.kind == _ERROR and quote in ("'", '"'):
         body = _STRING_BODY[quote].match(text, position + 1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,8 +25,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from .ast import Comparison, CustomProperty
-from .errors import FilterError
+from .errors import FilterError, FilterTypeError, type_name
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
+from .parser import float_value, inexact_float_hint
 
 if TYPE_CHECKING:
     from .ast import Literal
@@ -45,6 +45,7 @@ __all__ = [
     "SchemaError",
     "UnknownSchemaError",
     "convert_literal",
+    "show_literal",
     "type_kind",
 ]
 
@@ -169,7 +170,7 @@ class ResolveError(Exception):
         self.hint = hint
 
 
-class ConversionError(ValueError):
+class ConversionError(FilterError, ValueError):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
@@ -200,6 +201,8 @@ class Schema:
     @classmethod
     def builtin(cls, name: str = "skillengine") -> Schema:
         """A schema shipped with the package: ``skillengine`` or ``export``."""
+        if not isinstance(name, str):
+            raise FilterTypeError(f"a built-in schema's name is a str, not {type_name(name)}")
         return _builtin(name)
 
     @classmethod
@@ -210,14 +213,16 @@ class Schema:
         if isinstance(schema, str):
             return cls.builtin(schema)
         if not isinstance(schema, Schema):
-            raise TypeError(
-                f"schema must be a Schema, a built-in schema name or None, not {type(schema).__name__}"
+            raise FilterTypeError(
+                f"schema must be a Schema, a built-in schema name or None, not {type_name(schema)}"
             )
         return schema
 
     @classmethod
     def load(cls, path: str | Path) -> Schema:
         """Read a schema from a JSON file (format: ``docs/schema.md``)."""
+        if not isinstance(path, (str, Path)):
+            raise FilterTypeError(f"Schema.load() takes a path (str or Path), not {type_name(path)}")
         p = Path(path)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
@@ -570,12 +575,48 @@ def parse_datetime(text: str) -> _dt.datetime:
     )
 
 
+#: Integers with more digits than this are refused, as the parser and the printer refuse them.
+_MAX_DIGITS = 4000
+_INT_LIMIT = 10**_MAX_DIGITS
+
+
+def _int_from_text(value: str) -> int:
+    """ASCII digits (with an optional sign; checked by the caller) as an int, within :data:`_MAX_DIGITS`."""
+    sign = value[:1] if value[:1] in "+-" else ""
+    digits = value[len(sign):].lstrip("0")
+    if len(digits) > _MAX_DIGITS:
+        raise ConversionError(
+            f"{_show(value)} has more than {_MAX_DIGITS} digits",
+            f"an integer has at most {_MAX_DIGITS} digits",
+        )
+    number = int(digits or "0")
+    return -number if sign == "-" else number
+
+
+def _big_int(value: int) -> bool:
+    return not -_INT_LIMIT < value < _INT_LIMIT
+
+
+def _big_int_error() -> ConversionError:
+    return ConversionError(
+        f"an integer with more than {_MAX_DIGITS} digits", f"an integer has at most {_MAX_DIGITS} digits"
+    )
+
+
 def convert_literal(value: Literal, type_name: str | None) -> Literal:
     """A literal converted exactly to ``type_name``; raises :class:`ConversionError` where that is not
     possible.  ``None`` stays ``None``; an untyped target (``None``) keeps the literal as it is.
+
+    Whatever the literal's size or content (huge integers, long or odd text, Unicode digits, NUL,
+    surrogates), the result is a converted value or a :class:`ConversionError`, never another exception.
+    Only ASCII digits count as digits; integers have at most 4000 digits; text converted to a ``number``
+    that is not an integer must be held exactly by a 64-bit double (see
+    :func:`skillfilter.parser.float_value`), as a float literal must.
     """
     if value is None or type_name is None:
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and _big_int(value):
+        raise _big_int_error()
     if type_name in ("text", "list[text]"):
         if isinstance(value, str):
             return value
@@ -591,20 +632,24 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and _INT_RE.match(value.strip()) and value.strip() == value:
-            return int(value)
+        if isinstance(value, str) and _INT_RE.match(value):
+            return _int_from_text(value)
         raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
     if type_name == "number":
         if isinstance(value, bool):
             raise ConversionError(f"{_show(value)} is not a number")
         if isinstance(value, (int, float)):
-            return value
+            return value  # integers are compared exactly by every backend, whatever their size
         if isinstance(value, str) and _NUM_RE.match(value):
             if _INT_RE.match(value):
-                return int(value)
-            f = float(value)
-            if math.isfinite(f):
+                return _int_from_text(value)
+            f, exact = float_value(value)
+            if exact:
                 return f
+            raise ConversionError(
+                f"{_show(value)} cannot be held exactly by a 64-bit floating point value",
+                inexact_float_hint(f),
+            )
         raise ConversionError(f"{_show(value)} is not a number", "write a number such as `3` or `2.5`")
     if type_name == "boolean":
         if isinstance(value, bool):
@@ -633,7 +678,7 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
         if isinstance(value, str):
             try:
                 return parse_datetime(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
         raise ConversionError(
             f"{_show(value)} is not a date-time",
@@ -642,13 +687,41 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     raise ConversionError(f"unknown type `{type_name}`")  # pragma: no cover
 
 
-def _show(value: Literal) -> str:
+#: Longest literal shown whole in a message.
+_SHOW_MAX = 60
+
+
+def show_literal(value: object) -> str:
+    """A literal as a message shows it: canonical form, shortened when long, invisible characters escaped.
+
+    Never raises (a huge integer is described rather than written out).
+    """
+    from .errors import visible
     from .printer import format_literal
 
+    if isinstance(value, int) and not isinstance(value, bool):
+        if _big_int(value):
+            return f"an integer with more than {_MAX_DIGITS} digits"
+        if not -(10**_SHOW_MAX) < value < 10**_SHOW_MAX:
+            digits = int.__repr__(value)
+            return f"{digits[:_SHOW_MAX - 20]}… ({len(digits.lstrip('-'))} digits)"
+    if isinstance(value, str) and len(value) > _SHOW_MAX:
+        head = value[: _SHOW_MAX - 20]
+        if head and "\ud800" <= head[-1] <= "\udbff":  # do not cut a surrogate pair
+            head = head[:-1]
+        return visible(format_literal(head)[:-1] + f"…' ({len(value)} characters)")
     try:
-        return format_literal(value)
-    except (TypeError, ValueError):  # pragma: no cover
-        return repr(value)
+        shown = format_literal(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        try:
+            shown = repr(value)
+        except ValueError:  # pragma: no cover - an int subclass too big for repr
+            shown = f"a {type(value).__name__}"
+    return visible(shown)
+
+
+def _show(value: Literal) -> str:
+    return show_literal(value)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -34,11 +34,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .ast import And, Comparison, Expr, FieldRef, Not, Or, Span
-from .errors import Diagnostic, FilterSyntaxError, FilterValidationError
+from .errors import (
+    Diagnostic,
+    FilterArgumentError,
+    FilterSyntaxError,
+    FilterTypeError,
+    FilterValidationError,
+    type_name,
+)
 from .operators import Precedence
 from .parser import parse
 from .printer import format_literal, format_lookup
-from .schema import ConversionError, ResolveError, Schema, convert_literal
+from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
 if TYPE_CHECKING:
     from .ast import Literal
@@ -107,10 +114,16 @@ def _run(
     raise_syntax: bool,
 ) -> _Result:
     schema = Schema.coerce(schema_arg)
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
-        raise ValueError(f"max_logical_operators must be a non-negative int or None, not {cap!r}")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)):
+        raise FilterTypeError(f"max_logical_operators must be an int or None, not {type_name(cap)}")
+    if cap is not None and cap < 0:
+        raise FilterArgumentError(f"max_logical_operators must be 0 or more (or None), not {cap}")
     if not isinstance(expr_or_text, (str, Expr)):
-        raise TypeError(f"expected filter text or an expression, not {type(expr_or_text).__name__}")
+        raise FilterTypeError(f"expected filter text or an expression, not {type_name(expr_or_text)}")
+    if not isinstance(entity, str):
+        raise FilterTypeError(
+            f"entity must be an entity name (a str such as 'employees'), not {type_name(entity)}"
+        )
     text = expr_or_text if isinstance(expr_or_text, str) else None
     if entity not in schema.entities:
         guess = difflib.get_close_matches(entity, list(schema.entities), n=1, cutoff=0.6)
@@ -243,10 +256,15 @@ def _lookup(node: Comparison) -> str:
 
 
 def _show(value: object) -> str:
+    return show_literal(value)
+
+
+def _write_literal(value: Literal) -> str:
+    """A literal in the text made for a tree built in Python: canonical where possible, else described."""
     try:
-        return format_literal(value)  # type: ignore[arg-type]
+        return format_literal(value)
     except (TypeError, ValueError):
-        return repr(value)
+        return show_literal(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -338,7 +356,7 @@ def _respan(expr: Expr) -> tuple[str, Expr]:
             write(_lookup(node))
             t1 = pos
             write("=")
-            write(_show(node.value))
+            write(_write_literal(node.value))
             result = node.replace(span=Span(t0, pos), target_span=Span(t0, t1), value_span=Span(t1 + 1, pos))
         elif isinstance(node, (And, Or)):
             operands: list[Expr] = []
@@ -359,7 +377,7 @@ def _respan(expr: Expr) -> tuple[str, Expr]:
                 write(")")
             return Not(operand, Span(start, pos))
         else:
-            raise TypeError(f"{type(node).__name__} is not an expression")
+            raise FilterTypeError(f"{type_name(node)} is not an expression")
         if wrapped:  # pragma: no cover - comparisons bind tightest
             write(")")
         return result
@@ -385,5 +403,5 @@ def _rebuild(node: Expr, converted: Iterator[Comparison]) -> Expr:
     if isinstance(node, Not):
         operand = _rebuild(node.operand, converted)
         return node if operand is node.operand else Not(operand, node.span)
-    raise TypeError(f"{type(node).__name__} is not an expression")
+    raise FilterTypeError(f"{type_name(node)} is not an expression")
 
