@@ -227,7 +227,8 @@ def _extras_message(extras: list[str]) -> str:
         word = "option" if len(options) == 1 else "options"
         return f"unknown {word}: " + " ".join(options)
     word = "argument" if len(extras) == 1 else "arguments"
-    return f"unexpected {word}: " + " ".join(repr(x) for x in extras) + " (quote a filter that contains spaces)"
+    listed = " ".join(repr(x) for x in extras)
+    return f"unexpected {word}: {listed} (quote a filter that contains spaces)"
 
 
 def _parse(command: str, argv: list[str], stderr: TextIO) -> argparse.Namespace | int:
@@ -287,6 +288,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
             err.write(f"{_prog(argv)}: cannot read the input: {_reason(exc)}\n")
         else:
             err.write(f"{_prog(argv)}: input/output error: {_reason(exc)}\n")
+        return 2
+    except UnicodeEncodeError as exc:  # e.g. a lone surrogate (undecodable bytes in an argument)
+        err.write(f"{_prog(argv)}: cannot write the output in its encoding ({exc.encoding}): {exc.reason}\n")
         return 2
     except UnicodeDecodeError as exc:
         reason = f"{exc.reason} at byte {exc.start}"
