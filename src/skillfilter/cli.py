@@ -164,20 +164,45 @@ class _ClosedInput:
     encoding = "utf-8"
 
 
-class _Sink:
-    """Standard error when it was closed at start-up: messages go nowhere."""
+class _Messages:
+    """Standard error that never fails: when it cannot be written (closed, a full disk), messages go
+    nowhere, and its descriptor to the null device, so that the interpreter's final flush succeeds too."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
 
     def write(self, data: str) -> int:
+        if self._stream is not None:
+            try:
+                self._stream.write(data)
+            except (OSError, ValueError):
+                self._give_up()
         return len(data)
 
     def flush(self) -> None:
-        pass
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._give_up()
+
+    def _give_up(self) -> None:
+        stream, self._stream = self._stream, None
+        _silence(stream)
 
     def isatty(self) -> bool:
-        return False
+        try:
+            return self._stream is not None and bool(self._stream.isatty())
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
 
 
-def _silence(stream: _Output) -> None:
+def _silence(stream: Any) -> None:
     """Output failed: send whatever is still buffered to the null device, so that the interpreter's final
     flush at exit does not fail again ("Exception ignored ...")."""
     try:
@@ -267,9 +292,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     if in_stream is None:
         in_stream = _ClosedInput()
     out = _Output(stdout if stdout is not None else sys.stdout)
-    err: Any = stderr if stderr is not None else sys.stderr
-    if err is None:
-        err = _Sink()
+    err = _Messages(stderr if stderr is not None else sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         status = _run(argv, cast(TextIO, in_stream), cast(TextIO, out), cast(TextIO, err))
