@@ -246,8 +246,9 @@ def _usage_message(parser: argparse.ArgumentParser, message: str) -> str:
     return message
 
 
-def _extras_message(extras: list[str]) -> str:
-    options = [x for x in extras if x.startswith("-") and x != "-"]
+def _extras_message(extras: list[str], argv: list[str]) -> str:
+    before = argv[: argv.index("--")] if "--" in argv else argv  # after `--` nothing is an option
+    options = [x for x in extras if x.startswith("-") and x != "-" and x in before]
     if options:
         word = "option" if len(options) == 1 else "options"
         return f"unknown {word}: " + " ".join(options)
@@ -276,7 +277,7 @@ def _parse(command: str, argv: list[str], stderr: TextIO) -> argparse.Namespace 
             return 2
     if extras:
         sub.print_usage(sys.stderr)
-        stderr.write(f"{sub.prog}: error: {_extras_message(extras)}\n")
+        stderr.write(f"{sub.prog}: error: {_extras_message(extras, argv)}\n")
         return 2
     args.command = command
     return args
