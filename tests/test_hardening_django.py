@@ -16,7 +16,7 @@ from skillfilter.schema import Schema
 
 pytest.importorskip("django")
 
-from skillfilter.integrations.django import to_q  # noqa: E402
+from skillfilter.integrations.django import to_q
 
 #: What an application exposes: employees, their job's name, their skill clusters.  The models behind it
 #: also have `password`, `job__salary`, `manager` (an employee) and `job__owner__password`.
