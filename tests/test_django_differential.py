@@ -234,7 +234,8 @@ def django_answer(alias: str, expr: Expr) -> set[int]:
     from sf_djapp.models import Employee
     from skillfilter.integrations.django import to_q
 
-    q = to_q(expr, Employee, custom_properties="custom_property_values")
+    q = to_q(expr, Employee, schema=SCHEMA, entity="employees", max_logical_operators=None,
+             custom_properties="custom_property_values")
     return set(Employee.objects.using(alias).filter(q).distinct().values_list("pk", flat=True))
 
 

@@ -1,17 +1,21 @@
 """The ``skillfilter`` command line: ``lint``, ``fmt``, ``filter``, ``sql``.
 
-Exit status: 0 success, 1 a filter has problems (or a command's own failure), 2 usage error or unreadable
-input.  Each command lives in :mod:`skillfilter.commands` and is imported only when it runs.
+Exit status: 0 success, 1 a filter has problems (or a command's own failure), 2 usage error, or input or
+output that fails (unreadable or closed input; output to a full disk or a closed stream).  A reader of the
+output that goes away (``| head``) ends the command quietly with status 0.  Each command lives in
+:mod:`skillfilter.commands` and is imported only when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from . import _startup  # noqa: F401  (first: lazy standard-library modules for a fast start)
 
@@ -62,41 +66,283 @@ def _version() -> str:
     return __version__
 
 
+# --------------------------------------------------------------------------------------------------
+# standard streams that fail
+# --------------------------------------------------------------------------------------------------
+class _StreamClosed(OSError):
+    """A standard stream that was closed when the process started (``>&-``, ``<&-``)."""
+
+
+class _Output:
+    """Standard output, passed through; remembers the first error writing or flushing raised, so that
+    an output failure is told apart from an input one (and from one argparse swallows)."""
+
+    def __init__(self, stream: Any, error: list[OSError] | None = None, *, binary: bool = False) -> None:
+        self._stream = stream
+        self._binary = binary
+        self.errors: list[OSError] = [] if error is None else error
+
+    def _fail(self, exc: OSError) -> OSError:
+        if not self.errors:
+            self.errors.append(exc)
+        return exc
+
+    def write(self, data: Any) -> int:
+        if self._stream is None:
+            raise self._fail(_StreamClosed(errno.EBADF, "standard output is closed"))
+        try:
+            return int(self._stream.write(data))
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise self._fail(exc) from None
+        except ValueError:  # closed by the command itself
+            pass
+
+    @property
+    def buffer(self) -> Any:
+        if self._binary:
+            raise AttributeError("buffer")
+        inner = getattr(self._stream, "buffer", None) if self._stream is not None else None
+        if self._stream is not None and inner is None:
+            raise AttributeError("buffer")
+        return _Output(inner, self.errors, binary=True)
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise _StreamClosed(errno.EBADF, "standard output is closed")
+        return int(self._stream.fileno())
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and bool(self._stream.isatty())
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    def writable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+class _ClosedInput:
+    """Standard input when it was closed at start-up: reading it is an input error."""
+
+    def _fail(self) -> NoReturn:
+        raise _StreamClosed(errno.EBADF, "standard input is closed")
+
+    def read(self, *_: Any) -> NoReturn:
+        self._fail()
+
+    def readline(self, *_: Any) -> NoReturn:
+        self._fail()
+
+    def readinto(self, *_: Any) -> NoReturn:
+        self._fail()
+
+    def __iter__(self) -> NoReturn:
+        self._fail()
+
+    def fileno(self) -> NoReturn:
+        self._fail()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def buffer(self) -> _ClosedInput:
+        return self
+
+    name = "<stdin>"
+    encoding = "utf-8"
+
+
+class _Messages:
+    """Standard error that never fails: when it cannot be written (closed, a full disk), messages go
+    nowhere, and its descriptor to the null device, so that the interpreter's final flush succeeds too."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: str) -> int:
+        if self._stream is not None:
+            try:
+                self._stream.write(data)
+            except (OSError, ValueError):
+                self._give_up()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._give_up()
+
+    def _give_up(self) -> None:
+        stream, self._stream = self._stream, None
+        _silence(stream)
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and bool(self._stream.isatty())
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+def _silence(stream: Any) -> None:
+    """Output failed: send whatever is still buffered to the null device, so that the interpreter's final
+    flush at exit does not fail again ("Exception ignored ...")."""
+    try:
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError, TypeError):
+        pass
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------------
+# arguments
+# --------------------------------------------------------------------------------------------------
+def _optional_positionals(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        a.metavar if isinstance(a.metavar, str) else a.dest
+        for a in parser._actions
+        if not a.option_strings and a.nargs in ("*", "?")
+    }
+
+
+def _usage_message(parser: argparse.ArgumentParser, message: str) -> str:
+    """argparse's message, without what misleads: optional FILE/FILTER arguments named as required."""
+    prefix = "the following arguments are required: "
+    if message.startswith(prefix):
+        optional = _optional_positionals(parser)
+        names = [n for n in message[len(prefix):].split(", ") if n not in optional]
+        missing = [n for n in names if not n.startswith("-")]
+        options = [n for n in names if n.startswith("-")]
+        parts = []
+        if missing:
+            parts.append("missing " + " and ".join(missing))
+        if options:
+            parts.append("the option " + " and ".join(options) + " is required")
+        return "; ".join(parts) if parts else message
+    return message
+
+
+def _extras_message(extras: list[str], argv: list[str]) -> str:
+    before = argv[: argv.index("--")] if "--" in argv else argv  # after `--` nothing is an option
+    options = [x for x in extras if x.startswith("-") and x != "-" and x in before]
+    if options:
+        word = "option" if len(options) == 1 else "options"
+        return f"unknown {word}: " + " ".join(options)
+    word = "argument" if len(extras) == 1 else "arguments"
+    listed = " ".join(repr(x) for x in extras)
+    return f"unexpected {word}: {listed} (quote a filter that contains spaces)"
+
+
+def _parse(command: str, argv: list[str], stderr: TextIO) -> argparse.Namespace | int:
+    sub = _Parser(prog=f"skillfilter {command}", description=COMMANDS[command])
+    _module(command).add_arguments(sub)
+    # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
+    plain_error: _ArgumentError | None = None
+    extras: list[str] = []
+    try:
+        args, extras = sub.parse_known_args(argv)
+    except _ArgumentError as exc:
+        plain_error = exc
+    if plain_error is not None or extras:
+        try:
+            args, extras = sub.parse_known_intermixed_args(argv)
+        except (_ArgumentError, TypeError) as exc:
+            message = str(plain_error if plain_error is not None else exc)
+            sub.print_usage(sys.stderr)
+            stderr.write(f"{sub.prog}: error: {_usage_message(sub, message)}\n")
+            return 2
+    if extras:
+        sub.print_usage(sys.stderr)
+        stderr.write(f"{sub.prog}: error: {_extras_message(extras, argv)}\n")
+        return 2
+    args.command = command
+    return args
+
+
+# --------------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    """Run one command; the exit status.  Failing input and output end in one line on standard error."""
+    in_stream: Any = stdin if stdin is not None else sys.stdin
+    if in_stream is None:
+        in_stream = _ClosedInput()
+    out = _Output(stdout if stdout is not None else sys.stdout)
+    err = _Messages(stderr if stderr is not None else sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-            if argv and argv[0] in COMMANDS:
-                # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
-                command = argv[0]
-                sub = _Parser(prog=f"skillfilter {command}", description=COMMANDS[command])
-                _module(command).add_arguments(sub)
-                try:
-                    args = sub.parse_args(argv[1:])
-                except _ArgumentError as plain:
-                    try:
-                        args = sub.parse_intermixed_args(argv[1:])
-                    except _ArgumentError:
-                        sub.print_usage(stderr)
-                        stderr.write(f"{sub.prog}: error: {plain}\n")
-                        return 2
-                args.command = command
-            else:
-                args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
-        return int(exc.code or 0)
-    try:
-        return int(_module(args.command).run(args, stdin=stdin, stdout=stdout, stderr=stderr))
-    except BrokenPipeError:
+        status = _run(argv, cast(TextIO, in_stream), cast(TextIO, out), cast(TextIO, err))
+        out.flush()
+        if out.errors:  # a write that argparse (--help, --version) swallowed
+            raise out.errors[0]
+        return status
+    except BrokenPipeError:  # the reader of the output went away (`| head`): stop quietly
+        _silence(out)
         return 0
+    except OSError as exc:
+        if any(exc is e for e in out.errors):
+            _silence(out)
+            err.write(f"{_prog(argv)}: cannot write the output: {_reason(exc)}\n")
+        elif isinstance(exc, _StreamClosed):
+            err.write(f"{_prog(argv)}: cannot read the input: {_reason(exc)}\n")
+        else:
+            err.write(f"{_prog(argv)}: input/output error: {_reason(exc)}\n")
+        return 2
+    except UnicodeEncodeError as exc:  # e.g. a lone surrogate (undecodable bytes in an argument)
+        err.write(f"{_prog(argv)}: cannot write the output in its encoding ({exc.encoding}): {exc.reason}\n")
+        return 2
     except UnicodeDecodeError as exc:
         reason = f"{exc.reason} at byte {exc.start}"
-        stderr.write(f"skillfilter {args.command}: input is not UTF-8 text ({reason})\n")
+        err.write(f"{_prog(argv)}: input is not UTF-8 text ({reason})\n")
         return 2
     except KeyboardInterrupt:
-        stderr.write("interrupted\n")
+        with contextlib.suppress(OSError):
+            out.flush()
+        err.write("interrupted\n")
         return 130
+
+
+def _prog(argv: list[str]) -> str:
+    return f"skillfilter {argv[0]}" if argv and argv[0] in COMMANDS else "skillfilter"
+
+
+def _run(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+        try:
+            if argv and argv[0] in COMMANDS:
+                parsed = _parse(argv[0], argv[1:], stderr)
+                if isinstance(parsed, int):
+                    return parsed
+                args = parsed
+            else:
+                args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
+            return int(exc.code or 0)
+    return int(_module(args.command).run(args, stdin=stdin, stdout=stdout, stderr=stderr))

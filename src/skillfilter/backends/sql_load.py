@@ -25,13 +25,14 @@ being stored as something else (a filter would then answer differently from :fun
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import decimal
 import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,31 @@ __all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_defi
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INT64 = (-(2**63), 2**63 - 1)
+#: Digits PostgreSQL's ``numeric`` holds before the decimal point.
+_NUMERIC_DIGITS = 131_072
+#: Digits of an integer in a JSON value (Python's default limit on converting integers to text).
+_JSON_DIGITS = 4_300
+
+
+def _show(value: Any) -> str:
+    """A short, always printable form of a value for a message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
+
+
+def _check_encodable(text: str, where: str) -> None:
+    """:class:`LoadError` for text no database takes: a lone surrogate (from a ``"\\ud800"`` escape)."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LoadError(
+            f"{where}: a lone surrogate (U+{ord(text[exc.start]):04X}) at offset {exc.start} is not text "
+            "a database can store"
+        ) from None
 
 _TYPES = {
     "sqlite": {
@@ -206,6 +232,12 @@ class _Loader:
         entity = mapping.schema.entities[mapping.entity]
         cp = entity.custom_properties
         self.cp_types = dict(cp.definitions) if cp is not None else {}
+        #: The number of the record being added (1-based), for messages.
+        self.record = 0
+        #: Keys taken from a field, per table: key -> the record that brought it.
+        self.seen: dict[str, dict[Any, int]] = {}
+        #: Keys taken from a field and not yet inserted, per table: its key column and the keys.
+        self.pending_keys: dict[str, tuple[str, list[Any]]] = {}
 
     def key_for(self, table: str, key_column: str) -> int:
         if table not in self.next_key:
@@ -226,6 +258,7 @@ class _Loader:
             raise LoadError(f"{where}: expected text, found {type(value).__name__}")
         if "\x00" in value and self.dialect == "postgresql":
             raise LoadError(f"{where}: PostgreSQL text cannot hold NUL (U+0000)")
+        _check_encodable(value, where)
         return value
 
     def scalar(self, value: Any, type_name: str, where: str) -> Any:
@@ -241,13 +274,21 @@ class _Loader:
             if type_name == "integer":
                 if isinstance(value, float):
                     if not value.is_integer():
-                        raise LoadError(f"{where}: {value!r} is not an integer")
+                        raise LoadError(f"{where}: {_show(value)} is not an integer")
                     value = int(value)
                 if not isinstance(value, int) or not _INT64[0] <= value <= _INT64[1]:
-                    raise LoadError(f"{where}: {value} does not fit in 64 bits")
+                    raise LoadError(f"{where}: {_show(value)} does not fit in 64 bits")
                 return value
             if isinstance(value, int) and self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
                 raise LoadError(f"{where}: SQLite stores integers of at most 64 bits")
+            if isinstance(value, int) and self.dialect == "postgresql" and value.bit_length() > 63:
+                exact = decimal.Decimal(value)  # psycopg writes an int through str(): limited to 4,300 digits
+                if exact.adjusted() + 1 > _NUMERIC_DIGITS:
+                    raise LoadError(f"{where}: a number of {exact.adjusted() + 1} digits does not fit in "
+                                    f"PostgreSQL's numeric (at most {_NUMERIC_DIGITS:,} before the point)")
+                return exact
+            if isinstance(value, float) and math.isinf(value) and self.dialect == "postgresql":
+                raise LoadError(f"{where}: {_show(value)} cannot be stored as a number")
             if isinstance(value, float) and self.dialect == "postgresql":
                 return decimal.Decimal(repr(value))
             return value
@@ -263,7 +304,7 @@ class _Loader:
                 except ValueError:
                     d = None
             if d is None:
-                raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {value!r}")
+                raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {_show(value)}")
             return d.isoformat() if self.dialect == "sqlite" else d
         if type_name == "datetime":
             dt: _dt.datetime | None = None
@@ -275,7 +316,7 @@ class _Loader:
             elif isinstance(value, _dt.datetime):
                 dt = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
             if dt is None:
-                raise LoadError(f"{where}: expected an ISO 8601 date-time, found {value!r}")
+                raise LoadError(f"{where}: expected an ISO 8601 date-time, found {_show(value)}")
             return canonical_datetime(dt) if self.dialect == "sqlite" else dt
         raise LoadError(f"{where}: unknown type {type_name}")  # pragma: no cover
 
@@ -323,17 +364,20 @@ class _Loader:
             return None
         out = {}
         for name, value in props.items():
+            if not isinstance(name, str):
+                raise LoadError(f"custom property {name!r}: a name is text, found {type(name).__name__}")
+            if "\x00" in name:
+                raise LoadError(f"custom property {name!r}: a name cannot hold NUL (U+0000)")
+            _check_encodable(name, f"custom property {name!r}: its name")
             if self.cp_types.get(name) == "datetime" and isinstance(value, str):
                 # stored as canonical text, so that text order is time order (docs/sql.md)
                 try:
                     value = canonical_datetime(parse_datetime(value))
                 except (ValueError, OverflowError):
                     raise LoadError(
-                        f"custom property {name!r} is a datetime: {value!r} is not an ISO 8601 date-time"
+                        f"custom property {name!r} is a datetime: {_show(value)} is not an ISO 8601 date-time"
                     ) from None
             self.check_json(value, f"custom property {name!r}")
-            if "\x00" in name and isinstance(self.mapping.root.custom_properties, PropertyTable):
-                raise LoadError(f"custom property {name!r}: a name in a table cannot hold NUL (U+0000)")
             out[name] = value
         return out
 
@@ -341,14 +385,23 @@ class _Loader:
         if isinstance(value, str):
             if "\x00" in value:
                 raise LoadError(f"{where}: JSON text in {self.dialect} cannot hold NUL (U+0000)")
+            _check_encodable(value, where)
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
             if self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
                 raise LoadError(f"{where}: SQLite's JSON reads integers of at most 64 bits")
+            if value.bit_length() > 1000:
+                try:
+                    digits = len(str(abs(value)))
+                except ValueError:  # beyond Python's limit on converting an integer to text
+                    digits = _NUMERIC_DIGITS + 1
+                if digits > _JSON_DIGITS:
+                    raise LoadError(f"{where}: an integer of more than {_JSON_DIGITS:,} digits cannot be "
+                                    "written as JSON here")
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise LoadError(f"{where}: {value!r} is not JSON")
+                raise LoadError(f"{where}: {_show(value)} is not JSON")
         elif isinstance(value, list):
             for v in value:
                 self.check_json(v, where)
@@ -370,6 +423,8 @@ class _Loader:
             row[node.column(name)] = self.scalar(data.get(name), type_name, f"{self.where(path)}.{name}")
         if node.key not in row:
             row[node.key] = self.key_for(node.table, node.key)
+        else:
+            self.claim_key(node, row[node.key], self.where(path))
         if link is not None:
             row[link[0]] = link[1]
         if kind == "root" and isinstance(node.custom_properties, PropertyTable):
@@ -410,6 +465,37 @@ class _Loader:
                 row[child.link] = target[child.link_to or child.key]
         return row
 
+    def claim_key(self, node: TableMapping, key: Any, where: str) -> None:
+        """A key taken from a field: present, and the key of no other row of the load."""
+        if key is None:
+            raise LoadError(f"{where}: the key field `{node.key}` is missing or null")
+        seen = self.seen.setdefault(node.table, {})
+        other = seen.get(key)
+        if other is not None:
+            also = "an earlier row of this record" if other == self.record else f"record {other}"
+            raise LoadError(f"{where}: key {_show(key)} (`{node.key}`) is also the key of {also}")
+        seen[key] = self.record
+        self.pending_keys.setdefault(node.table, (node.key, []))[1].append(key)
+
+    def check_existing_keys(self) -> None:
+        """:class:`LoadError` for a key from a field that a row already in the table has."""
+        d = _dialect(self.dialect)
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        for table, (column, keys) in self.pending_keys.items():
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ", ".join(mark for _ in chunk)
+                col = d.quote(column)
+                found = self.conn.execute(
+                    f"SELECT {col} FROM {d.quote(table)} WHERE {col} IN ({marks})", chunk
+                ).fetchone()
+                if found is not None:
+                    key = found[0]
+                    record = self.seen.get(table, {}).get(key)
+                    who = f"record {record}" if record is not None else "a record"
+                    raise LoadError(f"{who}: key {_show(key)} (`{column}`) is already in table {table!r}")
+        self.pending_keys.clear()
+
     def add_list(self, path: tuple[str, ...], owner_row: dict[str, Any], value: Any) -> None:
         node = self.mapping.node(path)
         assert isinstance(node, ListMapping)
@@ -418,12 +504,13 @@ class _Loader:
             return
         elements = value if isinstance(value, list) else [value]
         for element in elements:
-            value_text = self.text(element, self.where(path))
+            value_text = self.text(element, f"{self.where(path[:-1])}.{path[-1]}")
             self.rows.setdefault(node.table, []).append(
                 {node.link: owner_row[node.link_to or owner.key], node.value: value_text}
             )
 
     def flush(self) -> None:
+        self.check_existing_keys()
         d = _dialect(self.dialect)
         for table, rows in self.rows.items():
             if not rows:
@@ -455,18 +542,94 @@ def load_records(
     """Insert records (JSON-decoded dicts) into the mapping's tables; returns their keys, in order.
 
     Keys that are not a field of the record are numbered from one past the largest key in the table.
-    PostgreSQL rows go in with ``COPY``.  The caller commits (or not).
+    PostgreSQL rows go in with ``COPY``.  The caller commits (or not): on a connection in autocommit mode
+    the load is one transaction of its own.
+
+    All or nothing: a record that does not fit the schema or that the database cannot hold (a lone
+    surrogate, NUL in PostgreSQL text, a number beyond its column, a key that another row already has)
+    raises :class:`LoadError` naming the record (``record 3``, its number from 1) and the field, after
+    undoing everything this call inserted (a savepoint); the connection stays usable.
     """
     name = _dialect(dialect or detect_dialect(conn)).name
     m = _mapping(schema, entity, mapping)
     loader = _Loader(conn, m, name)
     root = m.root
     keys: list[Any] = []
-    for n, record in enumerate(records, 1):
-        if not isinstance(record, AbcMapping):
-            raise LoadError(f"record {n} is not a JSON object")
-        keys.append(loader.add((), "root", root, record, None)[root.key])
-        if n % batch == 0:
-            loader.flush()
-    loader.flush()
+    with _atomic(conn, name):
+        first = 1
+        n = 0
+        for n, record in enumerate(records, 1):
+            loader.record = n
+            if not isinstance(record, AbcMapping):
+                raise LoadError(f"record {n} is not a JSON object")
+            try:
+                keys.append(loader.add((), "root", root, record, None)[root.key])
+            except LoadError as exc:
+                raise LoadError(f"record {n}{_key_note(root, record)}: {exc}") from None
+            if n % batch == 0:
+                _flush(loader, first, n)
+                first = n + 1
+        _flush(loader, first, n)
     return keys
+
+
+def _key_note(root: TableMapping, record: AbcMapping[str, Any]) -> str:
+    for field_name, column in root.columns.items():
+        if column == root.key and isinstance(record.get(field_name), (str, int)):
+            return f" ({field_name} {_show(record[field_name])})"
+    return ""
+
+
+def _database_errors(dialect: str) -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, UnicodeError, ValueError, OverflowError)
+    if dialect == "postgresql":
+        import psycopg
+
+        errors += (psycopg.Error,)
+    return errors
+
+
+def _flush(loader: _Loader, first: int, last: int) -> None:
+    """Insert what the loader holds; an error of the database becomes a :class:`LoadError`."""
+    try:
+        loader.flush()
+    except LoadError:
+        raise
+    except _database_errors(loader.dialect) as exc:
+        which = f"record {first}" if first >= last else f"records {first} to {last}"
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise LoadError(f"{which}: the database refused a row: {detail}") from None
+
+
+@contextlib.contextmanager
+def _atomic(conn: Any, dialect: str) -> Iterator[None]:
+    """Everything inside, or nothing: a savepoint (or, on a connection in autocommit mode, a transaction).
+
+    The caller's own transaction is left open, as it was: committing stays the caller's choice.
+    """
+    if dialect == "postgresql":
+        if getattr(conn, "autocommit", False):
+            with conn.transaction():
+                yield
+            return
+        begin = None
+    else:
+        autocommit = getattr(conn, "autocommit", None) is True or (
+            getattr(conn, "isolation_level", "") is None and not conn.in_transaction
+        )
+        # Python's sqlite3 (legacy transaction control): a SAVEPOINT outside a transaction would start one
+        # that RELEASE commits; BEGIN first, so that the caller commits.
+        begin = "BEGIN" if not autocommit and not getattr(conn, "in_transaction", True) else None
+    if begin is not None:
+        conn.execute(begin)
+    conn.execute("SAVEPOINT skillfilter_load")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK TO SAVEPOINT skillfilter_load")
+            conn.execute("RELEASE SAVEPOINT skillfilter_load")
+        raise
+    conn.execute("RELEASE SAVEPOINT skillfilter_load")

@@ -13,7 +13,8 @@ against ``--entity``; without it, against the schema's ``default_entity`` (``emp
 entities), the command stops with a usage error.
 
 Exit status: 0 every filter is valid, 1 some filter has a problem, 2 usage error (bad option, unknown
-``--entity``, unreadable or invalid schema file, unreadable input, a plain filter without an entity).
+``--entity``, unreadable or invalid schema file, a plain filter without an entity) or input or output
+that fails (see :mod:`skillfilter.cli`).
 """
 
 from __future__ import annotations
@@ -242,7 +243,6 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except UnicodeEncodeError as exc:
         stderr.write(f"skillfilter lint: cannot write the output: {exc}\n")
         return 2
-    except OSError as exc:
-        stderr.write(f"skillfilter lint: input/output error: {exc}\n")
-        return 2
+    # An OSError (output to a full disk or a closed stream, a reader that went away, input that fails)
+    # is reported by skillfilter.cli, the same way for every command.
     return 1 if failed else 0

@@ -6,12 +6,13 @@ Usage::
                     [--mapping FILE] [--select] [--alias NAME] FILTER
 
 Prints the SQL (a condition on the entity's table, or with ``--select`` a whole ``SELECT`` of the keys of the
-matching rows) on one line, then the parameters as one JSON array (dates and datetimes as ISO 8601 text).
+matching rows) on one line, then the parameters as one JSON array: numbers as JSON numbers of exactly the
+parameter's value (:func:`json_param`), dates and datetimes as ISO 8601 text.
 ``--mapping`` is a JSON file of overrides of the default table mapping (``docs/sql.md``).  ``FILTER`` ``-``
 reads the filter from standard input.
 
 Exit status: 0, 1 for a filter that does not parse or does not fit the schema, 2 for a usage error (bad
-option, unknown entity, unreadable schema or mapping file).
+option, unknown entity, unreadable schema or mapping file) or input or output that fails.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import datetime as _dt
 import decimal
 import json
+import math
 from typing import Any, TextIO
 
 from ..errors import FilterError
@@ -56,15 +58,65 @@ def _mapping_file(path: str) -> Any:
     return data
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
+def _json_string(text: str) -> str:
+    out = json.dumps(text, ensure_ascii=False)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: keep it as the JSON escape `\\udXXX`
+        out = json.dumps(text)
+    return out
+
+
+def _decimal_text(value: decimal.Decimal) -> str:
+    """A finite decimal as a JSON number with exactly its value (``1E+300``, ``1E-7``, ``0.5``)."""
+    text = str(value)
+    return text if text[:1] != "+" else text[1:]
+
+
+def json_param(value: Any) -> str:
+    """One parameter as JSON text whose value is exactly the parameter's.
+
+    Numbers (``int``, ``float``, :class:`~decimal.Decimal`) are JSON numbers of exactly their decimal
+    value: a float as its shortest form when that is exact (``1e+16``, ``0.5``), else its full expansion
+    (a double is a finite binary fraction); booleans ``true``/``false``; ``None`` ``null``; dates and
+    datetimes ISO 8601 text; text a JSON string (a lone surrogate as its ``\\u`` escape); lists arrays.
+    A number JSON cannot write (NaN, an infinity) is its name as a string.
+
+    >>> [json_param(v) for v in (1, 2.5, 1e16, decimal.Decimal("1E+300"), True, None)]
+    ['1', '2.5', '1e+16', '1E+300', 'true', 'null']
+    >>> json_param(0.1)
+    '0.1000000000000000055511151231257827021181583404541015625'
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return _decimal_text(decimal.Decimal(value))  # exact, and not bound by int's digit limit
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return json.dumps(repr(value))
+        exact = decimal.Decimal(value)
+        short = repr(value)
+        return short if decimal.Decimal(short) == exact else _decimal_text(exact)
     if isinstance(value, decimal.Decimal):
-        as_float = float(value)
-        return as_float if repr(as_float) == str(value) or not value.is_finite() else str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(f"{type(value).__name__} is not JSON")
+        return _decimal_text(value) if value.is_finite() else json.dumps(str(value))
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return json.dumps(value.isoformat())
+    if isinstance(value, (bytes, bytearray)):
+        return _json_string(bytes(value).decode("utf-8", "replace"))
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(json_param(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_json_string(str(k))}: {json_param(v)}" for k, v in value.items()) + "}"
+    return _json_string(str(value))
+
+
+def json_params(params: list[Any]) -> str:
+    """The parameters as one JSON array, each as :func:`json_param` writes it."""
+    return "[" + ", ".join(json_param(p) for p in params) + "]"
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -95,5 +147,5 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         stderr.write(f"{exc}\n")
         return 1
     stdout.write(sql + "\n")
-    stdout.write(json.dumps(params, ensure_ascii=False, default=_json_value) + "\n")
+    stdout.write(json_params(params) + "\n")
     return 0

@@ -5,7 +5,15 @@
 properties (``cp_<name>``) need a model of (owner, name, value) rows: pass the name of its reverse relation
 as ``custom_properties``; each comparison becomes an ``Exists`` subquery on that model.
 
-Use it with one ``filter()`` call: ``Model.objects.filter(to_q(expr, Model)).distinct()``.  Django's answers
+The filter is first checked against a schema, the entities, fields and relations the application exposes
+(default: the built-in SkillEngine schema; pass ``schema=`` and ``entity=``): a path to anything else is
+refused with :class:`~skillfilter.errors.FilterValidationError` and the diagnostics of
+:func:`skillfilter.validate` (``SF201`` unknown field or relation, ``SF202`` ...), so a user-supplied
+filter cannot walk relations to fields the application never meant to expose.  ``unchecked=True`` skips
+the check and turns any path into a Django lookup: only for filters the application wrote itself.
+
+Use it with one ``filter()`` call:
+``Model.objects.filter(to_q(text, Model, entity="employees")).distinct()``.  Django's answers
 differ from LANGUAGE.md in a few documented cases (``docs/semantics.md``, "Where Django differs").
 Requires the ``django`` extra.
 """
@@ -17,6 +25,8 @@ from typing import Any
 from ..ast import And, Comparison, CustomProperty, Expr, Not, Or
 from ..errors import FilterError
 from ..operators import BUILTIN_OPERATORS, Operator
+from ..schema import Schema
+from ..validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
@@ -45,22 +55,76 @@ def _lookup(op: Operator) -> str:
 
 
 def to_q(
-    expr: Expr,
+    expr: Expr | str,
     model: Any = None,
     *,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+    unchecked: bool = False,
+    max_logical_operators: int | None = DEFAULT_MAX_LOGICAL_OPERATORS,
     custom_properties: str | None = None,
     name_field: str = "name",
     value_field: str = "value",
     operators: dict[str, Operator] | None = None,
 ) -> Any:
-    """``expr`` as a ``django.db.models.Q``.
+    """``expr`` (an expression or filter text) as a ``django.db.models.Q``, after checking it.
+
+    The filter is checked as :func:`skillfilter.check` does against ``entity`` of ``schema`` (a
+    :class:`Schema`, a built-in schema's name, or ``None`` for the built-in SkillEngine schema; ``entity``
+    defaults to the schema's default entity): :class:`~skillfilter.errors.FilterSyntaxError` for text that
+    does not parse, :class:`~skillfilter.errors.FilterValidationError` with the diagnostics of
+    :func:`skillfilter.validate` for a path the schema does not expose (and every other problem), and its
+    literals are converted to the field types.  ``max_logical_operators`` is the cap on ``and``/``or``/``not``
+    (default 5, as :func:`~skillfilter.validate`; ``None`` switches it off).
+
+    ``unchecked=True`` skips the check: every path becomes a Django lookup, whatever it reaches.  Use it
+    only for filters that do not come from users.
 
     ``model`` and ``custom_properties`` are needed only when ``expr`` uses custom properties.
-    ``operators`` adds schema-defined operators (name -> :class:`Operator`) to the built-in ones.
+    ``operators`` adds operators (name -> :class:`Operator`) to the built-in ones and the schema's.
     """
+    from ..parser import parse
+
+    schema_operators: dict[str, Operator] = {}
+    if unchecked:
+        if isinstance(expr, str):
+            expr = parse(expr)
+    else:
+        from ..validate import check
+
+        resolved = Schema.coerce(schema)
+        if entity is None:
+            entity = resolved.implied_entity()
+            if entity is None:
+                raise TypeError(
+                    "to_q() needs entity= (the schema has the entities "
+                    + ", ".join(sorted(resolved.entities))
+                    + "), or unchecked=True to accept any path"
+                )
+        expr = check(expr, entity, schema=resolved, max_logical_operators=max_logical_operators)
+        schema_operators = dict(resolved.operators)
+    return _convert(
+        expr,
+        model,
+        custom_properties=custom_properties,
+        name_field=name_field,
+        value_field=value_field,
+        operators={**schema_operators, **(operators or {})},
+    )
+
+
+def _convert(
+    expr: Expr,
+    model: Any,
+    *,
+    custom_properties: str | None,
+    name_field: str,
+    value_field: str,
+    operators: dict[str, Operator],
+) -> Any:
     from django.db.models import Exists, OuterRef, Q
 
-    table = {**BUILTIN_OPERATORS, **(operators or {})}
+    table = {**BUILTIN_OPERATORS, **operators}
 
     def cp_exists(node: Comparison, name: str, lookup: str, value: Any) -> Any:
         if model is None or custom_properties is None:
