@@ -366,6 +366,10 @@ class RecordReader:
         self._line_start = 0
         #: Every top-level value so far fitted on one line (JSON Lines): a malformed one can be skipped.
         self._single_line = True
+        #: The last value read by :meth:`_held_value` was malformed, and skipped.
+        self._failed = False
+        #: The stream gives bytes (not text).
+        self._binary = False
         #: Absolute offset of text the buffer must keep (see :meth:`_continued`), else ``None``.
         self._keep: int | None = None
         #: Bytes read but not decoded, after a byte that is not UTF-8.
@@ -554,7 +558,8 @@ class RecordReader:
         data = self._stream.read(self._chunk)
         self.bytes_read += len(data)
         self._stream_done = not data
-        if not isinstance(data, bytes):
+        self._binary = isinstance(data, bytes)
+        if not self._binary:
             self._prefix = data
             return None
         bom_checked = False
@@ -694,16 +699,22 @@ class RecordReader:
 
     def _continued(self, line: int) -> Iterator[Record]:
         """The document reader's turn, for the JSON Lines reader: the one value that begins on ``line``
-        (an array, a page, or a value that goes on past its line), then back to JSON Lines.
+        (an array, a page, or a value that goes on past its line), then back to JSON Lines."""
+        self._skip_ws()
+        yield from self._held_value(line)
+        yield from self._back_to_lines()
+
+    def _held_value(self, line: int) -> Iterator[Record]:
+        """The value at the position, which begins on ``line``, where every value before it fitted on
+        one line (so JSON Lines, perhaps with a line that is cut short or garbled).
 
         Its records are held back until it ends (up to :data:`HOLD_RECORDS` of them), so that when it turns
-        out malformed (a line cut short, then the next record) it costs its first line only: with
-        ``on_error`` the error is reported and reading goes on at the next line.
+        out malformed it costs its first line only: with ``on_error`` the error is reported and reading
+        goes on at the next line (``_failed`` is then true).  Beyond that many records the value is taken
+        as meant, and streamed.
         """
-        self._skip_ws()
-        nl = self._buf.find("\n", self._pos)
-        resume = self._base + (nl + 1 if nl >= 0 else len(self._buf))
-        self._keep = resume
+        self._failed = False
+        self._keep = self._base + self._pos
         records_before = self.records
         held: list[tuple[Record, bytes]] | None = []
         try:
@@ -726,22 +737,38 @@ class RecordReader:
                         self._raw = raw
                         yield record_
         except RecordError as exc:
-            if held is None or self.on_error is None or self._keep is None or exc.recoverable:
+            keep, self._keep = self._keep, None
+            if held is None or self.on_error is None or keep is None or exc.recoverable or not (
+                exc.line == line or self._error_at_line_start()
+            ):
                 raise
-            self._keep = None
             self.records = records_before + 1
             self._report(RecordError(
                 exc.reason, source=self.name, line=exc.line, column=exc.column, record=self.records,
                 record_line=line, recoverable=True,
             ))
-            self._pos = max(0, resume - self._base)
-            yield from self._back_to_lines()
+            self._failed = True
+            self._pos = max(0, keep - self._base)
+            self._skip_line()
             return
         self._keep = None
         for record, raw in held or ():
             self._raw = raw
             yield record
-        yield from self._back_to_lines()
+
+    def _error_at_line_start(self) -> bool:
+        """Whether the last error lies at the edge of a line (its first or last character, its line end)
+        or at the end of the input: what a line cut short meets (``{"a": 2, "b":`` then the next record,
+        another cut line, or nothing).  Malformed JSON in the middle of a later line is a mistake inside a
+        value that spans lines (pretty-printed), which cannot be stepped over."""
+        buf, pos = self._buf, self._error_pos
+        if pos >= len(buf):
+            return True
+        line_start = buf.rfind("\n", 0, pos) + 1
+        if not buf[line_start:pos].strip(" \t\r"):
+            return True
+        line_end = buf.find("\n", pos)
+        return not buf[pos + 1 : line_end if line_end >= 0 else len(buf)].strip(" \t\r")
 
     def _single(self) -> Iterator[Record]:
         record = self._record(*self._value())
@@ -751,49 +778,29 @@ class RecordReader:
     # -- documents ------------------------------------------------------------------------------------
     def _document(self) -> Iterator[Record]:
         while self._skip_ws():
+            if self._single_line and self.on_error is not None:
+                # Every value so far on one line: a malformed one can cost its first line only.
+                start_line = self._count_to(self._pos)
+                yield from self._held_value(start_line + 1)
+                if self._failed and self._binary:
+                    # JSON Lines after all, with a bad line first: read on line by line, as bytes.
+                    yield from self._back_to_lines()
+                    return
+                if not self._failed and self._count_to(self._pos) != start_line:
+                    self._single_line = False
+                continue
             char = self._buf[self._pos]
             start_line = self._count_to(self._pos) if self._single_line else 0
-            try:
-                if char == "[":
-                    yield from self._array(top=True)
-                elif char == "{" and self._is_page():
-                    yield from self._page()
-                else:
-                    record = self._record(*self._value())
-                    if record is not None:
-                        yield record
-            except RecordError as exc:
-                if exc.recoverable or not self._resync(start_line):
-                    raise
-                self.records += 1
-                exc.recoverable = True
-                self._report(exc)
-                continue
+            if char == "[":
+                yield from self._array(top=True)
+            elif char == "{" and self._is_page():
+                yield from self._page()
+            else:
+                record = self._record(*self._value())
+                if record is not None:
+                    yield record
             if self._single_line and self._count_to(self._pos) != start_line:
                 self._single_line = False
-
-    def _resync(self, start_line: int) -> bool:
-        """After malformed JSON in a value that began on line ``start_line`` (0-based): move to where the
-        next value can begin, if that is known; false if it is not.
-
-        It is known only in JSON Lines (every value so far on one line) and when the error lies on the
-        value's own line (go on at the next line) or at the first character of the next line (go on
-        there: ``{"a": 1`` followed by the next record).
-        """
-        if self.on_error is None or not self._single_line or self._pending is not None:
-            return False
-        error_pos = self._error_pos
-        error_line = self._count_to(error_pos)
-        if error_line == start_line:
-            self._pos = error_pos
-            self._skip_line()
-            return True
-        line_start = self._buf.rfind("\n", 0, error_pos) + 1
-        blank_before = not self._buf[line_start:error_pos].strip(" \t\r")
-        if error_line == start_line + 1 and line_start > 0 and blank_before:
-            self._pos = line_start
-            return True
-        return False
 
     def _back_to_lines(self) -> Iterator[Record]:
         """Hand the rest of the input back to the JSON Lines reader (after :meth:`_lines` gave it here)."""
