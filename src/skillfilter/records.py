@@ -47,7 +47,8 @@ from typing import IO, Any
 from .errors import FilterError
 
 __all__ = [
-    "CHUNK_SIZE", "MAX_DEPTH", "Record", "RecordError", "RecordReader", "minify", "read_records", "read_sources",
+    "CHUNK_SIZE", "MAX_DEPTH", "Record", "RecordError", "RecordReader", "minify", "read_records",
+    "read_sources",
 ]
 
 #: Bytes read at a time (the buffer grows beyond this only for a record larger than it).
@@ -158,6 +159,8 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _JSON_WS = re.compile(r"[ \t\n\r]")
 _DROP_WS = str.maketrans("", "", " \t\n\r")
 #: A token for :func:`_scan_end`: a string, a bracket, a run of anything else, or an unterminated string.
+#: What may follow an error on a line cut short: the rest of a literal or a number.
+_LINE_TAIL = re.compile(r"[A-Za-z0-9.+\-]*[ \t\r]*")
 _SCAN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|[^"\[\]{}]+|"', re.S)
 
 
@@ -183,11 +186,10 @@ def _depth(text: str) -> int:
     """How deeply arrays and objects nest in JSON text (0 for a scalar)."""
     depth = deepest = 0
     for char in _STRING.sub("", text):
-        if char == "[" or char == "{":
+        if char in "[{":
             depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif char == "]" or char == "}":
+            deepest = max(deepest, depth)
+        elif char in "]}":
             depth -= 1
     return deepest
 
@@ -214,9 +216,9 @@ def _scan_end(text: str, pos: int) -> int | None:
     depth = 0
     for match in _SCAN.finditer(text, pos):
         char = text[match.start()]
-        if char == "[" or char == "{":
+        if char in "[{":
             depth += 1
-        elif char == "]" or char == "}":
+        elif char in "]}":
             depth -= 1
             if depth <= 0:
                 return match.end()
@@ -482,16 +484,16 @@ class RecordReader:
                     record=error.record, record_line=self._count_to(self._pos) + 1,
                 ) from None
             except RecursionError:
-                end = _scan_end(buf, start) if buf[start] in "[{" else None
-                if end is None:
+                scanned = _scan_end(buf, start) if buf[start] in "[{" else None
+                if scanned is None:
                     if self._fill():
                         continue
                     raise self._make_error(_DEEP_MESSAGE, start) from None
-                value = _TOO_DEEP
+                value, end = _TOO_DEEP, scanned
             except _NumberError:
                 raise self._make_error(_NUMBER_REASON, start) from None
             except ValueError:  # an integer with more digits than int() converts
-                if self._decode is _DECODER.raw_decode:
+                if self._decode != _BIG_DECODER.raw_decode:
                     self._decode = _BIG_DECODER.raw_decode
                     continue
                 raise
@@ -739,7 +741,7 @@ class RecordReader:
         except RecordError as exc:
             keep, self._keep = self._keep, None
             if held is None or self.on_error is None or keep is None or exc.recoverable or not (
-                exc.line == line or self._error_at_line_start()
+                exc.line == line or self._error_at_line_edge(exc.reason)
             ):
                 raise
             self.records = records_before + 1
@@ -756,19 +758,21 @@ class RecordReader:
             self._raw = raw
             yield record
 
-    def _error_at_line_start(self) -> bool:
-        """Whether the last error lies at the edge of a line (its first or last character, its line end)
-        or at the end of the input: what a line cut short meets (``{"a": 2, "b":`` then the next record,
-        another cut line, or nothing).  Malformed JSON in the middle of a later line is a mistake inside a
-        value that spans lines (pretty-printed), which cannot be stepped over."""
+    def _error_at_line_edge(self, reason: str) -> bool:
+        """Whether the last error lies at the edge of a line (its first character, its last token, its
+        line end) or at the end of the input: what a line cut short meets (``{"a": 2, "b":`` then the next
+        record, another cut line, or nothing).  Malformed JSON in the middle of a later line is a mistake
+        inside a value that spans lines (pretty-printed), which cannot be stepped over."""
         buf, pos = self._buf, self._error_pos
-        if pos >= len(buf):
+        if pos >= len(buf) or "Unterminated string" in reason:
             return True
         line_start = buf.rfind("\n", 0, pos) + 1
         if not buf[line_start:pos].strip(" \t\r"):
             return True
         line_end = buf.find("\n", pos)
-        return not buf[pos + 1 : line_end if line_end >= 0 else len(buf)].strip(" \t\r")
+        if line_end < 0:
+            line_end = len(buf)
+        return line_end <= pos + 1 or _LINE_TAIL.fullmatch(buf, pos + 1, line_end) is not None
 
     def _single(self) -> Iterator[Record]:
         record = self._record(*self._value())

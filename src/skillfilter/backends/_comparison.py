@@ -15,8 +15,8 @@ from typing import Any
 from ..operators import simple_fold
 
 __all__ = [
-    "BOOLEAN", "DATE", "DATETIME", "EXACT_FLOAT_INTS", "NUMBER", "ORDER_KINDS", "STRING_KINDS", "TEXT", "Test",
-    "as_decimal", "make_test", "number_compare",
+    "BOOLEAN", "DATE", "DATETIME", "EXACT_FLOAT_INTS", "NUMBER", "ORDER_KINDS", "STRING_KINDS", "TEXT",
+    "Test", "as_decimal", "make_test", "number_compare",
 ]
 
 #: Value types a test compares with (derived from the literal's Python type after conversion).
@@ -97,7 +97,7 @@ def as_decimal(value: Any) -> Decimal | None:
     if t is int:
         return Decimal(value)
     if t is float:
-        return None if value != value else Decimal(repr(value))
+        return None if math.isnan(value) else Decimal(repr(value))
     if isinstance(value, Decimal):
         return None if value.is_nan() else value
     if isinstance(value, int) and not isinstance(value, bool):

@@ -37,7 +37,17 @@ from typing import Any
 
 from ..operators import simple_fold
 from ..schema import parse_datetime
-from ._comparison import BOOLEAN, DATE, DATETIME, EXACT_FLOAT_INTS, NUMBER, TEXT, Test, as_decimal, number_compare
+from ._comparison import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    EXACT_FLOAT_INTS,
+    NUMBER,
+    TEXT,
+    Test,
+    as_decimal,
+    number_compare,
+)
 
 __all__ = [
     "CPKey",
