@@ -22,10 +22,16 @@ largest single record (for JSON Lines: the longest line), however large the inpu
 
 Errors are :class:`RecordError` and name the source, line, column and record number.  With ``on_error``
 given, errors confined to one record are passed to it and reading goes on: a record that is not an object
-(anywhere), an export page without a ``records`` array, and a malformed line of JSON Lines (bad JSON, bad
-UTF-8).  Malformed JSON inside an array, a page or pretty-printed input, and bad UTF-8 there, cannot be
-stepped over (where the next record begins is unknown): they are raised even with ``on_error``, after
-every record before them.
+(anywhere), a record nested more than :data:`MAX_DEPTH` levels, a number beyond what Python can hold, an
+export page without a ``records`` array, and a malformed line of JSON Lines (bad JSON, bad UTF-8, however
+the line was cut: a value that begins on a line of JSON Lines and fails, at the edge of a later line or at
+the end of the input, costs that first line only).  Malformed JSON in the middle of an array, a page or
+pretty-printed input, and bad UTF-8 there, cannot be stepped over (where the next record begins is
+unknown): they are raised even with ``on_error``, after every record before them.
+
+Numbers are read exactly, the same with and without orjson: an ``int``, a ``float`` where its shortest
+``repr`` has the token's decimal value, else a :class:`decimal.Decimal` (``1e400``, ``1e-400``, more digits
+than a double holds).  :attr:`RecordReader.raw` is the text of the record last handed out, as written.
 """
 
 from __future__ import annotations
@@ -91,24 +97,41 @@ _DEEP_MESSAGE = f"nested too deeply (more than {MAX_DEPTH} levels of arrays and 
 # Numbers.  A number token means the decimal value written: it is read as an ``int``, as a ``float`` where
 # that float's shortest repr has the same decimal value (up to 15 significant digits, within the range of
 # doubles), and otherwise as a ``decimal.Decimal`` (more digits than a double holds, 1e400, 1e-400).
-#: Digits and `.` as `0`, exponent marks as `e`, signs as `+`: a cheap first look for numbers orjson changes.
+#: Digits and `.` as `0`, exponent marks as `e`, signs as `+`, anything else a space: long number tokens
+#: and three-digit exponents are then found with ``bytes.find``, at C speed.
 _NUMBER_MARKS = bytes(
-    0x30 if (0x30 <= i <= 0x39 or i == 0x2E) else 0x65 if i in (0x45, 0x65) else 0x2B if i in (0x2B, 0x2D)
-    else 0x20 for i in range(256)
+    0x30 if (0x30 <= i <= 0x39 or i == 0x2E) else 0x65 if i in b"eE" else 0x2B if i in b"+-" else 0x20
+    for i in range(256)
 )
-_MARK_HINTS = (b"0" * 16, b"0e000", b"0e+000")
-#: The numbers orjson would change: an integer of 19 digits or more (orjson makes a float of it beyond 64
-#: bits), a fraction or exponent form with 16 or more digits (rounded to a double), an exponent of three
-#: digits or more (1e400 is refused, 1e-400 becomes 0.0).  Text inside strings may match: harmless.
-_INEXACT = re.compile(rb"[0-9]{19}|(?=[0-9]*\.)(?:[0-9]\.?){16}|[0-9]{16}[0-9]*[eE]|[0-9][eE][-+]?[0-9]{3}")
+_LONG_RUN = b"0" * 16
+_TOKEN_REST = re.compile(rb"[0e+]*")
 
 
 def _inexact_for_orjson(text: bytes) -> bool:
-    """Whether ``text`` may hold a number orjson would read differently from :func:`_number`."""
+    """Whether ``text`` may hold a number orjson would read differently from :func:`_number`: an integer of
+    19 digits or more (orjson makes a float of it beyond 64 bits), a number with an exponent of three
+    digits or more (1e400 that orjson refuses, 1e-400 that it makes 0.0), or a fraction or exponent form
+    of 16 characters or more that is not the shortest repr of its double (more digits than a double
+    holds).  A float written as Python and orjson write floats (``repr``) reads the same either way.
+    (Runs of digits inside strings may be taken for numbers: they are only looked at more closely.)"""
     marks = text.translate(_NUMBER_MARKS)
-    if not any(hint in marks for hint in _MARK_HINTS):
-        return False
-    return _INEXACT.search(text) is not None
+    if b"0e000" in marks or b"0e+000" in marks:
+        return True
+    pos = marks.find(_LONG_RUN)
+    while pos >= 0:
+        end = _TOKEN_REST.match(marks, pos + 16).end()  # type: ignore[union-attr]  # `*` always matches
+        token = text[pos:end]
+        if token.isdigit():
+            if len(token) >= 19:
+                return True
+        else:
+            try:
+                if repr(float(token)).encode() != token:
+                    return True
+            except ValueError:  # not a number (a run inside a string)
+                pass
+        pos = marks.find(_LONG_RUN, end)
+    return False
 
 
 class _NumberError(ValueError):
@@ -331,9 +354,14 @@ class RecordReader:
         *,
         on_error: Callable[[RecordError], None] | None = None,
         chunk_size: int = CHUNK_SIZE,
+        exact_numbers: bool = True,
     ) -> None:
         self.name = name
         self.on_error = on_error
+        #: Numbers must be read exactly (see :func:`_number`).  ``False`` lets orjson read every number as
+        #: it does, for a caller that never looks at numbers (the ``filter`` command with a filter that
+        #: compares none writes each record's own text).
+        self.exact_numbers = exact_numbers
         #: Records handed out or rejected so far (the number of the last record seen).
         self.records = 0
         #: Bytes read from a binary stream so far (characters for a text stream).
@@ -624,7 +652,7 @@ class RecordReader:
                     continue  # no whole line yet: read on
                 block, pending = pending[:cut], pending[cut + 1 :]
             texts = block.split(b"\n")
-            inexact = fast is not None and _inexact_for_orjson(block)
+            inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
             deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
             for index, text in enumerate(texts):
                 line += 1
@@ -936,18 +964,20 @@ def read_sources(
     *,
     on_error: Callable[[RecordError], None] | None = None,
     on_reader: Callable[[RecordReader], None] | None = None,
+    exact_numbers: bool = True,
 ) -> Iterator[Record]:
     """The records of each file in turn; ``-`` (or no paths at all) means ``stdin``.
 
     A file that cannot be opened raises :class:`RecordError` when its turn comes.  ``on_reader`` is called
-    with each source's reader before it is read (for progress reports).
+    with each source's reader before it is read (for progress reports; its :attr:`RecordReader.raw` is
+    the text of the record last handed out).  ``exact_numbers``: see :class:`RecordReader`.
     """
     names = [str(p) for p in paths] or ["-"]
     for name in names:
         if name == "-":
             stream: Any = stdin if stdin is not None else sys.stdin
             stream = getattr(stream, "buffer", stream)
-            reader = RecordReader(stream, "<stdin>", on_error=on_error)
+            reader = RecordReader(stream, "<stdin>", on_error=on_error, exact_numbers=exact_numbers)
             if on_reader is not None:
                 on_reader(reader)
             yield from reader
@@ -957,7 +987,7 @@ def read_sources(
         except OSError as exc:
             raise RecordError(f"cannot read: {exc.strerror or exc}", source=name) from None
         with handle:
-            reader = RecordReader(handle, name, on_error=on_error)
+            reader = RecordReader(handle, name, on_error=on_error, exact_numbers=exact_numbers)
             if on_reader is not None:
                 on_reader(reader)
             try:

@@ -36,6 +36,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import FilterError
@@ -275,10 +276,15 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except _Usage as exc:
         stderr.write(f"{PROG}: {exc}\n")
         return 2
-    from ..backends.python import predicate
+    from ..backends.python import compile_plan, predicate
 
     try:
         test = predicate(args.filter, schema=schema, entity=entity)
+        # Numbers need reading exactly only when the filter compares some (records are written as read).
+        exact_numbers = any(
+            isinstance(c.value, (int, float, Decimal)) and not isinstance(c.value, bool)
+            for c in compile_plan(args.filter, schema=schema, entity=entity)[1].comparisons()
+        )
     except FilterError as exc:
         stderr.write(f"{PROG}: invalid filter\n{exc}\n")
         return 1
@@ -309,6 +315,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
     records = read_sources(
         args.files, stdin, on_error=skip if args.skip_invalid else None, on_reader=on_reader,
+        exact_numbers=exact_numbers,
     )
     write = writer.write_raw
     status = 0
