@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +255,9 @@ def test_big_integers_and_json_oddities_read_like_the_json_module(fast: bool) ->
     with json_impl(fast):
         got, errors = read_all(raw, binary=True, chunk=64)
     assert not errors
-    assert repr(got) == repr([json.loads(line) for line in lines])
+    expected = [json.loads(line) for line in lines]
+    expected[1]["x"] = Decimal("1e400")  # a number beyond doubles is its exact decimal value, not inf
+    assert repr(got) == repr(expected)
 
 
 def test_export_page_errors() -> None:
@@ -370,14 +373,12 @@ def test_files_and_stdin_in_order(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("binary_out", [True, False])
 @pytest.mark.parametrize("fast", IMPLS)
-def test_records_json_cannot_write_come_out_valid(binary_out: bool, fast: bool) -> None:
+def test_records_json_cannot_write_come_out_as_read(binary_out: bool, fast: bool) -> None:
     stdin = b'{"k": 1, "nan": NaN, "inf": 1e400, "big": 123456789012345678901234567890, "s": "\\ud800"}\n'
     with json_impl(fast):
         status, out, _ = run_cli(["k=1"], stdin=stdin, binary_out=binary_out)
     assert status == 0
-    (line,) = out.decode("utf-8").split("\n")[:-1]
-    assert json.loads(line) == {"k": 1, "nan": None, "inf": None, "big": 123456789012345678901234567890,
-                                "s": "\ud800"}
+    assert out == stdin  # written as read: nothing re-encoded (NaN stays NaN, 1e400 stays 1e400)
 
 
 def test_bad_filter_exits_1_with_a_caret() -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ..operators import simple_fold
 
 __all__ = [
-    "BOOLEAN", "DATE", "DATETIME", "NUMBER", "ORDER_KINDS", "STRING_KINDS", "TEXT", "Test", "make_test",
+    "BOOLEAN", "DATE", "DATETIME", "EXACT_FLOAT_INTS", "NUMBER", "ORDER_KINDS", "STRING_KINDS", "TEXT",
+    "Test", "as_decimal", "make_test", "number_compare",
 ]
 
 #: Value types a test compares with (derived from the literal's Python type after conversion).
@@ -54,7 +56,7 @@ def make_test(kind: str, ci: bool, value: Any) -> Test:
         return Test("isnull" if kind == "exact" else "false")
     if isinstance(value, bool):
         vtype = BOOLEAN
-    elif isinstance(value, (int, float)):
+    elif isinstance(value, (int, float, Decimal)):
         vtype = NUMBER
     elif isinstance(value, str):
         vtype = TEXT
@@ -73,8 +75,54 @@ def make_test(kind: str, ci: bool, value: Any) -> Test:
         return Test("false")
     if kind not in ("exact", *STRING_KINDS, *ORDER_KINDS):  # pragma: no cover - schema validates kinds
         return Test("false")
-    if isinstance(value, float) and math.isnan(value):
+    if (isinstance(value, float) and math.isnan(value)) or (isinstance(value, Decimal) and value.is_nan()):
         return Test("false")
     if ci:
         value = simple_fold(value)
     return Test(kind, vtype, value, ci)
+
+
+# --------------------------------------------------------------------------------------------------
+# numbers: compared by the decimal value written
+# --------------------------------------------------------------------------------------------------
+#: Integers up to this size (in absolute value) are doubles exactly: an int and a float compare directly.
+EXACT_FLOAT_INTS = 2**53
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    """The decimal value a number stands for: an ``int`` exactly, a ``float`` as its shortest ``repr``
+    (``0.1`` is one tenth), a ``Decimal`` as itself; ``None`` for NaN and for anything not a number
+    (``bool`` included)."""
+    t = type(value)
+    if t is int:
+        return Decimal(value)
+    if t is float:
+        return None if math.isnan(value) else Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return None if value.is_nan() else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, float):
+        return as_decimal(float(value))
+    return None
+
+
+def number_compare(value: Any, kind: str, literal: Decimal) -> bool:
+    """Whether ``value`` (any data) ``kind`` (``exact``, ``gt``, ``gte``, ``lt``, ``lte``) ``literal`` holds,
+    exactly by decimal value; false for anything that is not a number, and for NaN.
+
+    The slow, general path: the generated code compares ``int`` and ``float`` data directly where that is
+    exact, and comes here for the rest (``Decimal`` data, integers beyond 2**53 against floats).
+    """
+    d = as_decimal(value)
+    if d is None:
+        return False
+    if kind == "exact":
+        return d == literal
+    if kind == "gt":
+        return d > literal
+    if kind == "gte":
+        return d >= literal
+    if kind == "lt":
+        return d < literal
+    return d <= literal

@@ -32,11 +32,22 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ..operators import simple_fold
 from ..schema import parse_datetime
-from ._comparison import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test
+from ._comparison import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    EXACT_FLOAT_INTS,
+    NUMBER,
+    TEXT,
+    Test,
+    as_decimal,
+    number_compare,
+)
 
 __all__ = [
     "CPKey",
@@ -268,7 +279,7 @@ def _test_function(test: Test) -> Callable[[Any], bool]:
 
         return temporal
     if vtype == NUMBER:
-        return lambda v: (type(v) is int or type(v) is float) and _compare(kind, v, lit)
+        return _number_function(kind, lit)
 
     def text(v: Any) -> bool:
         if type(v) is not str:
@@ -276,6 +287,30 @@ def _test_function(test: Test) -> Callable[[Any], bool]:
         return _compare(kind, simple_fold(v) if ci else v, lit)
 
     return text
+
+
+def _direct_type(lit: Any) -> type | None:
+    """Which data type (``int`` or ``float``) may compare with number literal ``lit`` by Python's own
+    operators and still compare by decimal value: ``None`` for both (a literal within 2**53), else the
+    literal's own type (``None`` too for a ``Decimal`` literal: nothing compares directly)."""
+    if type(lit) is int or type(lit) is float:
+        return None if -EXACT_FLOAT_INTS <= lit <= EXACT_FLOAT_INTS else type(lit)
+    return Decimal
+
+
+def _number_function(kind: str, lit: Any) -> Callable[[Any], bool]:
+    """A number test, exact by decimal value (the interpreter's twin of the generated code)."""
+    exact = as_decimal(lit)
+    assert exact is not None  # make_test turned a NaN literal into "false"
+    direct = _direct_type(lit)
+
+    def number(v: Any) -> bool:
+        t = type(v)
+        if (t is int or t is float) and (direct is None or t is direct):
+            return _compare(kind, v, lit)
+        return number_compare(v, kind, exact)
+
+    return number
 
 
 def _compare(kind: str, v: Any, lit: Any) -> bool:
@@ -379,7 +414,11 @@ class _Generator:
             "_NULL1": _NULL1,
             "_as_dt": as_datetime,
             "_as_date": as_date,
+            "_Dec": Decimal,
+            "_ncmp": number_compare,
         }
+        #: For the ``rest`` of a number test: what it is for data that is neither ``int`` nor ``float``.
+        self.number_slow: dict[str, str] = {}
         self.functions: list[str] = []
         self.counter = 0
         #: variable -> the name holding it as a mapping (itself once normalised, or a `d` view).
@@ -506,9 +545,6 @@ class _Generator:
             return None, f"{value} is {lit}", "", ""
         if kind == "exact" and not ci and vtype == TEXT:
             return None, f"{value} == {lit}", "", ""
-        if kind == "exact" and vtype == NUMBER and test.value not in (0, 1):
-            # Only 0 and 1 equal a boolean (False, True); bool is not a number here.
-            return None, f"{value} == {lit}", "", ""
         if name is not None or value.isidentifier():
             name = name or value
             first = value
@@ -523,9 +559,7 @@ class _Generator:
             x = self.fresh("x")
             return None, f"(({x} := {conv}({first})) is not None and {x} {op} {lit})", "", ""
         if vtype == NUMBER:
-            if kind == "exact":
-                return None, f"({first} == {lit} and type({name}) is not bool)", "", ""
-            return "num", first, f"{name} {op} {lit}", name
+            return "num", first, *self.number_test(kind, test.value, lit, name)
         subject = f"({name}.upper() if {name}.isascii() else _fold({name}))" if ci else name
         if kind == "exact":
             rest = f"{subject} == {lit}"
@@ -537,13 +571,35 @@ class _Generator:
             rest = f"{subject} {op} {lit}"
         return "str", first, rest, name
 
-    @staticmethod
-    def guarded(guard: str | None, first: str, rest: str, name: str) -> str:
+    def number_test(self, kind: str, value: Any, lit: str, name: str) -> tuple[str, str]:
+        """``(rest, name)`` of a number test (LANGUAGE.md: by decimal value; docs/semantics.md).
+
+        ``rest`` is for ``int`` and ``float`` data, which compare with Python's operators where that is
+        exact (a literal within 2**53, or data of the literal's own type); the rest goes through
+        ``_ncmp`` with the literal as a ``Decimal``.  :attr:`number_slow` keeps the test for data of other
+        types (a ``Decimal`` is a number; anything else is not).
+        """
+        op = {"exact": "==", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[kind]
+        exact = as_decimal(value)
+        assert exact is not None  # make_test turned a NaN literal into "false"
+        k = self.literal(exact)
+        call = f"_ncmp({name}, {kind!r}, {k})"
+        direct = _direct_type(value)
+        if direct is None:
+            rest = f"{name} {op} {lit}"
+        elif direct is Decimal:
+            rest = call
+        else:
+            rest = f"({name} {op} {lit} if type({name}) is {direct.__name__} else {call})"
+        self.number_slow[rest] = f"(type({name}) is _Dec and {call})"
+        return rest, name
+
+    def guarded(self, guard: str | None, first: str, rest: str, name: str) -> str:
         if guard is None:
             return first
         if guard == "str":
             return f"(type({first}) is str and {rest})"
-        return f"((type({first}) is int or type({name}) is float) and {rest})"
+        return f"({rest} if (type({first}) is int or type({name}) is float) else {self.number_slow[rest]})"
 
     # -- expressions -------------------------------------------------------------------------------
     def expr(self, node: PNode, depth: int = 0) -> str:
@@ -584,7 +640,7 @@ class _Generator:
                 if guard == "num":
                     return (
                         f"({rest} if (type({bound}) is int or type({name}) is float) "
-                        f"else (type({name}) is list and {call}))"
+                        f"else ({call} if type({name}) is list else {self.number_slow[rest]}))"
                     )
             test = self.expr(body, depth + 1)
             return f"({test} if type({bound}) is not list else {call})"

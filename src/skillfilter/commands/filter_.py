@@ -6,8 +6,12 @@ Usage::
 
 Records come from the files in turn (``-`` or no file at all: standard input), each a JSON array, JSON
 Lines, or export pages one after another (:mod:`skillfilter.records` reads them all, streaming: memory stays
-flat however large the input).  Matching records are written to standard output as compact JSON Lines in
-input order, UTF-8, non-ASCII characters as they are.
+flat however large the input).  Matching records are written to standard output as JSON Lines in input
+order, each as it was written: a line of JSON Lines byte for byte (its line end as ``\n``), a record of an
+array or a page as its text without whitespace outside strings.  Numbers and strings are never re-encoded.
+
+A progress line appears on standard error after a while when standard error is a terminal and standard
+output is not that same terminal (so that it never runs into the records).
 
 Typing: without ``--schema`` and ``--entity`` the filter is schemaless (a comparison holds only between
 values of the same kind).  ``--schema`` (a schema file, or a built-in schema: ``export``, ``skillengine``)
@@ -25,11 +29,14 @@ not objects, reports them on standard error and ends with their count.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
+import stat
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import FilterError
@@ -129,7 +136,10 @@ def encode_bytes(record: Mapping[str, Any], fast: Callable[[Any], bytes] | None)
 
 
 class _Writer:
-    """JSON Lines to standard output, in batches; :meth:`flush` before any message and at the end."""
+    """JSON Lines to standard output, in batches; :meth:`flush` before any message and at the end.
+
+    :meth:`write_raw` takes a record's own text (:attr:`RecordReader.raw`); :meth:`write` encodes one.
+    """
 
     def __init__(self, stdout: TextIO) -> None:
         self.count = 0
@@ -141,11 +151,15 @@ class _Writer:
             stdout.flush()  # whatever went through the text layer goes first
 
     def write(self, record: Mapping[str, Any]) -> None:
+        self.write_raw(encode_bytes(record, self._fast))
+
+    def write_raw(self, line: bytes) -> None:
+        """One record's UTF-8 text (one line, without its line end)."""
         self.count += 1
         if self._binary is not None:
-            self._lines.append(encode_bytes(record, self._fast))
-        else:  # a text stream: the same text, kept encodable (a lone surrogate stays escaped)
-            self._lines.append(encode_bytes(record, self._fast).decode("utf-8"))
+            self._lines.append(line)
+        else:  # a text stream: the same text (valid UTF-8: the reader checked it)
+            self._lines.append(line.decode("utf-8", "replace"))
         if len(self._lines) >= BATCH:
             self._drain()
 
@@ -171,6 +185,20 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, OSError, ValueError):
         return False
+
+
+def _same_terminal(stdout: Any, stderr: Any) -> bool:
+    """Whether standard output is a terminal that may be standard error's (then no progress line: it
+    would run into the records); when that cannot be told, a terminal is taken to be the same."""
+    if not _isatty(stdout):
+        return False
+    try:
+        out, err = os.fstat(stdout.fileno()), os.fstat(stderr.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return True
+    if stat.S_ISCHR(out.st_mode) and stat.S_ISCHR(err.st_mode):
+        return out.st_rdev == err.st_rdev
+    return (out.st_dev, out.st_ino) == (err.st_dev, err.st_ino)
 
 
 class _Progress:
@@ -248,16 +276,21 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except _Usage as exc:
         stderr.write(f"{PROG}: {exc}\n")
         return 2
-    from ..backends.python import predicate
+    from ..backends.python import compile_plan, predicate
 
     try:
         test = predicate(args.filter, schema=schema, entity=entity)
+        # Numbers need reading exactly only when the filter compares some (records are written as read).
+        exact_numbers = any(
+            isinstance(c.value, (int, float, Decimal)) and not isinstance(c.value, bool)
+            for c in compile_plan(args.filter, schema=schema, entity=entity)[1].comparisons()
+        )
     except FilterError as exc:
         stderr.write(f"{PROG}: invalid filter\n{exc}\n")
         return 1
 
     writer = _Writer(stdout)
-    progress = _Progress(stderr, writer) if _isatty(stderr) else None
+    progress = _Progress(stderr, writer) if _isatty(stderr) and not _same_terminal(stdout, stderr) else None
     skipped = 0
 
     def skip(error: RecordError) -> None:
@@ -273,22 +306,28 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
     if not args.files and _isatty(stdin):
         stderr.write(f"{PROG}: reading records from standard input (end it with Ctrl-D)\n")
+    readers: list[RecordReader] = []
+
+    def on_reader(reader: RecordReader) -> None:
+        readers[:] = [reader]
+        if progress is not None:
+            progress.reader(reader)
+
     records = read_sources(
-        args.files, stdin,
-        on_error=skip if args.skip_invalid else None,
-        on_reader=progress.reader if progress is not None else None,
+        args.files, stdin, on_error=skip if args.skip_invalid else None, on_reader=on_reader,
+        exact_numbers=exact_numbers,
     )
-    write = writer.write
+    write = writer.write_raw
     status = 0
     try:
         if progress is None:
             for record in records:
                 if test(record):
-                    write(record)
+                    write(readers[0].raw)  # the record as it was written
         else:
             for number, record in enumerate(records, 1):
                 if test(record):
-                    write(record)
+                    write(readers[0].raw)
                 if not number % PROGRESS_STRIDE:
                     progress.tick()
     except RecordError as exc:
