@@ -27,6 +27,7 @@ from ..parser import parse
 from ..printer import to_text
 from ..schema import Schema
 from ._comparison import Test, make_test
+from ._joint import entangled, joint_predicate
 from ._pycodegen import (
     CPKey,
     PAnd,
@@ -90,6 +91,11 @@ def _compile(
 ) -> tuple[Callable[[Record], bool], str]:
     plan, tree = compile_plan(expr, schema=schema, entity=entity)
     description = "skillfilter predicate: " + _describe(tree)
+    if entangled(plan):
+        # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.
+        fn = joint_predicate(plan)
+        fn.__doc__ = description
+        return fn, "# evaluated jointly (skillfilter.backends._joint): a loop inside a loop over another list\n"
     try:
         return generate(plan, description=description)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):  # pragma: no cover
