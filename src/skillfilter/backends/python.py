@@ -203,10 +203,11 @@ class _F:
 
 
 def _union(sets: Iterable[frozenset[Prefix]]) -> frozenset[Prefix]:
-    out: frozenset[Prefix] = frozenset()
+    # One set, filled in place: `frozenset |= ...` in a loop would copy it each time (quadratic).
+    out: set[Prefix] = set()
     for s in sets:
-        out |= s
-    return out
+        out.update(s)
+    return frozenset(out)
 
 
 class _Planner:
