@@ -64,7 +64,7 @@ def entangled(plan: PNode) -> bool:
 
 
 class _Loop:
-    __slots__ = ("var", "keys", "atoms", "children")
+    __slots__ = ("atoms", "children", "keys", "var")
 
     def __init__(self, var: str, keys: tuple[Any, ...]) -> None:
         self.var = var
@@ -124,7 +124,7 @@ def joint_predicate(plan: PNode) -> Callable[[Any], bool]:
         if tag == "not":
             x = substitute(f[1], var, vec)
             return (not x) if (x is True or x is False) else ("not", x)
-        if tag == "and" or tag == "or":
+        if tag in {"and", "or"}:
             stop = tag == "or"  # the value that decides the whole
             items = []
             for item in f[1]:

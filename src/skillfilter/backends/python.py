@@ -95,7 +95,7 @@ def _compile(
         # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.
         fn = joint_predicate(plan)
         fn.__doc__ = description
-        return fn, "# evaluated jointly (skillfilter.backends._joint): a loop inside a loop over another list\n"
+        return fn, "# evaluated jointly (skillfilter.backends._joint): entangled independent lists\n"
     try:
         return generate(plan, description=description)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):  # pragma: no cover

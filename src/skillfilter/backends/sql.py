@@ -794,7 +794,7 @@ class _Compiler:
         roots = sorted((v for v in space if self.vars[v].parent not in space), key=self.order.__getitem__)
         units: dict[int, VarKey | None] = {}
         if len(roots) > 1 and self._units(kind, items, space, roots, units):
-            return self.vector_joint(space, roots, kind, items, env, units)
+            return self.vector_joint(space, roots, kind, items, env=env, units=units)
         return self.product_joint(space, kind, items, env)
 
     def _root_of(self, v: VarKey, roots: list[VarKey]) -> VarKey:
@@ -816,7 +816,7 @@ class _Compiler:
             units[id(item)] = used.pop() if used else None
         return True
 
-    def vector_joint(self, space: frozenset[VarKey], roots: list[VarKey], kind: str, items: list[Expr],
+    def vector_joint(self, space: frozenset[VarKey], roots: list[VarKey], kind: str, items: list[Expr], *,
                      env: dict[VarKey, str | None], units: dict[int, VarKey | None]) -> _Frag:
         inner_env = dict(env)
         tables: dict[VarKey, tuple[str, list[str], list[Any], list[str]]] = {}
@@ -836,7 +836,6 @@ class _Compiler:
                 inner_env[v] = alias
             table_alias, _ = self.alias()
             tables[r] = (table_alias, joins, params, [])
-        columns: dict[int, _Frag] = {}
         select_params: dict[VarKey, list[Any]] = {r: [] for r in roots}
 
         def unit(node: Expr) -> _Frag:
