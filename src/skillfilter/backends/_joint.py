@@ -35,6 +35,7 @@ from ._pycodegen import (
     POr,
     _follow,
     _test_function,
+    interpret,
     walk,
 )
 
@@ -150,9 +151,19 @@ def joint_predicate(plan: PNode) -> Callable[[Any], bool]:
             return body
         return ("set", f[1], f[2], body)
 
+    fallback: list[Callable[[Any], bool]] = []
+
     def predicate(record: Any) -> bool:
         if not isinstance(record, Mapping):
             return False
+        try:
+            return evaluate(record)
+        except RecursionError:  # pragma: no cover - a filter nested deeper than Python's stack
+            if not fallback:
+                fallback.append(interpret(plan))
+            return fallback[0](record)
+
+    def evaluate(record: Any) -> bool:
         try:
             memo: dict[Formula, bool] = {}
 
@@ -175,6 +186,8 @@ def joint_predicate(plan: PNode) -> Callable[[Any], bool]:
                 return known
 
             return decide(substitute(formula, "r", vector(root, record)))
+        except RecursionError:
+            raise
         except Exception:  # a value whose own methods raise: the record does not match
             return False
 

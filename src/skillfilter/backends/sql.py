@@ -872,6 +872,8 @@ class _Compiler:
             params_all.extend(select_params[r])
             params_all.extend(params)
             depth = max(depth, sum(j.count("(") for j in joins) + 4)
+        if not froms:
+            return where  # no list's own condition is left: each offers an element, so the rest decides
         return _Frag(f"EXISTS (SELECT 1 FROM {' CROSS JOIN '.join(froms)} WHERE {where.sql})",
                      (*params_all, *where.params), _ATOM, depth=depth + 4)
 
