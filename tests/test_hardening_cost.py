@@ -8,6 +8,7 @@ against the brute-force reference evaluator.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sqlite3
 import time
@@ -119,18 +120,25 @@ def test_record_reads_grow_linearly() -> None:
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The best of ``repeat`` runs, with the cyclic garbage collector paused: its passes over every live
+    object (the big record included) would add a cost that grows with the heap, not with the work."""
     best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+    finally:
+        gc.enable()
     return best
 
 
 def test_predicate_time_grows_linearly() -> None:
     for text, make, expected in CASES[:3]:
         test = predicate(parse(text, max_length=None))
-        n = 300
+        n = 1000  # large enough that fixed costs and caches do not distort the ratio
         small, big = make(n), make(4 * n)
         assert test(small) is expected and test(big) is expected
         ratio = best_time(lambda: test(big)) / best_time(lambda: test(small))
@@ -170,17 +178,19 @@ EXPORT_FILTERS: list[Callable[[int], str]] = [
 
 
 def test_compile_time_near_linear() -> None:
+    # Near-linear: 4x the comparisons may cost somewhat more than 4x (allocation, the machine's caches, other
+    # load), far from the 16x of a quadratic step (the planner's prefix unions were: 25x).
     def ratio(compile_: Callable[[Expr], object], make: Callable[[int], str], n: int = 300) -> float:
         small, big = parse(make(n), max_length=None), parse(make(4 * n), max_length=None)
-        return best_time(lambda: compile_(big), 2) / best_time(lambda: compile_(small), 2)
+        return best_time(lambda: compile_(big)) / best_time(lambda: compile_(small))
 
     for make in SCHEMALESS_FILTERS:
-        assert ratio(predicate, make) < 8, make(2)
+        assert ratio(predicate, make) < 10, make(2)
         # the planner alone (Python's own compile() of the generated source is linear too)
-        assert ratio(compile_plan, make, 1000) < 8, make(2)
+        assert ratio(compile_plan, make, 1000) < 10, make(2)
     for make in EXPORT_FILTERS:
-        assert ratio(lambda e: predicate(e, schema="export", entity="employees"), make) < 8, make(2)
-        assert ratio(lambda e: to_sql(e, schema="export", entity="employees"), make) < 8, make(2)
+        assert ratio(lambda e: predicate(e, schema="export", entity="employees"), make) < 10, make(2)
+        assert ratio(lambda e: to_sql(e, schema="export", entity="employees"), make) < 10, make(2)
 
 
 # --------------------------------------------------------------------------------------------------
