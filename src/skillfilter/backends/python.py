@@ -27,6 +27,7 @@ from ..parser import parse
 from ..printer import to_text
 from ..schema import Schema
 from ._comparison import Test, make_test
+from ._joint import entangled, joint_predicate
 from ._pycodegen import (
     CPKey,
     PAnd,
@@ -90,6 +91,11 @@ def _compile(
 ) -> tuple[Callable[[Record], bool], str]:
     plan, tree = compile_plan(expr, schema=schema, entity=entity)
     description = "skillfilter predicate: " + _describe(tree)
+    if entangled(plan):
+        # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.
+        fn = joint_predicate(plan)
+        fn.__doc__ = description
+        return fn, "# evaluated jointly (skillfilter.backends._joint): entangled independent lists\n"
     try:
         return generate(plan, description=description)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):  # pragma: no cover
@@ -197,10 +203,11 @@ class _F:
 
 
 def _union(sets: Iterable[frozenset[Prefix]]) -> frozenset[Prefix]:
-    out: frozenset[Prefix] = frozenset()
+    # One set, filled in place: `frozenset |= ...` in a loop would copy it each time (quadratic).
+    out: set[Prefix] = set()
     for s in sets:
-        out |= s
-    return out
+        out.update(s)
+    return frozenset(out)
 
 
 class _Planner:

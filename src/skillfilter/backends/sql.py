@@ -784,8 +784,103 @@ class _Compiler:
 
     def joint(self, space: frozenset[VarKey], kind: str, items: list[Expr],
               env: dict[VarKey, str | None]) -> _Frag:
-        """Some choice of elements for all of ``space`` at once: ``(SELECT 1) LEFT JOIN`` each prefix's
-        rows, so that an empty one gives its null element (as the rule wants), then the condition."""
+        """Some choice of elements for all of ``space`` at once (several independent lists entangled).
+
+        Joining every list's rows together would cost the product of their sizes.  Instead each root's
+        rows (with its chosen descendants) become a derived table of the DISTINCT truth values of the
+        parts of the condition that depend on it (elements giving the same values are interchangeable):
+        its size is bounded by the filter, not the data.  Those tables are cross-joined, the condition on
+        top."""
+        roots = sorted((v for v in space if self.vars[v].parent not in space), key=self.order.__getitem__)
+        units: dict[int, VarKey | None] = {}
+        if len(roots) > 1 and self._units(kind, items, space, roots, units):
+            return self.vector_joint(space, roots, kind, items, env=env, units=units)
+        return self.product_joint(space, kind, items, env)
+
+    def _root_of(self, v: VarKey, roots: list[VarKey]) -> VarKey:
+        return next(r for r in roots if self._under(v, r))
+
+    def _units(self, kind: str, items: list[Expr], space: frozenset[VarKey], roots: list[VarKey],
+               units: dict[int, VarKey | None]) -> bool:
+        """Assign each maximal part of the condition that depends on one root (a comparison, a ``not``) to
+        that root (``None``: on none); ``False`` when a part depends on several."""
+        for item in items:
+            if isinstance(item, (And, Or)):
+                k, sub = _items(item)
+                if not self._units(k, sub, space, roots, units):
+                    return False
+                continue
+            used = {self._root_of(v, roots) for v in self.var_sets[id(item)] & space}
+            if len(used) > 1:
+                return False
+            units[id(item)] = used.pop() if used else None
+        return True
+
+    def vector_joint(self, space: frozenset[VarKey], roots: list[VarKey], kind: str, items: list[Expr], *,
+                     env: dict[VarKey, str | None], units: dict[int, VarKey | None]) -> _Frag:
+        inner_env = dict(env)
+        tables: dict[VarKey, tuple[str, list[str], list[Any], list[str]]] = {}
+        for r in roots:
+            _, dummy = self.alias()
+            joins = [f'(SELECT 1) AS "{dummy}"']
+            params: list[Any] = []
+            for v in sorted((v for v in space if self._under(v, r)), key=lambda v: (len(v), self.order[v])):
+                var = self.vars[v]
+                alias, raw = self.alias()
+                parent_ref = self.root_ref if var.parent is None else inner_env[var.parent]
+                assert parent_ref is not None
+                source, source_params, link, link_params = self.source(var, alias, raw, parent_ref)
+                joins.append(f"LEFT JOIN {source} ON {link}" if link else f"CROSS JOIN {source}")
+                params.extend(source_params)
+                params.extend(link_params)
+                inner_env[v] = alias
+            table_alias, _ = self.alias()
+            tables[r] = (table_alias, joins, params, [])
+        select_params: dict[VarKey, list[Any]] = {r: [] for r in roots}
+
+        def unit(node: Expr) -> _Frag:
+            owner = units[id(node)]
+            f = self.item(node, inner_env, False)
+            if owner is None or f.const is not None:
+                return f
+            table_alias, _joins, _params, cols = tables[owner]
+            name = f"c{len(cols) + 1}"
+            cols.append(f'COALESCE(({f.sql}), FALSE) AS "{name}"')
+            select_params[owner].extend(f.params)
+            return _Frag(f'{table_alias}."{name}"', (), _ATOM, depth=f.depth)
+
+        def walk(k: str, its: list[Expr]) -> _Frag:
+            parts = []
+            for node in its:
+                if isinstance(node, (And, Or)):
+                    parts.append(walk(*_items(node)))
+                else:
+                    parts.append(unit(node))
+            return self.join(k, parts)
+
+        where = walk(kind, items)
+        if where.const is not None:
+            return _TRUE if where.const else _FALSE  # the product of the domains is never empty
+        froms: list[str] = []
+        params_all: list[Any] = []
+        depth = where.depth
+        for r in roots:
+            table_alias, joins, params, cols = tables[r]
+            if not cols:
+                continue  # nothing depends on this list: it offers at least one element
+            froms.append(f"(SELECT DISTINCT {', '.join(cols)} FROM {' '.join(joins)}) AS {table_alias}")
+            params_all.extend(select_params[r])
+            params_all.extend(params)
+            depth = max(depth, sum(j.count("(") for j in joins) + 4)
+        if not froms:
+            return where  # no list's own condition is left: each offers an element, so the rest decides
+        return _Frag(f"EXISTS (SELECT 1 FROM {' CROSS JOIN '.join(froms)} WHERE {where.sql})",
+                     (*params_all, *where.params), _ATOM, depth=depth + 4)
+
+    def product_joint(self, space: frozenset[VarKey], kind: str, items: list[Expr],
+                      env: dict[VarKey, str | None]) -> _Frag:
+        """All of ``space`` joined: ``(SELECT 1) LEFT JOIN`` each prefix's rows, so that an empty one gives
+        its null element (as the rule wants), then the condition."""
         ordered = sorted(space, key=lambda v: (len(v), self.order[v]))
         inner_env = dict(env)
         _, dummy = self.alias()
