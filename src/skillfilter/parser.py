@@ -1041,8 +1041,7 @@ def _after_value(text: str, stuck: _Stuck, expected: set[str]) -> FilterSyntaxEr
                 pstart,
                 end=position + m.end(),
                 expected=["digits"],
-                hint="an exponent is `e` followed by digits: "
-                f"write `{_shorten(ptext)}e5` or `{_shorten(ptext)}e-5`",
+                hint="an exponent is `e` followed by digits, as in `1e5` or `2.5e-3`",
             )
         if rest.startswith("."):
             return FilterSyntaxError(
