@@ -314,3 +314,13 @@ def test_number_fields_take_only_decimals_a_double_holds(value: Any, code: str |
     assert [d.code for d in diags] == ([code] if code else [])
     if code:
         assert diags[0].hint and any(w in diags[0].hint for w in ("write", "64-bit", "4000 digits"))
+
+
+@pytest.mark.parametrize("literal", ["1e23", "1e16", "9.223372036854776e18", "1e300", "2.5e1", "-7e22"])
+def test_a_float_literal_on_an_integer_field_means_its_decimal_value(literal: str) -> None:
+    """`level=1e23` is 10**23 (the decimal written), not the double's binary value 99999999999999991611392."""
+    tree = check(f"skill_clusters__proficiency_level={literal}", "employees", schema="export")
+    (comparison,) = tree.comparisons()
+    assert comparison.value == int(Decimal(literal))
+    test = predicate(tree, schema="export", entity="employees")
+    assert test({"skill_clusters": [{"proficiency_level": int(Decimal(literal))}]})

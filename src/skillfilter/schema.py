@@ -631,7 +631,11 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
         if isinstance(value, int):
             return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            # A float literal means the decimal value written (its shortest repr): 1e23 is 10**23, not the
+            # double's binary value 99999999999999991611392.
+            from decimal import Decimal
+
+            return int(Decimal(repr(value)))
         if isinstance(value, str) and _INT_RE.match(value):
             return _int_from_text(value)
         raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
