@@ -240,8 +240,10 @@ def _same(printed: Any, real: Any) -> bool:
     if isinstance(real, bool) or real is None or isinstance(real, str):
         return printed == real and type(printed) is type(real)
     if isinstance(real, (int, float, decimal.Decimal)):
+        # A float stands for its shortest form's decimal value (docs/semantics.md, "Numbers").
+        value = decimal.Decimal(repr(real)) if isinstance(real, float) else decimal.Decimal(real)
         return isinstance(printed, (int, decimal.Decimal)) and not isinstance(printed, bool) and \
-            decimal.Decimal(printed) == decimal.Decimal(real)
+            decimal.Decimal(printed) == value
     if isinstance(real, (list, tuple)):
         return isinstance(printed, list) and len(printed) == len(real) and all(map(_same, printed, real))
     return False

@@ -77,15 +77,15 @@ def json_param(value: Any) -> str:
     """One parameter as JSON text whose value is exactly the parameter's.
 
     Numbers (``int``, ``float``, :class:`~decimal.Decimal`) are JSON numbers of exactly their decimal
-    value: a float as its shortest form when that is exact (``1e+16``, ``0.5``), else its full expansion
-    (a double is a finite binary fraction); booleans ``true``/``false``; ``None`` ``null``; dates and
+    value, where a float's decimal value is its shortest form (``0.1``, ``1e+16``), as everywhere in
+    skillfilter (``docs/semantics.md``, "Numbers"); booleans ``true``/``false``; ``None`` ``null``; dates and
     datetimes ISO 8601 text; text a JSON string (a lone surrogate as its ``\\u`` escape); lists arrays.
     A number JSON cannot write (NaN, an infinity) is its name as a string.
 
     >>> [json_param(v) for v in (1, 2.5, 1e16, decimal.Decimal("1E+300"), True, None)]
     ['1', '2.5', '1e+16', '1E+300', 'true', 'null']
     >>> json_param(0.1)
-    '0.1000000000000000055511151231257827021181583404541015625'
+    '0.1'
     """
     if value is None:
         return "null"
@@ -96,9 +96,7 @@ def json_param(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return json.dumps(repr(value))
-        exact = decimal.Decimal(value)
-        short = repr(value)
-        return short if decimal.Decimal(short) == exact else _decimal_text(exact)
+        return repr(value)  # the shortest form: the float's decimal value (docs/semantics.md, "Numbers")
     if isinstance(value, decimal.Decimal):
         return _decimal_text(value) if value.is_finite() else json.dumps(str(value))
     if isinstance(value, str):
