@@ -278,9 +278,33 @@ class _SQLite(_Dialect):
         return _Frag(f"substr({blob}, ?) = CAST(? || x'FF' AS BLOB)", (-size - 1, value))
 
     def number(self, x: str, kind: str, value: int | float) -> _Frag:
-        if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
-            return _sqlite_big_int(x, kind, value)
-        return _Frag(f"{x} {_SQL_OPS[kind]} ?", (value,))
+        """``x <op> value`` by decimal value (docs/semantics.md, "Numbers"): a stored real stands for its
+        shortest form, as a float does in Python.  SQLite compares integers and reals by binary value, which
+        agrees except near literals whose double's shortest form is another number; those get a form of
+        their own for each storage class."""
+        if isinstance(value, int):
+            real = _real_side(kind, value)
+            if not _INT64_MIN <= value <= _INT64_MAX:
+                # Stored integers (64 bits) all lie on one side of it.
+                truth = "TRUE" if {"exact": False, "gt": value < 0, "gte": value < 0, "lt": value > 0,
+                                   "lte": value > 0}[kind] else "FALSE"
+                return _typed(x, truth, (), real)
+            if real[1] == (float(value),) and real[0] == f"{_SQL_OPS[kind]} ?":
+                return _Frag(f"{x} {_SQL_OPS[kind]} ?", (value,))
+            return _typed(x, f"{x} {_SQL_OPS[kind]} ?", (value,), real)
+        meaning = decimal.Decimal(repr(value))
+        if not math.isfinite(value) or abs(value) < 2**53 or meaning == decimal.Decimal(value):
+            return _Frag(f"{x} {_SQL_OPS[kind]} ?", (value,))
+        # A float beyond 2**53 whose shortest form is another integer (1e23 stands for 10**23): stored
+        # integers compare with that integer, stored reals with the float.
+        n = int(meaning)
+        int_sql = f"{x} {_SQL_OPS[kind]} ?"
+        int_params: tuple[Any, ...] = (n,)
+        if not _INT64_MIN <= n <= _INT64_MAX:
+            int_sql = "TRUE" if {"exact": False, "gt": n < 0, "gte": n < 0, "lt": n > 0, "lte": n > 0}[kind] \
+                else "FALSE"
+            int_params = ()
+        return _typed(x, int_sql, int_params, (f"{_SQL_OPS[kind]} ?", (value,)))
 
     def temporal(self, x: str, kind: str, value: Any, vtype: str) -> _Frag:
         return _Frag(f"{_paren(x)} COLLATE BINARY {_SQL_OPS[kind]} ?", (self.param(value, vtype),))
@@ -318,29 +342,32 @@ class _SQLite(_Dialect):
         return f"coalesce(json_type({v}), 'null') = 'null'"
 
 
-def _sqlite_big_int(x: str, kind: str, value: int) -> _Frag:
-    """``x <op> value`` for an integer beyond SQLite's 64 bits: stored integers all lie on one side of it;
-    stored reals compare with the adjacent doubles."""
-    above = value > 0  # every stored integer is below `value` (else above it)
-    int_truth = {"exact": False, "gt": not above, "gte": not above, "lt": above, "lte": above}[kind]
+def _real_side(kind: str, value: int) -> tuple[str, tuple[Any, ...]]:
+    """The comparison of a stored real with the integer ``value`` by decimal value, as ``(op ?, params)``
+    or a constant ``("", ())`` meaning false.
+
+    Rounding is monotonic and distinct doubles stand for distinct decimals, so only the double ``f`` nearest
+    to ``value`` needs care: it stands for ``m = Decimal(repr(f))``, which may be above or below ``value``.
+    """
     try:
         f = float(value)
     except OverflowError:
-        f = math.inf if above else -math.inf
-    if math.isinf(f):
-        f = sys.float_info.max if above else -sys.float_info.max
-    exact = math.isfinite(f) and int(f) == value
-    if exact:
-        real_sql, real_param = f"{_SQL_OPS[kind]} ?", f
-    else:
-        lo = f if int(f) < value else math.nextafter(f, -math.inf)  # the largest double below value
-        # x > value <=> x > lo;  x < value <=> x <= lo;  x = value never
-        op = {"gt": ">", "gte": ">", "lt": "<=", "lte": "<="}.get(kind)
-        if op is None:
-            return _FALSE  # equal to no double and to no 64-bit integer
-        real_sql, real_param = f"{op} ?", lo
-    truth = "TRUE" if int_truth else "FALSE"
-    return _Frag(f"CASE WHEN typeof({x}) = 'integer' THEN {truth} ELSE {x} {real_sql} END", (real_param,))
+        f = math.inf if value > 0 else -math.inf
+    m = decimal.Decimal(repr(f))
+    if m == value:
+        return f"{_SQL_OPS[kind]} ?", (f,)
+    if kind == "exact":
+        return "", ()
+    if m > value:  # f stands for more than value: x > value <=> x >= f
+        return {"gt": ">=", "gte": ">=", "lt": "<", "lte": "<"}[kind] + " ?", (f,)
+    return {"gt": ">", "gte": ">", "lt": "<=", "lte": "<="}[kind] + " ?", (f,)
+
+
+def _typed(x: str, int_sql: str, int_params: tuple[Any, ...], real: tuple[str, tuple[Any, ...]]) -> _Frag:
+    """``CASE`` on SQLite's storage class: integers by ``int_sql``, reals by ``x <real>`` (or false)."""
+    real_sql = f"{x} {real[0]}" if real[0] else "FALSE"
+    sql = f"CASE WHEN typeof({x}) = 'integer' THEN {int_sql} ELSE {real_sql} END"
+    return _Frag(sql, int_params + real[1])
 
 
 class _PostgreSQL(_Dialect):

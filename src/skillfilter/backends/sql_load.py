@@ -275,7 +275,7 @@ class _Loader:
                 if isinstance(value, float):
                     if not value.is_integer():
                         raise LoadError(f"{where}: {_show(value)} is not an integer")
-                    value = int(value)
+                    value = int(decimal.Decimal(repr(value)))  # what it stands for: 1e23 is 10**23
                 if not isinstance(value, int) or not _INT64[0] <= value <= _INT64[1]:
                     raise LoadError(f"{where}: {_show(value)} does not fit in 64 bits")
                 return value
@@ -291,6 +291,12 @@ class _Loader:
                 raise LoadError(f"{where}: {_show(value)} cannot be stored as a number")
             if isinstance(value, float) and self.dialect == "postgresql":
                 return decimal.Decimal(repr(value))
+            if isinstance(value, float) and value.is_integer() and abs(value) >= 2**53:
+                # NUMERIC affinity would keep the binary value as an integer (2**62 for
+                # 4.611686018427388e18); store the integer the float stands for (semantics.md, "Numbers").
+                meaning = int(decimal.Decimal(repr(value)))
+                if _INT64[0] <= meaning <= _INT64[1]:
+                    return meaning
             return value
         if type_name == "boolean":
             if not isinstance(value, bool):
