@@ -135,13 +135,24 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
+def retried(measure: Callable[[], float], bound: float) -> float:
+    """The smallest of up to three measurements of a growth ratio, stopping once one is below ``bound``: a
+    busy machine only ever inflates a ratio, while quadratic work gives about 16 every time."""
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, measure())
+        if ratio < bound:
+            break
+    return ratio
+
+
 def test_predicate_time_grows_linearly() -> None:
     for text, make, expected in CASES[:3]:
         test = predicate(parse(text, max_length=None))
         n = 1000  # large enough that fixed costs and caches do not distort the ratio
         small, big = make(n), make(4 * n)
         assert test(small) is expected and test(big) is expected
-        ratio = best_time(lambda: test(big)) / best_time(lambda: test(small))
+        ratio = retried(lambda: best_time(lambda: test(big)) / best_time(lambda: test(small)), 8)
         assert ratio < 8, (text, ratio)
 
 
@@ -182,7 +193,7 @@ def test_compile_time_near_linear() -> None:
     # load), far from the 16x of a quadratic step (the planner's prefix unions were: 25x).
     def ratio(compile_: Callable[[Expr], object], make: Callable[[int], str], n: int = 300) -> float:
         small, big = parse(make(n), max_length=None), parse(make(4 * n), max_length=None)
-        return best_time(lambda: compile_(big)) / best_time(lambda: compile_(small))
+        return retried(lambda: best_time(lambda: compile_(big)) / best_time(lambda: compile_(small)), 10)
 
     for make in SCHEMALESS_FILTERS:
         assert ratio(predicate, make) < 10, make(2)
@@ -304,8 +315,8 @@ def test_sqlite_time_grows_linearly() -> None:
         small, big = sqlite_loaded([sql_record(n)]), sqlite_loaded([sql_record(4 * n)])
         assert small.execute(sql, params).fetchall() == []
         assert big.execute(sql, params).fetchall() == []
-        ratio = (best_time(lambda: big.execute(sql, params).fetchall())
-                 / best_time(lambda: small.execute(sql, params).fetchall()))
+        ratio = retried(lambda: best_time(lambda: big.execute(sql, params).fetchall())
+                        / best_time(lambda: small.execute(sql, params).fetchall()), 8)
         assert ratio < 8, (text, ratio)
 
 
