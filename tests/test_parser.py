@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import math
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from skillfilter import (
     parse,
 )
 from skillfilter.operators import OPERATOR_NAMES
-from skillfilter.parser import _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.parser import _CACHE_MAGIC, _parse_reference, cache_dir, grammar_text, parse_lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -240,10 +241,12 @@ def test_cache_of_tables(tmp_path: Path) -> None:
     first = _run(PROBE, tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == ["a=1 or not b=2", "True"]  # cold: lark computes the tables
-    files = list(tmp_path.glob("tables-*.json"))
+    files = list(tmp_path.glob("tables-*.bin"))
     assert len(files) == 1
-    data = json.loads(files[0].read_text(encoding="utf-8"))
-    assert data["key"].endswith(grammar_text())  # tied to this very grammar text
+    blob = files[0].read_bytes()
+    assert blob.startswith(_CACHE_MAGIC)
+    key, _tables = marshal.loads(blob[len(_CACHE_MAGIC) + 4 :])
+    assert key.endswith(grammar_text())  # tied to this very grammar text
     second = _run(PROBE, tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines()[-1] == "False"  # warm: lark is not even imported
@@ -252,10 +255,16 @@ def test_cache_of_tables(tmp_path: Path) -> None:
 
 def test_damaged_or_foreign_cache_is_rebuilt(tmp_path: Path) -> None:
     assert _run(PROBE, tmp_path).returncode == 0
-    (path,) = tmp_path.glob("tables-*.json")
+    (path,) = tmp_path.glob("tables-*.bin")
     expected = _run(PROBE, tmp_path).stdout.splitlines()[0]
-    for damage in ["{not json", json.dumps({"key": "another grammar", "tables": {}}), json.dumps({"x": 1}), ""]:
-        path.write_text(damage, encoding="utf-8")
+    good = path.read_bytes()
+
+    def framed(payload: bytes) -> bytes:
+        return _CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+    for damage in [b"{not json", framed(marshal.dumps(("another grammar", {}))), framed(marshal.dumps({"x": 1})),
+                   b"", good[:-7], good[:-1] + bytes([good[-1] ^ 1])]:
+        path.write_bytes(damage)
         result = _run(PROBE, tmp_path)
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [expected, "True"]  # rebuilt with lark, same answer

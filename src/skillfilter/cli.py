@@ -8,16 +8,18 @@ output that goes away (``| head``) ends the command quietly with status 0.  Each
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import errno
 import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from . import _startup  # noqa: F401  (first: lazy standard-library modules for a fast start)
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["main"]
 
@@ -33,15 +35,22 @@ class _ArgumentError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    """Raises on a usage error, so that a second way of reading the arguments can be tried."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """An argument parser that raises on a usage error, so that a second way of reading the arguments
+    can be tried (argparse is imported only when a command line is not one of the common forms)."""
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        raise _ArgumentError(message)
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise _ArgumentError(message)
+
+    return _Parser
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only ``command``'s module is imported (all of them when ``None``)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="skillfilter",
         description="The filter language of the TechWolf SkillEngine API: lint, format, filter, translate.",
@@ -259,8 +268,96 @@ def _extras_message(extras: list[str], argv: list[str]) -> str:
     return f"unexpected {word}: {listed} (quote a filter that contains spaces)"
 
 
+# The common forms of `fmt` and `lint` are read without argparse (importing and building it is most of
+# what these commands cost at start-up).  Only exact option names are taken, each with a value that does
+# not start with `-`, and only positionals that do not start with `-`; anything else (`--help`, `--`, an
+# abbreviation, a bad value, ...) returns None and goes to argparse, which gives its usual answer.
+# tests/test_startup.py checks that both readings agree.
+#: command -> option string -> (dest, takes a value); the values' defaults are in _FAST_DEFAULTS.
+_FAST_OPTIONS: dict[str, dict[str, tuple[str, bool]]] = {
+    "fmt": {"--pretty": ("pretty", False)},
+    "lint": {
+        "--entity": ("entity", True),
+        "-e": ("entity", True),
+        "--schema": ("schema", True),
+        "-s": ("schema", True),
+        "--max-logical-operators": ("max_logical_operators", True),
+        "--format": ("format", True),
+        "-f": ("format", True),
+        "--color": ("color", True),
+    },
+}
+_FAST_DEFAULTS: dict[str, dict[str, object]] = {
+    "fmt": {"pretty": False},
+    "lint": {"entity": None, "schema": "skillengine", "max_logical_operators": 5, "format": "text",
+             "color": "auto"},
+}
+_FAST_CHOICES = {"format": ("text", "json"), "color": ("auto", "always", "never")}
+
+
+class _Arguments:
+    """The parsed command line when argparse was not needed: attributes as argparse's Namespace has them."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)
+
+    def __eq__(self, other: object) -> bool:
+        return vars(self) == vars(other) if hasattr(other, "__dict__") else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Namespace(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
+
+
+def _fast_parse(command: str, argv: list[str]) -> _Arguments | None:
+    """``argv`` read as argparse reads it, for the common forms of ``fmt`` and ``lint``; None otherwise."""
+    options = _FAST_OPTIONS.get(command)
+    if options is None:
+        return None
+    values = dict(_FAST_DEFAULTS[command])
+    filters: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        if not token.startswith("-"):
+            filters.append(token)
+            continue
+        name, eq, attached = token.partition("=")
+        spec = options.get(name)
+        if spec is None or (eq and not (spec[1] and name.startswith("--"))):
+            return None
+        dest, takes_value = spec
+        if not takes_value:
+            values[dest] = True
+            continue
+        if eq:
+            value = attached
+        elif i < len(argv) and not argv[i].startswith("-"):
+            value = argv[i]
+            i += 1
+        else:
+            return None
+        if dest in _FAST_CHOICES and value not in _FAST_CHOICES[dest]:
+            return None
+        if dest == "max_logical_operators":
+            from .commands.lint import _cap
+
+            try:
+                values[dest] = _cap(value)
+            except Exception:  # argparse's message for a bad value
+                return None
+            continue
+        values[dest] = value
+    return _Arguments(filters=filters, **values, command=command)
+
+
 def _parse(command: str, argv: list[str], stderr: TextIO) -> argparse.Namespace | int:
-    sub = _Parser(prog=f"skillfilter {command}", description=COMMANDS[command])
+    fast = _fast_parse(command, argv)
+    if fast is not None:
+        return cast("argparse.Namespace", fast)
+    sub = _parser_class()(prog=f"skillfilter {command}", description=COMMANDS[command])
     _module(command).add_arguments(sub)
     # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
     plain_error: _ArgumentError | None = None

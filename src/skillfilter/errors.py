@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
@@ -150,21 +149,75 @@ def _or_list(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in a filter.
 
     ``start``/``end`` are offsets into the filter text (half-open); ``code`` is stable (``SF...``).
+    Immutable; equal when all but ``entity`` are equal, and hashable.  (Written out rather than a
+    dataclass: it is built at every start of the command line.)
     """
+
+    __slots__ = ("code", "end", "entity", "hint", "message", "severity", "start")
+    __match_args__ = ("code", "message", "start", "end", "severity", "hint", "entity")
 
     code: str
     message: str
     start: int
     end: int
-    severity: Severity = "error"
-    hint: str | None = None
+    severity: Severity
+    hint: str | None
     #: Entity the filter was checked against, when known.
-    entity: str | None = field(default=None, compare=False)
+    entity: str | None
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass it replaces
+        self,
+        code: str,
+        message: str,
+        start: int,
+        end: int,
+        severity: Severity = "error",
+        hint: str | None = None,
+        entity: str | None = None,
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "code", code)
+        setter(self, "message", message)
+        setter(self, "start", start)
+        setter(self, "end", end)
+        setter(self, "severity", severity)
+        setter(self, "hint", hint)
+        setter(self, "entity", entity)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.code, self.message, self.start, self.end, self.severity, self.hint)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__qualname__}(code={self.code!r}, message={self.message!r}, start={self.start!r}, "
+            f"end={self.end!r}, severity={self.severity!r}, hint={self.hint!r}, entity={self.entity!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code, self.message, self.start, self.end, self.severity, self.hint,
+                             self.entity))
 
     def to_dict(self, text: str | None = None) -> dict[str, object]:
         data: dict[str, object] = {

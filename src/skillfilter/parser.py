@@ -4,10 +4,10 @@ lark reads ``grammar.lark`` and computes the LALR(1) tables and the lexer's term
 those tables with a small driver of its own: one compiled regular expression (built from the grammar's
 terminals exactly as lark's basic lexer builds it) finds the tokens, and the nodes of
 :mod:`skillfilter.ast` are built on each reduction, so no lark token or parse tree is ever made.  The
-tables are cached as JSON (see :func:`cache_dir`), so a warm process does not even import lark.  When the
-tables cannot be taken from lark (an unexpected lark version), lark's own LALR parser runs with the same
-builders as its inline transformer (``_parse_reference``, which the tests also use as a second
-implementation to check the driver against).
+tables are cached (``marshal`` of plain data, checked; see :func:`cache_dir`), so a warm process does not
+even import lark.  When the tables cannot be taken from lark (an unexpected lark version), lark's own
+LALR parser runs with the same builders as its inline transformer (``_parse_reference``, which the
+tests also use as a second implementation to check the driver against).
 
 Every failure becomes a :class:`~skillfilter.errors.FilterSyntaxError` with the position, what was
 expected in plain words, and a hint for the usual mistakes.
@@ -15,7 +15,6 @@ expected in plain words, and a hint for the usual mistakes.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -95,7 +94,7 @@ _END = "$END"
 _ERROR = "_error"
 #: Version of the cached table format, part of the cache key: bump it whenever ``_tables_from_lark`` or
 #: ``_describe_rule`` change what they produce.
-_TABLE_FORMAT = 1
+_TABLE_FORMAT = 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,30 +265,85 @@ def _get_tables() -> _Tables | None:
     return _Loaded.tables
 
 
+#: First bytes of a table-cache file: a magic word and the cache format, then the CRC-32 of the rest.
+_CACHE_MAGIC = b"skillfilter-tables\0" + _TABLE_FORMAT.to_bytes(2, "big")
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    """Whether ``value`` is plain data (dicts, lists, tuples, strings, integers, booleans, None): a
+    cache file that holds anything else (a code object, say) is not used."""
+    if value is None or type(value) in (str, int, bool):
+        return True
+    if depth > 8:
+        return False
+    if type(value) in (list, tuple):
+        return all(_plain(v, depth + 1) for v in value)  # type: ignore[attr-defined]
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _read_cache(path: Path, key: str) -> dict[str, Any] | None:
+    """The tables in a cache file, or None when it is missing, damaged, of another format or grammar.
+
+    The file is ``_CACHE_MAGIC``, the CRC-32 of the payload (4 bytes) and the payload, ``marshal`` of
+    ``(key, tables)``.  The checksum is verified before unmarshalling, and the result is used only when
+    it is plain data: nothing in the file is executed.
+    """
+    import marshal
+
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_CACHE_MAGIC)
+    if not blob.startswith(_CACHE_MAGIC) or len(blob) < head + 4:
+        return None
+    payload = blob[head + 4 :]
+    if zlib.crc32(payload) != int.from_bytes(blob[head : head + 4], "big"):
+        return None
+    try:
+        cached = marshal.loads(payload)  # noqa: S302 - checksummed, then only plain data is used
+    except Exception:  # a damaged file that still has the right checksum: rebuild it
+        return None
+    if not (type(cached) is tuple and len(cached) == 2 and cached[0] == key and type(cached[1]) is dict):
+        return None
+    if not _plain(cached[1]):
+        return None
+    return cached[1]
+
+
+def _write_cache(path: Path, key: str, data: dict[str, Any]) -> None:
+    import marshal
+
+    payload = marshal.dumps((key, data))
+    blob = _CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def _load_tables() -> _Tables:
     grammar = grammar_text()
     key = f"{_TABLE_FORMAT}\0{grammar}"
     directory = cache_dir()
     path = None
     if directory is not None:
-        path = directory / f"tables-{_TABLE_FORMAT}-{zlib.crc32(key.encode()):08x}-{len(key)}.json"
-        try:
-            with path.open(encoding="utf-8") as f:
-                cached = json.load(f)
-            if cached["key"] == key:  # the whole grammar text: an edited grammar is never served stale
-                return _Tables(cached["tables"])
-        except Exception:  # noqa: S110 - missing, unreadable or damaged: rebuild it
-            pass
+        path = directory / f"tables-{_TABLE_FORMAT}-{zlib.crc32(key.encode()):08x}-{len(key)}.bin"
+        cached = _read_cache(path, key)
+        if cached is not None:
+            try:
+                return _Tables(cached)
+            except Exception:  # noqa: S110 - well-formed but not tables this code can use: rebuild them
+                pass
     data = _tables_from_lark()
     tables = _Tables(data)
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_text(json.dumps({"key": key, "tables": data}), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        _write_cache(path, key, data)
     return tables
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..errors import FilterSyntaxError
 from ..parser import parse
 from ..printer import to_text
 from ._common import filters_from
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

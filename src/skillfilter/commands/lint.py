@@ -19,16 +19,17 @@ that fails (see :mod:`skillfilter.cli`).
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..errors import Diagnostic, QueryStringError, line_column, render_caret, visible
 from ..schema import Schema
 from ._common import UsageError, filters_from, load_schema
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _cap(text: str) -> int | None:
@@ -38,6 +39,8 @@ def _cap(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
+        import argparse
+
         raise argparse.ArgumentTypeError(
             f"expected a whole number, or `none` to switch the cap off, not {text!r}"
         ) from None
@@ -111,11 +114,12 @@ def lint_inputs(
     max_logical_operators: int | None,
 ) -> Iterator[LintResult]:
     """Lint each input (a filter or a query string); :class:`UsageError` for a filter without an entity."""
-    from ..querystring import query_string_filters
     from ..validate import validate
 
     for text in inputs:
         if text.lstrip(" \t").startswith(("$", "?")):
+            from ..querystring import query_string_filters
+
             qs = text.strip(" \t")
             try:
                 filters = query_string_filters(qs)
@@ -231,6 +235,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         ):
             failed += not result.valid
             if args.format == "json":
+                import json
+
                 stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             else:
                 stdout.write(render_text(result, color=color))

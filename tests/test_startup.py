@@ -1,0 +1,116 @@
+"""Start-up (issue 8, item 14): the argparse-free reading of `fmt`/`lint`, the table cache, Diagnostic."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import pickle
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillfilter import cli
+from skillfilter.errors import Diagnostic
+from skillfilter.parser import _CACHE_MAGIC, _read_cache
+
+
+def _argparse_reading(command: str, argv: list[str]) -> object:
+    sub = cli._parser_class()(prog=f"skillfilter {command}")
+    cli._module(command).add_arguments(sub)
+    try:
+        args, extras = sub.parse_known_args(argv)
+        if extras:
+            args, extras = sub.parse_known_intermixed_args(argv)
+    except cli._ArgumentError:
+        return "error"
+    if extras:
+        return "error"
+    args.command = command
+    return vars(args)
+
+
+TOKENS = ["a=1", "x='it''s'", "", " ", "--pretty", "--entity", "-e", "employees", "--schema", "-s", "export",
+          "--format", "-f", "json", "text", "xml", "--color", "always", "never", "--max-logical-operators",
+          "3", "none", "-1", "x", "--entity=jobs", "--format=json", "--pretty=1", "-e=jobs", "--", "-", "-h",
+          "--ent", "--sch", "=", "-ejobs", "$employees=a=1"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["fmt", "lint"]), st.lists(st.one_of(st.sampled_from(TOKENS), st.text()), max_size=6))
+def test_fast_reading_agrees_with_argparse(command: str, argv: list[str]) -> None:
+    fast = cli._fast_parse(command, argv)
+    if fast is not None:  # whenever the fast path answers, argparse gives the very same namespace
+        assert vars(fast) == _argparse_reading(command, argv)
+
+
+@pytest.mark.parametrize(("command", "argv"), [
+    ("fmt", ["a=1"]), ("fmt", ["a=1", "--pretty", "b=2"]), ("fmt", []),
+    ("lint", ["--entity", "employees", "external_id='1'"]), ("lint", ["-e", "jobs", "-f", "json", "a=1"]),
+    ("lint", ["--schema=export", "--max-logical-operators", "none", "--color", "never", "a=1"]),
+])
+def test_common_forms_take_the_fast_path(command: str, argv: list[str]) -> None:
+    fast = cli._fast_parse(command, argv)
+    assert fast is not None and vars(fast) == _argparse_reading(command, argv)
+
+
+def _modules_after(*argv: str) -> set[str]:
+    code = ("import sys\nfrom skillfilter.cli import main\nimport io\n"
+            f"main({list(argv)!r}, stdout=io.StringIO())\nprint(' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ))
+    return set(out.stdout.split())
+
+
+def test_fmt_and_lint_do_not_import_argparse_or_json() -> None:
+    assert not {"argparse", "gettext", "json"} & _modules_after("fmt", "a=1")
+    assert "argparse" not in _modules_after("lint", "--entity", "employees", "external_id='1'")
+    assert "argparse" in _modules_after("fmt", "--help")  # anything unusual still goes to argparse
+
+
+def test_unusual_forms_answer_as_before(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["lint", "--max-logical-operators", "x", "a=1"]) == 2
+    assert "expected a whole number" in capsys.readouterr().err
+    assert cli.main(["fmt", "--prety", "a=1"]) == 2
+
+
+def _framed(payload: bytes) -> bytes:
+    return _CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_damaged_cache_is_never_used(tmp_path_factory: pytest.TempPathFactory, junk: bytes) -> None:
+    path = tmp_path_factory.mktemp("c") / "t.bin"
+    for blob in (junk, _CACHE_MAGIC + junk, _framed(junk)):
+        path.write_bytes(blob)
+        result = _read_cache(path, "key")
+        assert result is None or isinstance(result, dict)
+
+
+def test_cache_with_code_or_foreign_data_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.bin"
+    for data in [{"f": compile("1", "x", "eval")}, {"f": {1.5}}, {1: 2}, ["not", "a", "dict"]]:
+        path.write_bytes(_framed(marshal.dumps(("key", data))))
+        assert _read_cache(path, "key") is None
+    path.write_bytes(_framed(marshal.dumps(("key", {"a": [1, {"b": None}]}))))
+    assert _read_cache(path, "key") == {"a": [1, {"b": None}]}
+    assert _read_cache(path, "other key") is None
+
+
+def test_diagnostic_behaves_as_the_dataclass_did() -> None:
+    d = Diagnostic("SF201", "m", 0, 1, hint="h", entity="employees")
+    assert d == Diagnostic(code="SF201", message="m", start=0, end=1, hint="h")  # entity not compared
+    assert hash(d) == hash(Diagnostic("SF201", "m", 0, 1, "error", "h"))
+    assert d != Diagnostic("SF201", "m", 0, 2, hint="h")
+    assert repr(d) == ("Diagnostic(code='SF201', message='m', start=0, end=1, severity='error', hint='h', "
+                       "entity='employees')")
+    assert pickle.loads(pickle.dumps(d)) == d
+    with pytest.raises(AttributeError):
+        d.code = "x"  # type: ignore[misc]
+    assert not hasattr(d, "__dict__")
+    assert not hasattr(Diagnostic, "__dataclass_fields__")  # written out: no dataclass processing at start
