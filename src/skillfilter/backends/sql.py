@@ -848,19 +848,10 @@ class _Compiler:
         inner_env = dict(env)
         tables: dict[VarKey, tuple[str, list[str], list[Any], list[str]]] = {}
         for r in roots:
-            _, dummy = self.alias()
-            joins = [f'(SELECT 1) AS "{dummy}"']
-            params: list[Any] = []
-            for v in sorted((v for v in space if self._under(v, r)), key=lambda v: (len(v), self.order[v])):
-                var = self.vars[v]
-                alias, raw = self.alias()
-                parent_ref = self.root_ref if var.parent is None else inner_env[var.parent]
-                assert parent_ref is not None
-                source, source_params, link, link_params = self.source(var, alias, raw, parent_ref)
-                joins.append(f"LEFT JOIN {source} ON {link}" if link else f"CROSS JOIN {source}")
-                params.extend(source_params)
-                params.extend(link_params)
-                inner_env[v] = alias
+            joins, params = self.left_joins(
+                sorted((v for v in space if self._under(v, r)), key=lambda v: (len(v), self.order[v])),
+                inner_env,
+            )
             table_alias, _ = self.alias()
             tables[r] = (table_alias, joins, params, [])
         select_params: dict[VarKey, list[Any]] = {r: [] for r in roots}
@@ -910,6 +901,19 @@ class _Compiler:
         its null element (as the rule wants), then the condition."""
         ordered = sorted(space, key=lambda v: (len(v), self.order[v]))
         inner_env = dict(env)
+        joins, params = self.left_joins(ordered, inner_env)
+        where = self.exists(frozenset(), kind, items, inner_env, False)
+        if where.const is False:
+            return _FALSE
+        if where.const is True:
+            return _TRUE  # the product of the domains is never empty
+        return _Frag(f"EXISTS (SELECT 1 FROM {' '.join(joins)} WHERE {where.sql})", (*params, *where.params),
+                     _ATOM, depth=where.depth + 4 + sum(j.count("(") for j in joins))
+
+    def left_joins(self, ordered: Iterable[VarKey],
+                   inner_env: dict[VarKey, str | None]) -> tuple[list[str], list[Any]]:
+        """One row per choice of elements for ``ordered`` (parents first), each list LEFT JOINed so that an
+        empty one offers its all-null element; records each variable's alias in ``inner_env``."""
         _, dummy = self.alias()
         joins = [f'(SELECT 1) AS "{dummy}"']
         params: list[Any] = []
@@ -923,13 +927,7 @@ class _Compiler:
             params.extend(source_params)
             params.extend(link_params)
             inner_env[v] = alias
-        where = self.exists(frozenset(), kind, items, inner_env, False)
-        if where.const is False:
-            return _FALSE
-        if where.const is True:
-            return _TRUE  # the product of the domains is never empty
-        return _Frag(f"EXISTS (SELECT 1 FROM {' '.join(joins)} WHERE {where.sql})", (*params, *where.params),
-                     _ATOM, depth=where.depth + 4 + sum(j.count("(") for j in joins))
+        return joins, params
 
     def source(self, var: _Var, alias: str, raw: str,
                parent_ref: str) -> tuple[str, tuple[Any, ...], str, tuple[Any, ...]]:
