@@ -421,12 +421,16 @@ NUMBER_SCHEMA = Schema.from_dict({"entities": {"n": {"fields": {"x": "number", "
 
 
 def test_integers_beyond_64_bits_on_sqlite() -> None:
+    """As ``predicate()``: a float means its shortest decimal form (the double 2**63 is 9223372036854776000,
+    not the integer 2**63), whatever SQLite's binary comparison of an INTEGER with a REAL says."""
     values = [0, 1, -1, 2**63 - 1, -(2**63), 1e19, -1e19, 9.223372036854776e18, 1.8446744073709552e19, 1e308,
-              float("inf"), -float("inf"), 0.5]
+              float("inf"), -float("inf"), 0.5, 2.0**60, -(2.0**63), 9.223372036854775e18, 2**60,
+              1152921504606847000, 9223372036854775000, 1e23]
     records = [{"x": v, "i": v if isinstance(v, int) else None} for v in values] + [{}]
     conn, keys = sqlite_db(records, NUMBER_SCHEMA, "n")
     for lit in [2**63, 2**63 + 1, -(2**63) - 1, 2**64, 2**64 + 1, 10**19, 10**30, 2**1024, 2**1024 + 1, -(10**400),
-                18446744073709551616]:
+                18446744073709551616, 9223372036854776000, -9223372036854776000, 10**23, 2**60,
+                1152921504606847000, -(2**63), 9223372036854775000, 2.0**60, 9.223372036854775e18, 1e23]:
         for op in ("exact", "gt", "gte", "lt", "lte"):
             for field in ("x", "i"):
                 for expr in (Comparison(FieldRef((field,)), op, lit), Not(Comparison(FieldRef((field,)), op, lit))):

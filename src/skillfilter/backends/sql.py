@@ -289,7 +289,8 @@ class _SQLite(_Dialect):
                 truth = "TRUE" if {"exact": False, "gt": value < 0, "gte": value < 0, "lt": value > 0,
                                    "lte": value > 0}[kind] else "FALSE"
                 return _typed(x, truth, (), real)
-            if real[1] == (float(value),) and real[0] == f"{_SQL_OPS[kind]} ?":
+            if real[1] == (float(value),) and real[0] == f"{_SQL_OPS[kind]} ?" and int(real[1][0]) == value:
+                # The nearest double is the integer itself and stands for it: one comparison serves both.
                 return _Frag(f"{x} {_SQL_OPS[kind]} ?", (value,))
             return _typed(x, f"{x} {_SQL_OPS[kind]} ?", (value,), real)
         meaning = decimal.Decimal(repr(value))
