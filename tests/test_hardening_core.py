@@ -7,13 +7,11 @@ when quadratic), never by absolute times.
 from __future__ import annotations
 
 import copy
-import gc
 import itertools
 import os
 import pickle
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from urllib.parse import quote_plus
 
@@ -41,6 +39,7 @@ from skillfilter import (
 )
 from skillfilter import ast as _ast
 from skillfilter.parser import DEFAULT_MAX_DEPTH
+from test_hardening_cost import best_time
 
 HARD_MAX_DEPTH = _ast.HARD_MAX_DEPTH
 #: The one depth limit (``skillfilter.ast.MAX_DEPTH``; read this way so that the tests run, and fail,
@@ -54,22 +53,6 @@ MAX_DEPTH: int = getattr(_ast, "MAX_DEPTH", HARD_MAX_DEPTH)
 LINEAR_RATIO = 8.0
 
 
-def _best(fn: Callable[[], object], rounds: int = 3) -> float:
-    """Best of a few rounds, without the cyclic garbage collector (whose passes over the whole heap would
-    add growth of their own)."""
-    best = float("inf")
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return best
-
-
 def _growth(make: Callable[[int], Callable[[], object]], n: int) -> float:
     """Time at 4n over time at n (each the best of a few rounds); measured again, up to three times, while
     it is above the linear bound, since a busy machine only ever inflates a ratio (quadratic work gives
@@ -78,7 +61,7 @@ def _growth(make: Callable[[int], Callable[[], object]], n: int) -> float:
     for _ in range(3):
         small, large = make(n), make(4 * n)
         small()  # warm caches (lookups, printer memo) once
-        ratio = min(ratio, _best(large) / _best(small))
+        ratio = min(ratio, best_time(large) / best_time(small))
         if ratio < LINEAR_RATIO:
             break
     return ratio

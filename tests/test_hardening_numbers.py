@@ -8,10 +8,8 @@ and the command must write each matching record exactly as it was read.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,33 +21,12 @@ from skillfilter import predicate
 from skillfilter import records as R
 from skillfilter.backends import _pycodegen
 from skillfilter.backends.python import compile_plan
-from skillfilter.cli import main
 from skillfilter.records import read_records
+from test_hardening_records import json_impl, run_cli
 
 HAS_ORJSON = R.FAST_LOADS is not None
 FASTS = [True, False] if HAS_ORJSON else [False]
 KINDS = ["exact", "gt", "gte", "lt", "lte"]
-
-
-@contextlib.contextmanager
-def json_impl(fast: bool) -> Iterator[None]:
-    saved = R.FAST_LOADS
-    if not fast:
-        R.FAST_LOADS = None
-    try:
-        yield
-    finally:
-        R.FAST_LOADS = saved
-
-
-def run_cli(args: list[str], stdin: bytes) -> tuple[int, bytes, str]:
-    out = io.BytesIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8")
-    err = io.StringIO()
-    status = main(["filter", *args], stdin=io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
-                  stdout=stdout, stderr=err)
-    stdout.flush()
-    return status, out.getvalue(), err.getvalue()
 
 
 def literal_value(lit: int | float) -> Decimal:
