@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ast import And, Comparison, CustomProperty, Expr, Not, Or
-from ..errors import FilterError
+from ..errors import FilterError, FilterTypeError
 from ..operators import BUILTIN_OPERATORS, Operator
 from ..schema import Schema
 from ..validate import DEFAULT_MAX_LOGICAL_OPERATORS
@@ -96,7 +96,7 @@ def to_q(
         if entity is None:
             entity = resolved.implied_entity()
             if entity is None:
-                raise TypeError(
+                raise FilterTypeError(
                     "to_q() needs entity= (the schema has the entities "
                     + ", ".join(sorted(resolved.entities))
                     + "), or unchecked=True to accept any path"
@@ -164,6 +164,6 @@ def _convert(
             return q
         if isinstance(node, Not):
             return ~convert(node.operand)
-        raise TypeError(f"{type(node).__name__} is not an expression")
+        raise FilterTypeError(f"{type(node).__name__} is not an expression")
 
     return convert(expr)
