@@ -24,9 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skillfilter import parse, to_text
-from skillfilter.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from skillfilter.schema import Schema
-from skillfilter.validate import validate
+from skillfilter.language.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
+from skillfilter.semantics.schema import Schema
+from skillfilter.semantics.validate import validate
 
 SCHEMA = Schema.builtin("skillengine")
 ENTITY = "employees"

@@ -191,7 +191,7 @@ FILTERS = {"small": SMALL, "medium": MEDIUM, "long": LONG}
 # --------------------------------------------------------------------------------------------------
 def parsers() -> dict[str, tuple[Render, Callable[[str], object]]]:
     import skillfilter
-    from skillfilter import parser as sf_parser
+    from skillfilter.language import parser as sf_parser
 
     def cold(text: str) -> object:
         sf_parser._LOOKUPS.clear()

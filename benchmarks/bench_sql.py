@@ -5,7 +5,7 @@
    ``to_sql`` itself starts with), measured in the same run.
 2. **Queries.**  100,000 employees in the export schema's shape (about 1.3 million rows in all: skill
    clusters, their sources, current, related and rejected skills, custom properties as JSONB), loaded with
-   :func:`skillfilter.backends.sql_load.load_records`; indexes on ``external_id`` (the loader's text columns
+   :func:`skillfilter.backends.sql.load.load_records`; indexes on ``external_id`` (the loader's text columns
    are ``COLLATE "C"``, so a plain btree serves both ``=`` and ``LIKE 'prefix%'``), on the skill-cluster
    name and on the skill name, and the loader's indexes on every link.  For each filter the generated query
    and an equivalent hand-written query (what one would write for this mapping) run interleaved; the figure
@@ -34,8 +34,8 @@ from typing import Any
 import skillfilter
 from skillfilter import And, Comparison, FieldRef, Or
 from skillfilter.backends.sql import install_functions, to_sql
-from skillfilter.backends.sql_load import create_tables, load_records
-from skillfilter.schema import Schema
+from skillfilter.backends.sql.load import create_tables, load_records
+from skillfilter.semantics.schema import Schema
 
 EXPORT = Schema.builtin("export")
 CLUSTERS = ["DevOps", "Programming Languages", "Financial accounting", "Data Science", "Cloud", "Security",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from skillfilter import And, Comparison, CustomProperty, Expr, Not, Or
-from skillfilter.operators import BUILTIN_OPERATORS
+from skillfilter.semantics.operators import BUILTIN_OPERATORS
 
 CP = "\x00cp"  # marks the custom-property step in a key path
 

@@ -25,7 +25,7 @@ from skillfilter import (
     parse,
     to_text,
 )
-from skillfilter.operators import Precedence
+from skillfilter.semantics.operators import Precedence
 from test_roundtrip_properties import exprs
 
 SETTINGS = settings(max_examples=100, deadline=None)

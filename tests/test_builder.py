@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillfilter import And, Comparison, Expr, FieldRef, FilterSyntaxError, Not, Or, Q, parse, to_text
-from skillfilter.printer import format_lookup
+from skillfilter.language.printer import format_lookup
 from test_roundtrip_properties import comparisons, exprs
 
 SETTINGS = settings(max_examples=100, deadline=None)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from reference import Reference
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Transformer, parse
 from skillfilter.backends.python import predicate
-from skillfilter.schema import Schema
+from skillfilter.semantics.schema import Schema
 
 pytestmark = pytest.mark.postgres
 

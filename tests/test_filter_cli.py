@@ -1,4 +1,4 @@
-"""``skillfilter filter`` and the streaming record readers behind it (:mod:`skillfilter.records`).
+"""``skillfilter filter`` and the streaming record readers behind it (:mod:`skillfilter.cli.records`).
 
 The command's answers are checked against a second route to the same result: the records decoded with
 :func:`json.loads` and tested with :func:`skillfilter.predicate` in this process.  The readers are checked
@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import skillfilter
-from skillfilter import records as R
+from skillfilter.cli import records as R
 from skillfilter.cli import main
-from skillfilter.commands import filter_ as F
-from skillfilter.records import RecordError, read_records
+from skillfilter.cli.commands import filter_ as F
+from skillfilter.cli.records import RecordError, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample_export.jsonl"
@@ -479,7 +479,7 @@ def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 @given(records=st.lists(st.fixed_dictionaries({"k": TEXT | st.integers() | st.none()}), max_size=10),
        value=TEXT, binary_out=st.booleans())
 def test_hostile_values_through_the_command(records: list[dict[str, Any]], value: str, binary_out: bool) -> None:
-    from skillfilter.printer import format_literal
+    from skillfilter.language.printer import format_literal
 
     f = f"k={format_literal(value)}"
     data = "\n".join(dumps(r) for r in records).encode()

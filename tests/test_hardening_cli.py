@@ -276,7 +276,7 @@ def typed_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _check_exact(schema_file: str, dialect: str, text: str) -> str:
     from skillfilter.backends.sql import to_sql
-    from skillfilter.schema import Schema
+    from skillfilter.semantics.schema import Schema
 
     _, printed = _printed(["--dialect", dialect, "--schema", schema_file, text])
     _, real = to_sql(text, dialect=dialect, schema=Schema.from_dict(TYPED), entity="t")
@@ -293,8 +293,8 @@ def _check_exact(schema_file: str, dialect: str, text: str) -> str:
                     min_size=4, max_size=4))
 def test_printed_parameters_are_exact(typed_schema: str, numbers: list[str], dialect: str,
                                       ops: list[str]) -> None:
-    from skillfilter.schema import Schema
-    from skillfilter.validate import validate
+    from skillfilter.semantics.schema import Schema
+    from skillfilter.semantics.validate import validate
 
     schema = Schema.from_dict(TYPED)
     parts = [f"{op}{n}" for n, op in zip(numbers, ops)]

@@ -37,12 +37,12 @@ from skillfilter import (
     to_text,
     validate,
 )
-from skillfilter import ast as _ast
-from skillfilter.parser import DEFAULT_MAX_DEPTH
+from skillfilter.language import ast as _ast
+from skillfilter.language.parser import DEFAULT_MAX_DEPTH
 from test_hardening_cost import best_time
 
 HARD_MAX_DEPTH = _ast.HARD_MAX_DEPTH
-#: The one depth limit (``skillfilter.ast.MAX_DEPTH``; read this way so that the tests run, and fail,
+#: The one depth limit (``skillfilter.language.ast.MAX_DEPTH``; read this way so that the tests run, and fail,
 #: against older versions that had only ``HARD_MAX_DEPTH``).
 MAX_DEPTH: int = getattr(_ast, "MAX_DEPTH", HARD_MAX_DEPTH)
 
@@ -308,7 +308,7 @@ def test_import_skillfilter_loads_no_submodule_and_every_name_resolves() -> None
         "import sys, skillfilter\n"
         "print(sorted(m for m in sys.modules if m.startswith('skillfilter.')))\n"
         "from skillfilter import *\n"
-        "import skillfilter.validate\n"
+        "import skillfilter.semantics.validate\n"
         "print(callable(skillfilter.validate) and skillfilter.validate.__name__ == 'validate')\n"
         "print(all(getattr(skillfilter, n) is not None for n in skillfilter.__all__))\n"
     )
@@ -319,7 +319,7 @@ def test_import_skillfilter_loads_no_submodule_and_every_name_resolves() -> None
 
 
 _ABSENT = {
-    "fmt": ["skillfilter.schema", "skillfilter.validate", "skillfilter.builder", "dis", "inspect", "datetime",
+    "fmt": ["skillfilter.semantics.schema", "skillfilter.semantics.validate", "skillfilter.language.builder", "dis", "inspect", "datetime",
             "difflib"],
     "lint": ["dis", "inspect", "datetime", "difflib", "skillfilter.backends.python"],
 }

@@ -247,7 +247,7 @@ entangled_records = st.fixed_dictionaries({}, optional={"a": lists, "c": lists, 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entangled_filters(), st.lists(entangled_records, min_size=1, max_size=4))
 def test_entangled_scopes_match_reference(expr: Expr, records: list[dict[str, Any]]) -> None:
-    from skillfilter.backends._joint import joint_predicate
+    from skillfilter.backends.python.joint import joint_predicate
 
     test = predicate(expr)
     plan, _tree = compile_plan(expr)
@@ -262,7 +262,7 @@ def test_entangled_scopes_match_reference(expr: Expr, records: list[dict[str, An
 
 
 def test_entangled_detection() -> None:
-    from skillfilter.backends._joint import entangled
+    from skillfilter.backends.python.joint import entangled
 
     assert entangled(compile_plan(TWO_LISTS)[0])
     assert entangled(compile_plan(NESTED)[0])
@@ -298,7 +298,7 @@ def sql_record(n: int) -> dict[str, Any]:
 
 def sqlite_loaded(records: list[dict[str, Any]]) -> sqlite3.Connection:
     from skillfilter.backends.sql import register_functions
-    from skillfilter.backends.sql_load import create_tables, load_records
+    from skillfilter.backends.sql.load import create_tables, load_records
 
     conn = sqlite3.connect(":memory:")
     register_functions(conn)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from skillfilter import parse, validate
 from skillfilter.errors import FilterError, FilterSyntaxError, FilterValidationError
-from skillfilter.schema import Schema
+from skillfilter.semantics.schema import Schema
 
 pytest.importorskip("django")
 

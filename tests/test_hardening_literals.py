@@ -21,10 +21,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from skillfilter import FilterSyntaxError, FilterValidationError, parse, parser, predicate, to_sql, validate
-from skillfilter.ast import Comparison, CustomProperty, FieldRef
-from skillfilter.schema import FIELD_TYPES, Schema, convert_literal
-from skillfilter.validate import check
+from skillfilter import FilterSyntaxError, FilterValidationError, parse, predicate, to_sql, validate
+from skillfilter.language import parser
+from skillfilter.language.ast import Comparison, CustomProperty, FieldRef
+from skillfilter.semantics.schema import FIELD_TYPES, Schema, convert_literal
+from skillfilter.semantics.validate import check
 
 HUGE_DIGITS = "9" * 5000
 FIELD_OF = {t: "f_" + t.replace("[", "_").replace("]", "") for t in FIELD_TYPES}

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skillfilter.backends.sql_load import LoadError, create_tables, load_records
-from skillfilter.backends.sql_mapping import PropertyTable
-from skillfilter.schema import Schema
+from skillfilter.backends.sql.load import LoadError, create_tables, load_records
+from skillfilter.backends.sql.mapping import PropertyTable
+from skillfilter.semantics.schema import Schema
 
 SCHEMA = Schema.from_dict(
     {

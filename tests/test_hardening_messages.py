@@ -21,8 +21,8 @@ from skillfilter import (
     validate,
 )
 from skillfilter.errors import QueryStringError
-from skillfilter.schema import Schema
-from skillfilter.validate import check
+from skillfilter.semantics.schema import Schema
+from skillfilter.semantics.validate import check
 
 
 def syntax_error(text: str) -> FilterSyntaxError:

@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skillfilter import records as R
+from skillfilter.cli import records as R
 from skillfilter.cli import main
-from skillfilter.commands import filter_ as F
-from skillfilter.records import RecordError, read_records
+from skillfilter.cli.commands import filter_ as F
+from skillfilter.cli.records import RecordError, read_records
 
 MAX_DEPTH = getattr(R, "MAX_DEPTH", 512)  # the documented limit (getattr: these tests also run on old code)
 

@@ -212,7 +212,7 @@ def test_sample_data_has_the_hard_cases() -> None:
 
 
 def test_sample_pages_follow_has_next() -> None:
-    from skillfilter.records import read_records
+    from skillfilter.cli.records import read_records
 
     text = (ROOT / "examples" / "sample_pages.json").read_text(encoding="utf-8")
     decoder = json.JSONDecoder()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from skillfilter import And, Comparison, FieldRef, FilterError, FilterSyntaxError, Not, Or, parse, to_text
-from skillfilter.ast import HARD_MAX_DEPTH
-from skillfilter.parser import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
+from skillfilter.language.ast import HARD_MAX_DEPTH
+from skillfilter.language.parser import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
 
 MB = 1 << 20
 A = Comparison(FieldRef(("a",)), "exact", 1)

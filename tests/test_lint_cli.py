@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from skillfilter.cli import main
-from skillfilter.schema import Schema
-from skillfilter.validate import validate
+from skillfilter.semantics.schema import Schema
+from skillfilter.semantics.validate import validate
 
 ANSI = "\x1b["
 

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from skillfilter import And, Comparison, Expr, FieldRef, Not, Or, parse, to_text
-from skillfilter.operators import LOGICAL_KEYWORDS, Precedence
-from skillfilter.parser import grammar_text
+from skillfilter.language.parser import grammar_text
+from skillfilter.semantics.operators import LOGICAL_KEYWORDS, Precedence
 
 
 def c(name: str) -> Comparison:

@@ -22,9 +22,9 @@ from skillfilter import (
     Q,
     parse,
 )
-from skillfilter.backends import _pycodegen
+from skillfilter.backends.python import codegen as _pycodegen
 from skillfilter.backends.python import compile_plan, predicate, predicate_source
-from skillfilter.schema import Schema
+from skillfilter.semantics.schema import Schema
 
 EXPORT = Schema.builtin("export")
 
@@ -592,7 +592,7 @@ class TestCompilation:
 
     def test_deep_trees_still_compile(self) -> None:
         expr = parse("a=1")
-        for i in range(66):  # depth 100: the deepest tree that can be built (skillfilter.ast.MAX_DEPTH)
+        for i in range(66):  # depth 100: the deepest tree that can be built (skillfilter.language.ast.MAX_DEPTH)
             expr = Not(And.of(expr, Comparison(FieldRef(("b", "c")), "gte", i))) if i % 2 else expr | Q(d=i)
         assert expr.depth == 100
         source = predicate_source(expr)

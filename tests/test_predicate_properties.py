@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from reference import CP, Reference, keys_of, ref_test
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from skillfilter.backends import _pycodegen
-from skillfilter.backends._pycodegen import interpret
+from skillfilter.backends.python import codegen as _pycodegen
 from skillfilter.backends.python import compile_plan, predicate
-from skillfilter.operators import BUILTIN_OPERATORS
-from skillfilter.schema import Schema
+from skillfilter.backends.python.codegen import interpret
+from skillfilter.semantics.operators import BUILTIN_OPERATORS
+from skillfilter.semantics.schema import Schema
 
 # At least 100 examples (the reference comparisons need them to reach the rare scope cases); the
 # `thorough` profile (tests/conftest.py) raises it.

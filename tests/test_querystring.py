@@ -18,7 +18,7 @@ from skillfilter import (
     to_query_string,
     to_text,
 )
-from skillfilter.querystring import query_string_filters
+from skillfilter.language.querystring import query_string_filters
 from test_roundtrip_properties import exprs
 
 SETTINGS = settings(max_examples=100, deadline=None)

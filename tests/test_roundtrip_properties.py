@@ -31,8 +31,8 @@ from skillfilter import (
     parse,
     to_text,
 )
-from skillfilter.operators import BUILTIN_OPERATORS, KEYWORDS, OPERATOR_NAMES
-from skillfilter.parser import _parse_reference, _Stuck, _translate
+from skillfilter.language.parser import _parse_reference, _Stuck, _translate
+from skillfilter.semantics.operators import BUILTIN_OPERATORS, KEYWORDS, OPERATOR_NAMES
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -408,7 +408,7 @@ def test_driver_agrees_with_lark(text: str) -> None:
 def test_scanner_agrees_with_larks_lexer(text: str) -> None:
     from lark.exceptions import UnexpectedCharacters
 
-    from skillfilter.parser import _get_tables, _reference_parser
+    from skillfilter.language.parser import _get_tables, _reference_parser
 
     tables = _get_tables()
     assert tables is not None

@@ -19,7 +19,7 @@ import pytest
 
 from skillfilter import predicate, to_sql
 from skillfilter.backends.sql import register_functions
-from skillfilter.backends.sql_load import create_tables, load_records
+from skillfilter.backends.sql.load import create_tables, load_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample_export.jsonl"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from skillfilter import parse
-from skillfilter.operators import BUILTIN_OPERATORS
-from skillfilter.schema import (
+from skillfilter.semantics.operators import BUILTIN_OPERATORS
+from skillfilter.semantics.schema import (
     ConversionError,
     ResolveError,
     Schema,
@@ -318,7 +318,7 @@ def test_parse_datetime() -> None:
     ],
 )
 def test_parse_datetime_accepts(text: str, expected: str) -> None:
-    from skillfilter.schema import parse_datetime
+    from skillfilter.semantics.schema import parse_datetime
 
     assert parse_datetime(text).isoformat() == expected
 
@@ -329,7 +329,7 @@ def test_parse_datetime_accepts(text: str, expected: str) -> None:
      "2024-01-31T09:30+24:00", " 2024-01-31", "2024-1-31", ""],
 )
 def test_parse_datetime_refuses(text: str) -> None:
-    from skillfilter.schema import parse_datetime
+    from skillfilter.semantics.schema import parse_datetime
 
     with pytest.raises(ValueError):
         parse_datetime(text)

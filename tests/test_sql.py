@@ -33,8 +33,8 @@ from skillfilter.backends.sql import (
     select_keys,
     to_sql,
 )
-from skillfilter.backends.sql_load import LoadError, create_tables, load_records, table_definitions
-from skillfilter.backends.sql_mapping import (
+from skillfilter.backends.sql.load import LoadError, create_tables, load_records, table_definitions
+from skillfilter.backends.sql.mapping import (
     ListMapping,
     MappingError,
     PropertyTable,
@@ -43,8 +43,8 @@ from skillfilter.backends.sql_mapping import (
 )
 from skillfilter.cli import main
 from skillfilter.errors import FilterSyntaxError, FilterValidationError
-from skillfilter.operators import simple_fold
-from skillfilter.schema import Schema
+from skillfilter.semantics.operators import simple_fold
+from skillfilter.semantics.schema import Schema
 
 EXPORT = Schema.builtin("export")
 RECORDS = [
@@ -629,7 +629,7 @@ def test_condition_can_be_anded_into_a_query_of_ones_own() -> None:
     import sqlite3
 
     from skillfilter.backends.sql import register_functions, to_sql
-    from skillfilter.backends.sql_load import create_tables, load_records
+    from skillfilter.backends.sql.load import create_tables, load_records
 
     conn = sqlite3.connect(":memory:")
     register_functions(conn)

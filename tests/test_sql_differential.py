@@ -3,7 +3,7 @@
 One generated data set per schema (nulls, missing keys, empty and null relations, lists with null elements,
 hostile and non-ASCII strings, numbers from 0 to beyond 64 bits, dates and datetimes with offsets, both shapes
 of custom properties, values of the wrong kind in untyped and typed custom properties) is loaded, through
-:mod:`skillfilter.backends.sql_load`, into SQLite and into a real PostgreSQL server (the ``postgres_dsn``
+:mod:`skillfilter.backends.sql.load`, into SQLite and into a real PostgreSQL server (the ``postgres_dsn``
 fixture).  Hypothesis generates filters over each schema; for each filter the keys the SQL selects on each
 engine must be the keys of the records the in-memory backend's ``predicate()`` accepts.
 
@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from skillfilter.backends._pycodegen import interpret
 from skillfilter.backends.python import compile_plan, predicate
+from skillfilter.backends.python.codegen import interpret
 from skillfilter.backends.sql import register_functions, to_sql
-from skillfilter.backends.sql_load import create_tables, load_records
-from skillfilter.backends.sql_mapping import SchemaMapping
-from skillfilter.schema import Schema
+from skillfilter.backends.sql.load import create_tables, load_records
+from skillfilter.backends.sql.mapping import SchemaMapping
+from skillfilter.semantics.schema import Schema
 
 # Many filters per run: scaled from the hypothesis profile in force (dev 25 -> 250, ci 60 -> 600 per data
 # set, thorough 2000 -> 20000).

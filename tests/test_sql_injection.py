@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from skillfilter import Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.backends.python import predicate
 from skillfilter.backends.sql import register_functions, to_sql
-from skillfilter.backends.sql_load import create_tables, load_records
-from skillfilter.schema import Schema
+from skillfilter.backends.sql.load import create_tables, load_records
+from skillfilter.semantics.schema import Schema
 
 EXPORT = Schema.builtin("export")
 SETTINGS = settings(max_examples=max(60, (settings.default.max_examples or 25) * 2), deadline=None,

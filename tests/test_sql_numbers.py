@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.backends.python import predicate
 from skillfilter.backends.sql import register_functions, to_sql
-from skillfilter.backends.sql_load import LoadError, create_tables, load_records
+from skillfilter.backends.sql.load import LoadError, create_tables, load_records
 from skillfilter.errors import FilterError
-from skillfilter.schema import Schema
+from skillfilter.semantics.schema import Schema
 
 SCHEMA = Schema.from_dict({"entities": {"n": {
     "fields": {"x": "number", "i": "integer"},

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from skillfilter import cli
 from skillfilter.errors import Diagnostic
-from skillfilter.parser import _CACHE_MAGIC, _read_cache
+from skillfilter.language.parser import _CACHE_MAGIC, _read_cache
 
 
 def _argparse_reading(command: str, argv: list[str]) -> object:

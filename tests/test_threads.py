@@ -18,7 +18,7 @@ from skillfilter import (
     parse,
     to_text,
 )
-from skillfilter.operators import OPERATOR_NAMES
+from skillfilter.semantics.operators import OPERATOR_NAMES
 
 
 def _random_tree(rng: random.Random, depth: int = 0) -> Expr:

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from skillfilter import FilterSyntaxError, FilterValidationError, Q, parse, to_text
-from skillfilter.ast import And, Comparison, CustomProperty, FieldRef, Not, Or
-from skillfilter.schema import Schema
-from skillfilter.validate import _respan, check, validate
+from skillfilter.language.ast import And, Comparison, CustomProperty, FieldRef, Not, Or
+from skillfilter.semantics.schema import Schema
+from skillfilter.semantics.validate import _respan, check, validate
 
 EXPORT = Schema.builtin("export")
 SE = Schema.builtin("skillengine")
@@ -477,7 +477,7 @@ def test_package_attribute_validate_is_the_function() -> None:
 
     import skillfilter
 
-    importlib.import_module("skillfilter.validate")
+    importlib.import_module("skillfilter.semantics.validate")
     assert skillfilter.validate is validate
     assert skillfilter.check is check
 

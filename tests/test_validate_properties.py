@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skillfilter import parse, to_text
-from skillfilter.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from skillfilter.schema import Entity, Schema
-from skillfilter.validate import _respan, check, validate
+from skillfilter.language.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
+from skillfilter.semantics.schema import Entity, Schema
+from skillfilter.semantics.validate import _respan, check, validate
 
 CUSTOM = Schema.from_dict(
     {

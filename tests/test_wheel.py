@@ -68,7 +68,7 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     env["SKILLFILTER_CACHE_DIR"] = str(tmp_path / "cache")
     check = (
         "import importlib.resources, pathlib, skillfilter\n"
-        "from skillfilter.parser import grammar_text\n"
+        "from skillfilter.language.parser import grammar_text\n"
         "here = pathlib.Path(skillfilter.__file__).resolve()\n"
         f"assert str(here).startswith(str(pathlib.Path(r'{venv}').resolve())), here\n"
         "packaged = importlib.resources.files('skillfilter').joinpath('grammar.lark')\n"

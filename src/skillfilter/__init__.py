@@ -6,21 +6,30 @@ memory; translate them into parameterised SQL.  See ``docs/`` for the language a
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span, Transformer, Visitor
     from .backends.python import predicate
     from .backends.sql import to_sql
-    from .builder import Q
     from .errors import Diagnostic, FilterError, FilterSyntaxError, FilterValidationError, QueryStringError
-    from .parser import parse
-    from .printer import to_text
-    from .querystring import parse_query_string, to_query_string
-    from .schema import Schema
-    from .validate import check, validate
+    from .language.ast import (
+        And,
+        Comparison,
+        CustomProperty,
+        Expr,
+        FieldRef,
+        Not,
+        Or,
+        Span,
+        Transformer,
+        Visitor,
+    )
+    from .language.builder import Q
+    from .language.parser import parse
+    from .language.printer import to_text
+    from .language.querystring import parse_query_string, to_query_string
+    from .semantics.schema import Schema
+    from .semantics.validate import check, validate
 
 __version__ = "0.1.0"
 
@@ -55,29 +64,29 @@ __all__ = [
 # Every name loads its module on first use (`skillfilter.parse`, `from skillfilter import parse`), so that
 # `import skillfilter` and the command line import only what they run.
 _LAZY = {
-    "And": "ast",
-    "Comparison": "ast",
-    "CustomProperty": "ast",
-    "Expr": "ast",
-    "FieldRef": "ast",
-    "Not": "ast",
-    "Or": "ast",
-    "Span": "ast",
-    "Transformer": "ast",
-    "Visitor": "ast",
-    "Q": "builder",
+    "And": "language.ast",
+    "Comparison": "language.ast",
+    "CustomProperty": "language.ast",
+    "Expr": "language.ast",
+    "FieldRef": "language.ast",
+    "Not": "language.ast",
+    "Or": "language.ast",
+    "Span": "language.ast",
+    "Transformer": "language.ast",
+    "Visitor": "language.ast",
+    "Q": "language.builder",
     "Diagnostic": "errors",
     "FilterError": "errors",
     "FilterSyntaxError": "errors",
     "FilterValidationError": "errors",
     "QueryStringError": "errors",
-    "parse": "parser",
-    "to_text": "printer",
-    "parse_query_string": "querystring",
-    "to_query_string": "querystring",
-    "Schema": "schema",
-    "check": "validate",
-    "validate": "validate",
+    "parse": "language.parser",
+    "to_text": "language.printer",
+    "parse_query_string": "language.querystring",
+    "to_query_string": "language.querystring",
+    "Schema": "semantics.schema",
+    "check": "semantics.validate",
+    "validate": "semantics.validate",
     "predicate": "backends.python",
     "to_sql": "backends.sql",
 }
@@ -96,16 +105,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-class _Package(types.ModuleType):
-    """The package module.  Importing the submodule ``skillfilter.validate`` sets the package's attribute
-    ``validate`` to that module; the public name is the function of that name, so it stays the function."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "validate" and isinstance(value, types.ModuleType):
-            value = value.validate
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

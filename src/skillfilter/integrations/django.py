@@ -8,7 +8,8 @@ as ``custom_properties``; each comparison becomes an ``Exists`` subquery on that
 The filter is first checked against a schema, the entities, fields and relations the application exposes
 (default: the built-in SkillEngine schema; pass ``schema=`` and ``entity=``): a path to anything else is
 refused with :class:`~skillfilter.errors.FilterValidationError` and the diagnostics of
-:func:`skillfilter.validate` (``SF201`` unknown field or relation, ``SF202`` ...), so a user-supplied
+:func:`skillfilter.validate` (``SF201`` unknown field or relation, ``SF202`` ...), so a
+user-supplied
 filter cannot walk relations to fields the application never meant to expose.  ``unchecked=True`` skips
 the check and turns any path into a Django lookup: only for filters the application wrote itself.
 
@@ -22,11 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ast import And, Comparison, CustomProperty, Expr, Not, Or
 from ..errors import FilterError, FilterTypeError
-from ..operators import BUILTIN_OPERATORS, Operator
-from ..schema import Schema
-from ..validate import DEFAULT_MAX_LOGICAL_OPERATORS
+from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or
+from ..semantics.operators import BUILTIN_OPERATORS, Operator
+from ..semantics.schema import Schema
+from ..semantics.validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
@@ -83,14 +84,14 @@ def to_q(
     ``model`` and ``custom_properties`` are needed only when ``expr`` uses custom properties.
     ``operators`` adds operators (name -> :class:`Operator`) to the built-in ones and the schema's.
     """
-    from ..parser import parse
+    from ..language.parser import parse
 
     schema_operators: dict[str, Operator] = {}
     if unchecked:
         if isinstance(expr, str):
             expr = parse(expr)
     else:
-        from ..validate import check
+        from ..semantics.validate import check
 
         resolved = Schema.coerce(schema)
         if entity is None:

@@ -30,14 +30,11 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..operators import simple_fold
-from ..schema import parse_datetime
-from ._comparison import (
+from ...plan.atoms import (
     BOOLEAN,
     DATE,
     DATETIME,
@@ -48,6 +45,9 @@ from ._comparison import (
     as_decimal,
     number_compare,
 )
+from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
+from ...semantics.operators import simple_fold
+from ...semantics.schema import parse_datetime
 
 __all__ = [
     "CPKey",
@@ -62,87 +62,6 @@ __all__ = [
     "generate",
     "interpret",
 ]
-
-
-# --------------------------------------------------------------------------------------------------
-# keys and tests
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CPKey:
-    """The step from a record to its custom property ``name`` (both shapes of rule 9)."""
-
-    name: str
-
-
-Key = str | CPKey
-
-# --------------------------------------------------------------------------------------------------
-# plan nodes
-# --------------------------------------------------------------------------------------------------
-@dataclass(eq=False, slots=True)
-class PConst:
-    value: bool
-
-
-@dataclass(eq=False, slots=True)
-class PAtom:
-    """``test`` on the value reached from variable ``var`` through ``keys`` (mappings only)."""
-
-    var: str
-    keys: tuple[Key, ...]
-    test: Test
-
-
-@dataclass(eq=False, slots=True)
-class PAnd:
-    items: list[PNode]
-
-
-@dataclass(eq=False, slots=True)
-class POr:
-    items: list[PNode]
-
-
-@dataclass(eq=False, slots=True)
-class PNot:
-    item: PNode
-
-
-@dataclass(eq=False, slots=True)
-class PExists:
-    """Some element ``var`` of the list reached from ``parent`` through ``keys`` makes ``body`` true.
-
-    A value that is not a list is its only element; an empty list offers one null element (rule 3).
-    ``skip_null``: the body is false whenever ``var`` is null, so null elements need not be tried.
-    ``expect_list``: the data normally holds a list here (a to-many relation, a ``list[text]``), not a
-    scalar that may turn out to be a list.
-    """
-
-    var: str
-    parent: str
-    keys: tuple[Key, ...]
-    body: PNode
-    skip_null: bool = False
-    expect_list: bool = False
-    #: Filled in by the code generator: how the body uses ``var``.
-    used_direct: bool = field(default=False)
-    used_map: bool = field(default=False)
-
-
-PNode = PConst | PAtom | PAnd | POr | PNot | PExists
-
-
-def walk(node: PNode) -> Iterator[PNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, (PAnd, POr)):
-            stack.extend(reversed(n.items))
-        elif isinstance(n, PNot):
-            stack.append(n.item)
-        elif isinstance(n, PExists):
-            stack.append(n.body)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,33 +147,6 @@ def as_date(v: Any) -> _dt.date | None:
 
 def _fold(s: str) -> str:
     return simple_fold(s)
-
-
-# --------------------------------------------------------------------------------------------------
-# static evaluation: is a body false whenever a variable is null?
-# --------------------------------------------------------------------------------------------------
-def null_truth(node: PNode, nulls: set[str]) -> bool | None:
-    """The value of ``node`` when the variables in ``nulls`` are null (``None``: it depends)."""
-    if isinstance(node, PConst):
-        return node.value
-    if isinstance(node, PAtom):
-        return node.test.null_truth if node.var in nulls else None
-    if isinstance(node, PNot):
-        v = null_truth(node.item, nulls)
-        return None if v is None else not v
-    if isinstance(node, PExists):
-        if node.parent in nulls:
-            # A null parent offers one null element, whose own fields are null in turn.
-            return null_truth(node.body, nulls | {node.var})
-        return None
-    values = [null_truth(i, nulls) for i in node.items]
-    if isinstance(node, PAnd):
-        if False in values:
-            return False
-        return True if all(v is True for v in values) else None
-    if True in values:
-        return True
-    return False if all(v is False for v in values) else None
 
 
 # --------------------------------------------------------------------------------------------------

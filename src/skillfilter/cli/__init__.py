@@ -3,7 +3,7 @@
 Exit status: 0 success, 1 a filter has problems (or a command's own failure), 2 usage error, or input or
 output that fails (unreadable or closed input; output to a full disk or a closed stream).  A reader of the
 output that goes away (``| head``) ends the command quietly with status 0.  Each command lives in
-:mod:`skillfilter.commands` and is imported only when it runs.
+:mod:`skillfilter.cli.commands` and is imported only when it runs.
 """
 
 from __future__ import annotations
@@ -66,11 +66,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _module(name: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(f"skillfilter.commands.{name if name != 'filter' else 'filter_'}")
+    return importlib.import_module(f"skillfilter.cli.commands.{name if name != 'filter' else 'filter_'}")
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 

@@ -5,7 +5,8 @@ Usage::
     skillfilter filter [--schema FILE|NAME] [--entity E] [--skip-invalid] FILTER [FILE ...]
 
 Records come from the files in turn (``-`` or no file at all: standard input), each a JSON array, JSON
-Lines, or export pages one after another (:mod:`skillfilter.records` reads them all, streaming: memory stays
+Lines, or export pages one after another (:mod:`skillfilter.cli.records` reads them all, streaming: memory
+stays
 flat however large the input).  Matching records are written to standard output as JSON Lines in input
 order, each as it was written: a line of JSON Lines byte for byte (its line end as ``\n``), a record of an
 array or a page as its text without whitespace outside strings.  Numbers and strings are never re-encoded.
@@ -39,11 +40,11 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import FilterError
+from ...errors import FilterError
 from ..records import RecordError, RecordReader, read_sources
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..schema import Schema
+    from ...semantics.schema import Schema
 
 __all__ = ["add_arguments", "run"]
 
@@ -276,7 +277,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except _Usage as exc:
         stderr.write(f"{PROG}: {exc}\n")
         return 2
-    from ..backends.python import compile_plan, predicate
+    from ...backends.python import compile_plan, predicate
 
     try:
         test = predicate(args.filter, schema=schema, entity=entity)

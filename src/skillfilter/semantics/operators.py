@@ -3,7 +3,7 @@
 Every stage reads these tables: the parser (which names end a field reference), the builder, the validator
 (which types an operator takes), the printer and the SQL emitter (where parentheses go), and both backends
 (what an operator means).  A schema may add operators per entity by registering more :class:`Operator`
-entries (see :mod:`skillfilter.schema`).
+entries (see :mod:`skillfilter.semantics.schema`).
 """
 
 from __future__ import annotations

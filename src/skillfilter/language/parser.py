@@ -3,7 +3,7 @@
 lark reads ``grammar.lark`` and computes the LALR(1) tables and the lexer's terminals; this module runs
 those tables with a small driver of its own: one compiled regular expression (built from the grammar's
 terminals exactly as lark's basic lexer builds it) finds the tokens, and the nodes of
-:mod:`skillfilter.ast` are built on each reduction, so no lark token or parse tree is ever made.  The
+:mod:`skillfilter.language.ast` are built on each reduction, so no lark token or parse tree is ever made.  The
 tables are cached (``marshal`` of plain data, checked; see :func:`cache_dir`), so a warm process does not
 even import lark.  When the tables cannot be taken from lark (an unexpected lark version), lark's own
 LALR parser runs with the same builders as its inline transformer (``_parse_reference``, which the
@@ -25,9 +25,9 @@ from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import FilterArgumentError, FilterError, FilterSyntaxError, FilterTypeError, type_name
+from ..semantics.operators import KEYWORDS, OPERATOR_NAMES
 from .ast import HARD_MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
-from .errors import FilterArgumentError, FilterError, FilterSyntaxError, FilterTypeError, type_name
-from .operators import KEYWORDS, OPERATOR_NAMES
 
 if TYPE_CHECKING:
     from .ast import Literal
@@ -847,11 +847,11 @@ def parse(
     max_depth: int = DEFAULT_MAX_DEPTH,
     operators: Collection[str] | None = None,
 ) -> Expr:
-    """Parse a filter into an immutable :class:`~skillfilter.ast.Expr`.
+    """Parse a filter into an immutable :class:`~skillfilter.language.ast.Expr`.
 
     Raises :class:`FilterSyntaxError` for any text that is not a filter, including text longer than
     ``max_length`` characters (``None``: no limit) or nested deeper than ``max_depth`` (at most
-    :data:`~skillfilter.ast.HARD_MAX_DEPTH`).  ``operators`` are the names that end a field reference
+    :data:`~skillfilter.language.ast.HARD_MAX_DEPTH`).  ``operators`` are the names that end a field reference
     as its operator (default: the built-in ones; a schema may add more, see ``Schema.operator_names``).
     """
     if not isinstance(text, str):

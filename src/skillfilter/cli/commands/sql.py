@@ -24,7 +24,7 @@ import json
 import math
 from typing import Any, TextIO
 
-from ..errors import FilterError
+from ...errors import FilterError
 from ._common import UsageError, load_schema
 
 
@@ -118,8 +118,8 @@ def json_params(params: list[Any]) -> str:
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    from ..backends.sql import to_sql
-    from ..backends.sql_mapping import MappingError, SchemaMapping
+    from ...backends.sql import to_sql
+    from ...backends.sql.mapping import MappingError, SchemaMapping
 
     text = args.filter
     if text == "-":

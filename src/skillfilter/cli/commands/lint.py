@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import Diagnostic, QueryStringError, line_column, render_caret, visible
-from ..schema import Schema
+from ...errors import Diagnostic, QueryStringError, line_column, render_caret, visible
+from ...semantics.schema import Schema
 from ._common import UsageError, filters_from, load_schema
 
 if TYPE_CHECKING:
@@ -114,11 +114,11 @@ def lint_inputs(
     max_logical_operators: int | None,
 ) -> Iterator[LintResult]:
     """Lint each input (a filter or a query string); :class:`UsageError` for a filter without an entity."""
-    from ..validate import validate
+    from ...semantics.validate import validate
 
     for text in inputs:
         if text.lstrip(" \t").startswith(("$", "?")):
-            from ..querystring import query_string_filters
+            from ...language.querystring import query_string_filters
 
             qs = text.strip(" \t")
             try:

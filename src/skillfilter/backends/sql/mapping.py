@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import FilterError
-from ..schema import Entity, Schema
+from ...errors import FilterError
+from ...semantics.schema import Entity, Schema
 
 __all__ = [
     "MAX_IDENTIFIER_LENGTH",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import FilterSyntaxError
-from ..parser import parse
-from ..printer import to_text
+from ...errors import FilterSyntaxError
+from ...language.parser import parse
+from ...language.printer import to_text
 from ._common import filters_from
 
 if TYPE_CHECKING:

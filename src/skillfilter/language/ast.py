@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from .operators import Precedence
+from ..semantics.operators import Precedence
 
 __all__ = [
     "And",
@@ -111,7 +111,7 @@ class Expr:
     """Base of all nodes."""
 
     __slots__ = ()
-    #: Binding strength (see :mod:`skillfilter.operators`); set on each subclass.
+    #: Binding strength (see :mod:`skillfilter.semantics.operators`); set on each subclass.
     precedence: ClassVar[int]
 
     # -- composition -------------------------------------------------------------------------------
@@ -167,11 +167,11 @@ class Expr:
 
 def _check_depth(depth: int) -> None:
     if depth > MAX_DEPTH:
-        from .errors import FilterError
+        from ..errors import FilterError
 
         raise FilterError(
             f"expression nested {depth} levels deep; "
-            f"the limit (skillfilter.ast.MAX_DEPTH) is {MAX_DEPTH} levels"
+            f"the limit (skillfilter.language.ast.MAX_DEPTH) is {MAX_DEPTH} levels"
         )
 
 

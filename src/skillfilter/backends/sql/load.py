@@ -1,4 +1,4 @@
-"""Create the tables of a :class:`~skillfilter.backends.sql_mapping.SchemaMapping` and load JSON records.
+"""Create the tables of a :class:`~skillfilter.backends.sql.mapping.SchemaMapping` and load JSON records.
 
 The tables hold the records the way :func:`~skillfilter.backends.sql.to_sql` expects them:
 
@@ -37,10 +37,10 @@ from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import FilterError
-from ..schema import Schema, parse_datetime
-from .sql import _dialect, canonical_datetime, detect_dialect
-from .sql_mapping import ListMapping, PropertyTable, SchemaMapping, TableMapping
+from ...errors import FilterError
+from ...semantics.schema import Schema, parse_datetime
+from . import _dialect, canonical_datetime, detect_dialect
+from .mapping import ListMapping, PropertyTable, SchemaMapping, TableMapping
 
 __all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_definitions"]
 

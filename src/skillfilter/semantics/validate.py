@@ -33,8 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .ast import And, Comparison, Expr, FieldRef, Not, Or, Span
-from .errors import (
+from ..errors import (
     Diagnostic,
     FilterArgumentError,
     FilterSyntaxError,
@@ -42,13 +41,14 @@ from .errors import (
     FilterValidationError,
     type_name,
 )
+from ..language.ast import And, Comparison, Expr, FieldRef, Not, Or, Span
+from ..language.parser import parse
+from ..language.printer import format_literal, format_lookup
 from .operators import Precedence
-from .parser import parse
-from .printer import format_literal, format_lookup
 from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
 if TYPE_CHECKING:
-    from .ast import Literal
+    from ..language.ast import Literal
 
 __all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
 
@@ -68,7 +68,8 @@ def validate(
 ) -> list[Diagnostic]:
     """Every problem of a filter against ``entity`` of ``schema``, sorted by position; ``[]`` if valid.
 
-    ``schema`` is a :class:`~skillfilter.schema.Schema`, the name of a built-in one (``"skillengine"``,
+    ``schema`` is a :class:`~skillfilter.semantics.schema.Schema`, the name of a built-in one
+    (``"skillengine"``,
     ``"export"``), or ``None`` for the built-in SkillEngine schema.  ``max_logical_operators`` is the cap
     on ``and``/``or``/``not`` keywords (``None`` switches it off).  Text that does not parse gives one
     ``SF100`` diagnostic (``SF211``/``SF212`` for the value checks the parser makes); an unknown entity
@@ -335,7 +336,7 @@ def _fully_spanned(expr: Expr) -> bool:
 def _respan(expr: Expr) -> tuple[str, Expr]:
     """The canonical text of ``expr`` and a copy of it whose spans point into that text.
 
-    Follows :func:`skillfilter.printer.to_text` (parentheses from :class:`Precedence` alone).
+    Follows :func:`skillfilter.language.printer.to_text` (parentheses from :class:`Precedence` alone).
     """
     out: list[str] = []
     pos = 0

@@ -24,13 +24,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .ast import Comparison, CustomProperty
-from .errors import FilterError, FilterTypeError, type_name
+from ..errors import FilterError, FilterTypeError, type_name
+from ..language.ast import Comparison, CustomProperty
+from ..language.parser import float_value, inexact_float_hint
 from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
-from .parser import float_value, inexact_float_hint
 
 if TYPE_CHECKING:
-    from .ast import Literal
+    from ..language.ast import Literal
 
 __all__ = [
     "FIELD_TYPES",
@@ -611,7 +611,7 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     surrogates), the result is a converted value or a :class:`ConversionError`, never another exception.
     Only ASCII digits count as digits; integers have at most 4000 digits; text converted to a ``number``
     that is not an integer must be held exactly by a 64-bit double (see
-    :func:`skillfilter.parser.float_value`), as a float literal must.
+    :func:`skillfilter.language.parser.float_value`), as a float literal must.
     """
     if value is None or type_name is None:
         return value
@@ -700,8 +700,8 @@ def show_literal(value: object) -> str:
 
     Never raises (a huge integer is described rather than written out).
     """
-    from .errors import visible
-    from .printer import format_literal
+    from ..errors import visible
+    from ..language.printer import format_literal
 
     if isinstance(value, int) and not isinstance(value, bool):
         if _big_int(value):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..operators import simple_fold
+from ..semantics.operators import simple_fold
 
 __all__ = [
     "BOOLEAN", "DATE", "DATETIME", "EXACT_FLOAT_INTS", "NUMBER", "ORDER_KINDS", "STRING_KINDS", "TEXT",

@@ -1,115 +1,32 @@
-"""The in-memory backend: ``predicate(expr)`` compiles a filter once into a fast test on records.
+"""The planner: from a checked expression to the plan (:mod:`skillfilter.plan.nodes`).
 
-Records are mappings as decoded from JSON.  The meaning is LANGUAGE.md section 3 (``docs/semantics.md``):
-paths through nested mappings, null propagation, two-valued logic, to-many *scopes*, case mapping, kinds and
-types, dates, custom properties.
-
-How it works.  Every comparison walks a path of *steps*; a step that may hold a list (a to-many relation, a
-``list[text]``; without a schema, every step) ends a *prefix*.  Rule 3 asks, per scope, for *some choice* of
-one element per prefix chosen in that scope.  The planner turns each scope into a plan where every such
-choice is an existential loop (:class:`~._pycodegen.PExists`) placed as deep as exactness allows
-(mini-scoping): an existential distributes over ``or``, and over ``and`` it only covers the conjuncts that
-share its prefix.  So ``a__x=1 and b__y=2`` costs two separate loops, never a cartesian product, while
-``a__x=1 and a__y=2`` tests both conditions on the same element of ``a``.  The plan is then written as Python
-source (:func:`~._pycodegen.generate`) that reads like a hand-written function, compiled once.
+This is the one room where LANGUAGE.md section 3 is decided for every backend.  Every comparison walks a path
+of *steps*; a step that may hold a list (a to-many relation, a ``list[text]``; without a schema, every step)
+ends a *prefix*.  Rule 3 asks, per scope, for *some choice* of one element per prefix chosen in that scope.
+The planner turns each scope into a plan where every such choice is an existential (:class:`PExists`) placed
+as deep as exactness allows (mini-scoping): an existential distributes over ``or``, and over ``and`` it only
+covers the conjuncts that share its prefix.  So ``a__x=1 and b__y=2`` costs two separate existentials, never
+a cartesian product, while ``a__x=1 and a__y=2`` tests both conditions on the same element of ``a``.  Rules
+2 and 7 (null and kind) are decided by :func:`~skillfilter.plan.atoms.make_test`; constants are folded last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ast import And, Comparison, CustomProperty, Expr, Not, Or
 from ..errors import FilterError
-from ..operators import BUILTIN_OPERATORS
-from ..parser import parse
-from ..printer import to_text
-from ..schema import Schema
-from ._comparison import Test, make_test
-from ._joint import entangled, joint_predicate
-from ._pycodegen import (
-    CPKey,
-    PAnd,
-    PAtom,
-    PConst,
-    PExists,
-    PNode,
-    PNot,
-    POr,
-    generate,
-    interpret,
-    null_truth,
-)
+from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or
+from ..language.parser import parse
+from ..semantics.operators import BUILTIN_OPERATORS
+from ..semantics.schema import Schema
+from .atoms import Test, make_test
+from .nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
 
-__all__ = ["compile_plan", "predicate", "predicate_source"]
+__all__ = ["compile_plan"]
 
-Key = str | CPKey
 Prefix = tuple[Key, ...]
-Record = Mapping[str, Any]
-
-
-def predicate(
-    expr: Expr | str,
-    *,
-    schema: Schema | str | None = None,
-    entity: str | None = None,
-) -> Callable[[Record], bool]:
-    """Compile ``expr`` (an expression or filter text) once into a test on records.
-
-    Without ``schema`` and ``entity`` the filter is schemaless: a comparison holds only between values of
-    the same kind, and any value on a path may turn out to be a list.  With an ``entity`` (of ``schema``: a
-    :class:`~skillfilter.schema.Schema`, the name of a built-in one, or ``None`` for the built-in
-    SkillEngine schema) the filter is validated first (raising
-    :class:`~skillfilter.errors.FilterValidationError`), its literals are converted to the field types once,
-    dates and datetimes compare as times, and only to-many relations and ``list[text]`` fields are lists.
-
-    The test takes a mapping and returns ``True`` or ``False``; it never raises on data: a record that is
-    not a mapping, or a value of the wrong type anywhere, just does not match.
-
-    >>> test = predicate("external_id__startswith='1' or not cp_language='de'")
-    >>> test({"external_id": "2", "custom_properties": {"language": "de"}})
-    False
-    >>> test({"external_id": "2"})
-    True
-    """
-    return _compile(expr, schema, entity)[0]
-
-
-def predicate_source(
-    expr: Expr | str,
-    *,
-    schema: Schema | str | None = None,
-    entity: str | None = None,
-) -> str:
-    """The Python source :func:`predicate` generates for ``expr`` (for the curious and for debugging)."""
-    return _compile(expr, schema, entity)[1]
-
-
-def _compile(
-    expr: Expr | str, schema: Schema | str | None, entity: str | None
-) -> tuple[Callable[[Record], bool], str]:
-    plan, tree = compile_plan(expr, schema=schema, entity=entity)
-    description = "skillfilter predicate: " + _describe(tree)
-    if entangled(plan):
-        # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.
-        fn = joint_predicate(plan)
-        fn.__doc__ = description
-        return fn, "# evaluated jointly (skillfilter.backends._joint): entangled independent lists\n"
-    try:
-        return generate(plan, description=description)
-    except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):  # pragma: no cover
-        # Python refused the generated source (limits of its parser): interpret the same plan.
-        fn = interpret(plan)
-        return fn, "# interpreted\n"
-
-
-def _describe(tree: Expr) -> str:
-    try:
-        text = to_text(tree)
-    except (TypeError, ValueError):  # pragma: no cover - a literal the printer cannot write
-        text = repr(tree)
-    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def compile_plan(
@@ -129,7 +46,7 @@ def compile_plan(
     else:
         if entity is None:
             raise TypeError("predicate(): a schema needs an entity, as in entity='employees'")
-        from ..validate import check
+        from ..semantics.validate import check
 
         sch = Schema.coerce(schema)
         tree = check(expr, entity, schema=sch, max_logical_operators=None)

@@ -1,6 +1,7 @@
 """Expression tree to text: the canonical form, and an indented multi-line form.
 
-Parentheses come from :class:`skillfilter.operators.Precedence` alone: an operand is wrapped when it binds
+Parentheses come from :class:`skillfilter.semantics.operators.Precedence` alone: an operand is wrapped when
+it binds
 more weakly than the node that holds it.
 """
 
@@ -10,9 +11,9 @@ import datetime as _dt
 import math
 from typing import TYPE_CHECKING
 
+from ..errors import FilterSyntaxError
+from ..semantics.operators import OPERATOR_NAMES, Precedence
 from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from .errors import FilterSyntaxError
-from .operators import OPERATOR_NAMES, Precedence
 from .parser import _MAX_DIGITS, parse_lookup
 
 if TYPE_CHECKING:

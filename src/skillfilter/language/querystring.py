@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote_plus, unquote_to_bytes
 
+from ..errors import FilterArgumentError, FilterSyntaxError, FilterTypeError, QueryStringError, type_name
 from .ast import Expr
-from .errors import FilterArgumentError, FilterSyntaxError, FilterTypeError, QueryStringError, type_name
 from .parser import parse
 from .printer import to_text
 

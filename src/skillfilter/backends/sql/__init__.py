@@ -1,8 +1,9 @@
 """Filters as parameterised SQL for SQLite and PostgreSQL, answering exactly as :func:`predicate`.
 
-:func:`to_sql` checks the filter against a schema (:func:`skillfilter.validate.check`: every literal is
+:func:`to_sql` checks the filter against a schema (:func:`skillfilter.semantics.validate.check`: every
+literal is
 converted to its field's type), then writes one SQL condition over the tables of a
-:class:`~skillfilter.backends.sql_mapping.SchemaMapping`.  Identifiers come only from the mapping and are
+:class:`~skillfilter.backends.sql.mapping.SchemaMapping`.  Identifiers come only from the mapping and are
 always quoted; every value travels as a parameter in the driver's style (``?`` for sqlite3, ``%s`` for
 psycopg 3).
 
@@ -26,7 +27,7 @@ Semantics (``LANGUAGE.md`` section 3), and how the SQL keeps them:
   maps ``ß`` to ``SS``).
 - **Typed values.**  Numbers compare exactly (PostgreSQL ``numeric``; floats as their shortest decimal
   form), dates and datetimes by time, booleans as booleans.  See ``docs/sql.md`` for the storage of each
-  type (the loader in :mod:`skillfilter.backends.sql_load` writes it).
+  type (the loader in :mod:`skillfilter.backends.sql.load` writes it).
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..ast import And, Comparison, Expr, Not, Or
-from ..errors import FilterError
-from ..operators import Precedence, simple_fold
-from ..schema import Schema
-from ._comparison import Test, make_test
-from .sql_mapping import (
+from ...errors import FilterError
+from ...language.ast import And, Comparison, Expr, Not, Or
+from ...plan.atoms import Test, make_test
+from ...semantics.operators import Precedence, simple_fold
+from ...semantics.schema import Schema
+from .mapping import (
     ListMapping,
     MappingError,
     Node,
@@ -1219,7 +1220,7 @@ def to_sql(
     >>> params
     ['1%', True]
     """
-    from ..validate import check
+    from ...semantics.validate import check
 
     d = _dialect(dialect)
     m = _mapping_for(mapping, schema, entity)

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import FilterError
+from ..errors import FilterError
 
 __all__ = [
     "CHUNK_SIZE", "MAX_DEPTH", "Record", "RecordError", "RecordReader", "minify", "read_records",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from ..errors import FilterSyntaxError
 from .ast import And, Comparison, Expr
-from .errors import FilterSyntaxError
 from .parser import parse_lookup
 from .printer import format_literal, format_lookup
 

@@ -1,6 +1,7 @@
 """Joint evaluation of *entangled* plans: linear in the record's size whatever the filter.
 
-A plan (:mod:`._pycodegen`) nests existential loops.  When a loop sits inside another loop over a list that
+A plan (:mod:`skillfilter.plan.nodes`) nests existential loops.  When a loop sits inside another loop over
+a list that
 is not its parent (``(a__x=1 or b__x=1) and (a__x=2 or b__x=2)``: the loop over ``b`` inside the loop over
 ``a``), running it as nested loops costs the product of the list sizes.  Such a plan is evaluated here
 instead, in two phases:
@@ -24,20 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._pycodegen import (
-    _NULL1,
-    PAnd,
-    PAtom,
-    PConst,
-    PExists,
-    PNode,
-    PNot,
-    POr,
-    _follow,
-    _test_function,
-    interpret,
-    walk,
-)
+from ...plan.nodes import PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
+from .codegen import _NULL1, _follow, _test_function, interpret
 
 __all__ = ["entangled", "joint_predicate"]
 
