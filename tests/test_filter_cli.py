@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import skillfilter
-from skillfilter.cli import records as R
 from skillfilter.cli import main
+from skillfilter.cli import records as R
 from skillfilter.cli.commands import filter_ as F
 from skillfilter.cli.records import RecordError, read_records
 

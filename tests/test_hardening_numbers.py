@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skillfilter import predicate
-from skillfilter.cli import records as R
 from skillfilter.backends.python import codegen as _pycodegen
 from skillfilter.backends.python import compile_plan
+from skillfilter.cli import records as R
 from skillfilter.cli.records import read_records
 from test_hardening_records import json_impl, run_cli
 

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skillfilter.cli import records as R
 from skillfilter.cli import main
+from skillfilter.cli import records as R
 from skillfilter.cli.commands import filter_ as F
 from skillfilter.cli.records import RecordError, read_records
 
