@@ -38,7 +38,16 @@ from .jsontext import (
     minify,
 )
 
-__all__ = ["BufferedReader"]
+__all__ = ["BufferedReader", "IrregularLines"]
+
+
+class IrregularLines(Exception):
+    """A line of JSON Lines holds what only the document reader reads (an array, a page, a value that
+    goes on past its line), met by a reader with ``lines_only`` set; ``line`` is its number."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class BufferedReader:
@@ -59,6 +68,16 @@ class BufferedReader:
         #: it does, for a caller that never looks at numbers (the ``filter`` command with a filter that
         #: compares none writes each record's own text).
         self.exact_numbers = exact_numbers
+        #: A necessary condition on a JSON Lines line's bytes (:mod:`skillfilter.cli.prefilter`): a line
+        #: shaped as one object that fails it is counted as a record but not decoded (it cannot match).
+        self.prefilter: Callable[[bytes], bool] | None = None
+        #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
+        #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).
+        self.lines_only = False
+        #: Called when :attr:`records` reaches a multiple of :attr:`tick_every` on a line the prefilter
+        #: passed over (for progress reports: such records are never handed out).
+        self.tick: Callable[[], None] | None = None
+        self.tick_every = 2048
         #: Records handed out or rejected so far (the number of the last record seen).
         self.records = 0
         #: Bytes read from a binary stream so far (characters for a text stream).

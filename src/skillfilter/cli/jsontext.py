@@ -38,6 +38,19 @@ _LONG_RUN = b"0" * 16
 _TOKEN_REST = re.compile(rb"[0e+]*")
 
 
+#: What may stand before a number token in JSON text, and after it.
+_BEFORE_NUMBER = frozenset(b":,[ \t\r\n")
+_AFTER_NUMBER = frozenset(b",]} \t\r\n")
+
+
+def _delimited(text: bytes, marks: bytes, pos: int) -> bool:
+    """Whether the run of number characters at ``pos`` stands where JSON puts a number token (not inside
+    a word: ``573550e0328f`` in a UUID is no number; inside a string it may still be taken for one)."""
+    start = marks.rfind(b" ", 0, pos) + 1
+    end = marks.find(b" ", pos)
+    return (start == 0 or text[start - 1] in _BEFORE_NUMBER) and (end < 0 or text[end] in _AFTER_NUMBER)
+
+
 def _inexact_for_orjson(text: bytes) -> bool:
     """Whether ``text`` may hold a number orjson would read differently from :func:`_number`: an integer of
     19 digits or more (orjson makes a float of it beyond 64 bits), a number with an exponent of three
@@ -46,13 +59,19 @@ def _inexact_for_orjson(text: bytes) -> bool:
     holds).  A float written as Python and orjson write floats (``repr``) reads the same either way.
     (Runs of digits inside strings may be taken for numbers: they are only looked at more closely.)"""
     marks = text.translate(_NUMBER_MARKS)
-    if b"0e000" in marks or b"0e+000" in marks:
-        return True
+    for exponent in (b"0e000", b"0e+000"):
+        pos = marks.find(exponent)
+        while pos >= 0:
+            if _delimited(text, marks, pos):
+                return True
+            pos = marks.find(exponent, pos + 1)
     pos = marks.find(_LONG_RUN)
     while pos >= 0:
         end = _TOKEN_REST.match(marks, pos + 16).end()  # type: ignore[union-attr]  # `*` always matches
         token = text[pos:end]
-        if token.isdigit():
+        if not _delimited(text, marks, pos):
+            pass  # part of a word: no number
+        elif token.isdigit():
             if len(token) >= 19:
                 return True
         else:

@@ -45,12 +45,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .documents import BufferedReader
+from .documents import BufferedReader, IrregularLines
 from .jsontext import (  # noqa: F401 - re-exported: the readers' public names live here
     _BOM,
     _CONTINUED,
     _DEEP_MESSAGE,
     _MISSING,
+    _NUMBER_MARKS,
     _NUMBER_REASON,
     _PAGE_KEYS,
     _PAGE_LOOKAHEAD,
@@ -97,6 +98,37 @@ def _fast_loads() -> Callable[[bytes], Any] | None:
 FAST_LOADS = _fast_loads()
 
 
+_NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}\n")
+_HUGE_EXPONENT = b"e" + b"0" * 19
+_HUGE_EXPONENT_SIGNED = b"e+" + b"0" * 19
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _object_line(text: bytes) -> bool:
+    """Whether a line is shaped as one object that is not an export page (``{`` ... ``}``): what the
+    prefilter may pass over without decoding it."""
+    end = text[-1:]
+    if end != b"}":
+        if end not in b" \t\r" or not end:
+            return False
+        text = text.rstrip(b" \t\r")
+        if text[-1:] != b"}":
+            return False
+    if text[:1] != b"{":
+        text = text.lstrip(b" \t")
+        if text[:1] != b"{":
+            return False
+    maybe_page = text[1:2] != b'"' or text[2:5] in (b"has", b"rec", b"nex")
+    return not (maybe_page and _PAGE_START_BYTES.match(text))
+
+
 class RecordReader(BufferedReader):
     """Iterate over the records of one stream (binary or text).
 
@@ -113,6 +145,14 @@ class RecordReader(BufferedReader):
             yield from self._lines(*lines)
         else:
             yield from self._document()
+
+    def json_lines(self, line: int = 0) -> Iterator[Record]:
+        """The records of a stream read as JSON Lines from its first byte on (``line`` lines came before
+        it; :attr:`records` counts on from its value): what the reader does once it has decided the
+        input is JSON Lines, for a stream that starts at the beginning of a line of such input."""
+        self._binary = True
+        self._started = True
+        yield from self._lines(b"", line)
 
     # -- JSON Lines -----------------------------------------------------------------------------------
     def _sniff(self) -> tuple[bytes, int] | None:
@@ -171,6 +211,7 @@ class RecordReader(BufferedReader):
         reader (:meth:`_continued`).
         """
         fast = FAST_LOADS
+        check = self.prefilter
         while True:
             if not self._stream_done:
                 more = self._stream.read(max(self._chunk, len(pending)))
@@ -186,12 +227,25 @@ class RecordReader(BufferedReader):
                     continue  # no whole line yet: read on
                 block, pending = pending[:cut], pending[cut + 1 :]
             texts = block.split(b"\n")
-            inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
             deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
+            # A line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply.
+            brackets = block.translate(None, _NOT_BRACKETS).split(b"\n") if deep else texts
+            if check is None:
+                inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
+                passable = False
+            else:
+                # Lines that pass the prefilter are checked for numbers one by one; one that fails it is
+                # left undecoded only where decoding could not fail on a number (an exponent of 19 digits
+                # or more, beyond `decimal`) and the block is UTF-8.
+                inexact = fast is not None and self.exact_numbers
+                marks = block.translate(_NUMBER_MARKS)
+                passable = _HUGE_EXPONENT not in marks and _HUGE_EXPONENT_SIGNED not in marks and (
+                    block.isascii() or _utf8(block)
+                )
             for index, text in enumerate(texts):
                 line += 1
                 value: Any = _MISSING
-                if deep and _too_deep_bytes(text):
+                if deep and len(brackets[index]) > MAX_DEPTH and _too_deep_bytes(text):
                     head = text.lstrip()
                     if head[:1] == b"[" or _PAGE_START_BYTES.match(head):
                         value = _CONTINUED  # an array or a page: its records count, one by one
@@ -200,7 +254,12 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._report(error)
                         continue
-                elif fast is not None and not (inexact and _inexact_for_orjson(text)):
+                elif passable and not check(text) and _object_line(text):  # type: ignore[misc]  # set
+                    self.records += 1  # an object that cannot match: not decoded
+                    if self.tick is not None and not self.records % self.tick_every:
+                        self.tick()
+                    continue
+                if value is _MISSING and fast is not None and not (inexact and _inexact_for_orjson(text)):
                     with contextlib.suppress(ValueError):  # orjson's error; json says why, below
                         value = fast(text)
                 if value is _MISSING:
@@ -221,6 +280,8 @@ class RecordReader(BufferedReader):
                         self._report(error)
                         continue
                 # The document reader takes this value (and gives the input back after it).
+                if self.lines_only:
+                    raise IrregularLines(line)
                 rest = b"\n".join(texts[index:])
                 self._prefix = rest if final else rest + b"\n" + pending
                 self._started = True
