@@ -478,12 +478,13 @@ def _parallel_start(name: str) -> tuple[int, int] | None:
         return None
     try:
         info = os.stat(name)
-        if not stat.S_ISREG(info.st_mode) or info.st_size < 2 * parallel.RANGE_SIZE:
+        least = parallel.MIN_RANGES * parallel.RANGE_SIZE
+        if not stat.S_ISREG(info.st_mode) or info.st_size < least:
             return None
         start = parallel.json_lines_start(name)
     except (OSError, RecordError):
         return None
-    if start is None or info.st_size - start[0] < 2 * parallel.RANGE_SIZE:
+    if start is None or info.st_size - start[0] < least:
         return None
     return start
 
