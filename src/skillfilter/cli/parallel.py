@@ -26,7 +26,10 @@ from typing import IO, Any, cast
 from .documents import IrregularLines
 from .records import RecordError, RecordReader
 
-__all__ = ["AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start", "run_file"]
+__all__ = [
+    "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start",
+    "run_file",
+]
 
 #: Bytes per range (a range ends at the first newline from there on).
 RANGE_SIZE = 1 << 20

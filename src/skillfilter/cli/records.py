@@ -112,8 +112,8 @@ def _utf8(data: bytes) -> bool:
 
 
 def _object_line(text: bytes) -> bool:
-    """Whether a line is shaped as one object that is not an export page (``{`` ... ``}``): what the
-    prefilter may pass over without decoding it."""
+    """Whether a line is shaped as one object that is not an export page (``{`` ... ``}``, brackets and
+    quotes balanced): what the prefilter may pass over without decoding it."""
     end = text[-1:]
     if end != b"}":
         if end not in b" \t\r" or not end:
@@ -126,7 +126,12 @@ def _object_line(text: bytes) -> bool:
         if text[:1] != b"{":
             return False
     maybe_page = text[1:2] != b'"' or text[2:5] in (b"has", b"rec", b"nex")
-    return not (maybe_page and _PAGE_START_BYTES.match(text))
+    if maybe_page and _PAGE_START_BYTES.match(text):
+        return False
+    # Cheap signs of a malformed line (brackets inside strings may tip them: the line is then decoded).
+    if text.count(b"{") != text.count(b"}") or text.count(b"[") != text.count(b"]"):
+        return False
+    return b"\\" in text or not text.count(b'"') % 2
 
 
 class RecordReader(BufferedReader):
