@@ -99,6 +99,8 @@ FAST_LOADS = _fast_loads()
 
 
 _NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}\n")
+#: What :func:`_object_line` looks at: brackets, quotes, backslashes (and the newlines between lines).
+_NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 _HUGE_EXPONENT = b"e" + b"0" * 19
 _HUGE_EXPONENT_SIGNED = b"e+" + b"0" * 19
 
@@ -111,9 +113,12 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
-def _object_line(text: bytes) -> bool:
+def _object_line(text: bytes, shape: bytes) -> bool:
     """Whether a line is shaped as one object that is not an export page (``{`` ... ``}``, brackets and
-    quotes balanced): what the prefilter may pass over without decoding it."""
+    quotes balanced): what the prefilter may pass over without decoding it.  ``shape``: the line's
+    brackets, quotes and backslashes (``text.translate(None, _NOT_SHAPE)``)."""
+    if shape[:1] != b"{" or shape[-1:] != b"}":
+        return False
     end = text[-1:]
     if end != b"}":
         if end not in b" \t\r" or not end:
@@ -128,10 +133,11 @@ def _object_line(text: bytes) -> bool:
     maybe_page = text[1:2] != b'"' or text[2:5] in (b"has", b"rec", b"nex")
     if maybe_page and _PAGE_START_BYTES.match(text):
         return False
-    # Cheap signs of a malformed line (brackets inside strings may tip them: the line is then decoded).
-    if text.count(b"{") != text.count(b"}") or text.count(b"[") != text.count(b"]"):
+    # Cheap signs of a malformed line (brackets inside strings may tip them: the line is then decoded):
+    # braces that do not pair up, and without escapes, brackets and quotes that cannot all pair up.
+    if shape.count(b"{") != shape.count(b"}"):
         return False
-    return b"\\" in text or not text.count(b'"') % 2
+    return not len(shape) % 2 or b"\\" in shape
 
 
 class RecordReader(BufferedReader):
@@ -234,11 +240,14 @@ class RecordReader(BufferedReader):
             texts = block.split(b"\n")
             deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
             # A line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply.
-            brackets = block.translate(None, _NOT_BRACKETS).split(b"\n") if deep else texts
+            shapes = texts
             if check is None:
+                if deep:
+                    shapes = block.translate(None, _NOT_BRACKETS).split(b"\n")
                 inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
                 passable = False
             else:
+                shapes = block.translate(None, _NOT_SHAPE).split(b"\n")
                 # Lines that pass the prefilter are checked for numbers one by one; one that fails it is
                 # left undecoded only where decoding could not fail on a number (an exponent of 19 digits
                 # or more, beyond `decimal`) and the block is UTF-8.
@@ -250,7 +259,7 @@ class RecordReader(BufferedReader):
             for index, text in enumerate(texts):
                 line += 1
                 value: Any = _MISSING
-                if deep and len(brackets[index]) > MAX_DEPTH and _too_deep_bytes(text):
+                if deep and len(shapes[index]) > MAX_DEPTH and _too_deep_bytes(text):
                     head = text.lstrip()
                     if head[:1] == b"[" or _PAGE_START_BYTES.match(head):
                         value = _CONTINUED  # an array or a page: its records count, one by one
@@ -259,7 +268,7 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._report(error)
                         continue
-                elif passable and not check(text) and _object_line(text):  # type: ignore[misc]  # set
+                elif passable and not check(text) and _object_line(text, shapes[index]):  # type: ignore[misc]
                     self.records += 1  # an object that cannot match: not decoded
                     if self.tick is not None and not self.records % self.tick_every:
                         self.tick()
