@@ -16,15 +16,16 @@ it, by the main process alone, from the start of that range: the answers are exa
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult, Pool
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from .documents import IrregularLines
 from .records import RecordError, RecordReader
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multiprocessing.pool import AsyncResult, Pool
 
 __all__ = [
     "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start",
@@ -223,6 +224,8 @@ class Workers:
 
     def pool(self) -> Pool:
         if self._pool is None:
+            import multiprocessing  # only when a file is worth splitting
+
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.job,))
