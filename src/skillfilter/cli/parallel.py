@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 #: Bytes per range (a range ends at the first newline from there on).
-RANGE_SIZE = 1 << 20
+RANGE_SIZE = 1 << 19
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
-MIN_RANGES = 8
+MIN_RANGES = 16
 #: Ranges in flight per worker.
 AHEAD = 1
 

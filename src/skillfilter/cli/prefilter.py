@@ -34,15 +34,16 @@ True
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..plan.atoms import TEXT
 from ..plan.nodes import Key, PAnd, PAtom, PExists, PNode, POr
 
-__all__ = ["Needle", "line_condition", "needs"]
+__all__ = ["LineCondition", "Needle", "line_condition", "needs"]
 
 _QUOTED_KINDS = {"exact": (True, True), "startswith": (True, False), "endswith": (False, True),
                  "contains": (False, False)}
@@ -124,6 +125,101 @@ def needs(node: PNode) -> Condition | None:
     return None  # PNot, PConst
 
 
+class LineCondition:
+    """A necessary condition on lines: call it on one line, or ask :meth:`lines` of a block of them."""
+
+    def __init__(self, cond: Condition) -> None:
+        self.cond = cond
+        names: dict[str, object] = {}
+        body = _source(cond, names)
+        namespace: dict[str, object] = dict(names)
+        exec(f"def check(line):\n    return {body}\n", namespace)  # noqa: S102 - our own text
+        self._check: Callable[[bytes], bool] = namespace["check"]  # type: ignore[assignment]
+        self._block: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        self._line: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        for needle in _needles(cond):
+            if needle.pattern is not None:
+                self._line[id(needle)] = re.compile(needle.pattern, re.S).search
+                # In a block every line starts with `{`: no match may run on into the next line.
+                pattern = needle.pattern.replace(b'[^"\\\\]', b'[^"\\\\\n]')
+                self._block[id(needle)] = re.compile(pattern).search
+
+    def __call__(self, line: bytes) -> bool:
+        return self._check(line)
+
+    def lines(self, block: bytes, starts: list[int], *, escapes: bool = True) -> set[int]:
+        """The indexes of the lines of ``block`` that may meet the condition (``starts``: where each line
+        starts; every line starts with ``{``; ``escapes``: false when the block holds no backslash)."""
+        return self._lines(self.cond, block, starts, escapes)
+
+    def _lines(self, cond: Condition, block: bytes, starts: list[int], escapes: bool) -> set[int]:
+        if isinstance(cond, Needle):
+            found = _find(cond.guard, block, starts) if escapes else set()
+            search = self._block.get(id(cond))
+            if search is None:
+                found |= _find(cond.text, block, starts)
+            else:
+                last = len(starts) - 1
+                match = search(block)
+                while match is not None:
+                    index = bisect.bisect_right(starts, match.start()) - 1
+                    found.add(index)
+                    if index >= last:
+                        break
+                    match = search(block, starts[index + 1])
+            return found
+        kind, parts = cond
+        if kind == "or":
+            return set.union(*(self._lines(p, block, starts, escapes) for p in parts))
+        # `and`: the lines of the part whose text the block holds least often, then each of them alone.
+        first = min(parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block))
+        found = self._lines(first, block, starts, escapes)
+        rest = [p for p in parts if p is not first]
+        if not found or not rest:
+            return found
+        end = len(block) + 1
+        return {
+            i for i in found
+            if all(self._holds(p, block[starts[i] : (starts[i + 1] if i + 1 < len(starts) else end) - 1])
+                   for p in rest)
+        }
+
+    def _holds(self, cond: Condition, line: bytes) -> bool:
+        if isinstance(cond, Needle):
+            if cond.guard in line:
+                return True
+            if cond.text not in line:
+                return False
+            search = self._line.get(id(cond))
+            return search is None or search(line) is not None
+        kind, parts = cond
+        if kind == "or":
+            return any(self._holds(p, line) for p in parts)
+        return all(self._holds(p, line) for p in parts)
+
+
+def _needles(cond: Condition) -> Iterator[Needle]:
+    if isinstance(cond, Needle):
+        yield cond
+    else:
+        for part in cond[1]:
+            yield from _needles(part)
+
+
+def _find(text: bytes, block: bytes, starts: list[int]) -> set[int]:
+    """The indexes of the lines that hold ``text``."""
+    found: set[int] = set()
+    pos = block.find(text)
+    last = len(starts) - 1
+    while pos >= 0:
+        index = bisect.bisect_right(starts, pos) - 1
+        found.add(index)
+        if index >= last:
+            break
+        pos = block.find(text, starts[index + 1])
+    return found
+
+
 def _source(cond: Condition, names: dict[str, object]) -> str:
     if isinstance(cond, Needle):
         name = f"_n{len(names)}"
@@ -141,15 +237,8 @@ def _source(cond: Condition, names: dict[str, object]) -> str:
     return "(" + joiner.join(_source(p, names) for p in parts) + ")"
 
 
-def line_condition(plan: PNode) -> Callable[[bytes], bool] | None:
+def line_condition(plan: PNode) -> LineCondition | None:
     """A function of a line's bytes that is false only where the line's record cannot satisfy ``plan``
     (``None``: no condition is known, every line may match)."""
     cond = needs(plan)
-    if cond is None:
-        return None
-    names: dict[str, object] = {}
-    body = _source(cond, names)
-    namespace: dict[str, object] = dict(names)
-    exec(f"def check(line):\n    return {body}\n", namespace)  # noqa: S102 - our own text
-    check = namespace["check"]
-    return check  # type: ignore[return-value]
+    return None if cond is None else LineCondition(cond)

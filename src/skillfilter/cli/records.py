@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import json
+import operator
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -99,10 +101,11 @@ FAST_LOADS = _fast_loads()
 
 
 _NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}\n")
+_ASCII = bytes(range(128))
+_PAGE_PREFIXES = frozenset(key[:3].encode() for key in _PAGE_KEYS)
+_OBJECT_ENDS = (b"}", b"}\r")
 #: What :func:`_object_line` looks at: brackets, quotes, backslashes (and the newlines between lines).
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
-_HUGE_EXPONENT = b"e" + b"0" * 19
-_HUGE_EXPONENT_SIGNED = b"e+" + b"0" * 19
 
 
 def _utf8(data: bytes) -> bool:
@@ -238,28 +241,48 @@ class RecordReader(BufferedReader):
                     continue  # no whole line yet: read on
                 block, pending = pending[:cut], pending[cut + 1 :]
             texts = block.split(b"\n")
-            deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
-            # A line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply.
             shapes = texts
             if check is None:
-                if deep:
+                deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
+                if deep:  # a line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply
                     shapes = block.translate(None, _NOT_BRACKETS).split(b"\n")
                 inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
+                candidates = None
                 passable = False
             else:
-                shapes = block.translate(None, _NOT_SHAPE).split(b"\n")
-                # Lines that pass the prefilter are checked for numbers one by one; one that fails it is
-                # left undecoded only where decoding could not fail on a number (an exponent of 19 digits
-                # or more, beyond `decimal`) and the block is UTF-8.
+                # Each line's brackets, quotes and backslashes: no line with fewer than MAX_DEPTH of them
+                # nests that deeply.  Lines that pass the prefilter are checked for numbers one by one;
+                # one that fails it is left undecoded only in a block of UTF-8.
+                shape = block.translate(None, _NOT_SHAPE)
+                shapes = shape.split(b"\n")
+                deep = max(map(len, shapes)) > MAX_DEPTH
                 inexact = fast is not None and self.exact_numbers
-                marks = block.translate(_NUMBER_MARKS)
-                passable = _HUGE_EXPONENT not in marks and _HUGE_EXPONENT_SIGNED not in marks and (
-                    block.isascii() or _utf8(block)
-                )
-            for index, text in enumerate(texts):
-                line += 1
+                passable = block.isascii() or _utf8(block.translate(None, _ASCII))
+                candidates = self._candidates(block, texts, shape, deep=deep) if passable else None
+            first_line = line
+            pairs: Iterable[tuple[int, bytes]] = enumerate(texts)
+            if candidates is not None:
+                # Only the lines that may match are looked at; the others are records not decoded.
+                pairs = [(i, texts[i]) for i in sorted(candidates)]
+                pairs.append((len(texts), b""))
+            previous = -1
+            for index, text in pairs:
+                line = first_line + index + 1
                 value: Any = _MISSING
-                if deep and len(shapes[index]) > MAX_DEPTH and _too_deep_bytes(text):
+                if candidates is not None:
+                    if index > previous + 1:  # objects that cannot match: not decoded
+                        target = self.records + index - previous - 1
+                        if self.tick is not None:  # progress at each multiple of tick_every
+                            every = self.tick_every
+                            while (self.records // every + 1) * every <= target:
+                                self.records = (self.records // every + 1) * every
+                                self.tick()
+                        self.records = target
+                    previous = index
+                    if index == len(texts):
+                        line -= 1
+                        break
+                elif deep and len(shapes[index]) > MAX_DEPTH and _too_deep_bytes(text):
                     head = text.lstrip()
                     if head[:1] == b"[" or _PAGE_START_BYTES.match(head):
                         value = _CONTINUED  # an array or a page: its records count, one by one
@@ -268,7 +291,7 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._report(error)
                         continue
-                elif passable and not check(text) and _object_line(text, shapes[index]):  # type: ignore[misc]
+                elif check is not None and passable and not check(text) and _object_line(text, shapes[index]):
                     self.records += 1  # an object that cannot match: not decoded
                     if self.tick is not None and not self.records % self.tick_every:
                         self.tick()
@@ -305,6 +328,27 @@ class RecordReader(BufferedReader):
                 return
             if final:
                 return
+
+    def _candidates(self, block: bytes, texts: list[bytes], shape: bytes, *, deep: bool) -> set[int] | None:
+        """The indexes of the lines of ``block`` that may match, where the prefilter can tell for the
+        whole block at once: every line is shaped as one object (``{`` ... ``}``, no export page, the
+        parity of quotes and brackets taken over the block), none nested too deeply; else ``None`` (each
+        line is looked at alone)."""
+        check = self.prefilter
+        n = len(texts)
+        if deep or check is None or not hasattr(check, "lines") or block[:1] != b"{":
+            return None
+        # Every line `{"...` to `}`, and none an export page's start (`{"has_next"`, ...).
+        if not all(text[:2] == b'{"' and text[2:5] not in _PAGE_PREFIXES and text.endswith(_OBJECT_ENDS)
+                   for text in texts):
+            return None
+        escapes = b"\\" in shape
+        if (len(shape) - n + 1) % 2 and not escapes:  # without escapes, quotes and brackets pair up
+            return None
+        # Where each line starts: the lengths of the lines before it, and their newlines.
+        starts = list(map(operator.add, itertools.accumulate(map(len, texts[:-1]), initial=0), range(n)))
+        found: set[int] = check.lines(block, starts, escapes=escapes)
+        return found
 
     def _line_error(
         self, reason: str, line: int, column: int | None, *, record: int | None = None
