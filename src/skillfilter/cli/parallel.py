@@ -1,17 +1,19 @@
 """``skillfilter filter --jobs N``: a JSON Lines file split by byte ranges across worker processes.
 
 A regular file whose first value is a one-line object (JSON Lines, as :class:`~skillfilter.cli.records.
-RecordReader` decides) of at least :data:`MIN_RANGES` ranges is cut into ranges of about :data:`RANGE_SIZE`
-bytes, each starting just after a newline.  Each worker reads its range line by line (:meth:`RecordReader.json_lines`), with the prefilter
-and the predicate, and sends back the matching lines (as read, line end ``\\n``), how many lines and records
-the range held, and the problems it met.  The main process takes the results in input order, so the output,
-the record and line numbers of every message (counted on from the ranges before), ``--skip-invalid``'s
-messages and count, and the progress line are what one process reading the file gives.
+RecordReader` decides), of at least :data:`MIN_RANGES` ranges, is cut into ranges of about
+:data:`RANGE_SIZE` bytes, each starting just after a newline.  Each worker reads its range line by line
+(:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back the matching lines
+(as read, line end ``\\n``), how many lines and records the range held, and the problems it met.  The main
+process takes the results in input order, so the output, the record and line numbers of every message
+(counted on from the ranges before), ``--skip-invalid``'s messages and count, and the progress line are what
+one process reading the file gives.
 
 Ranges are handed out a few at a time (:data:`AHEAD` per worker, and one more), so memory stays flat: each
-process holds about one range.  A range with a line that only the document reader reads (an array, an export page, a
-value that goes on past its line: where it ends is in a later range) is read again, with everything after
-it, by the main process alone, from the start of that range: the answers are exactly one reader's.
+process holds about one range.  A range with a line that only the document reader reads (an array, an
+export page, a value that goes on past its line: where it ends is in a later range) is read again, with
+everything after it, by the main process alone, from the start of that range: the answers are exactly one
+reader's.
 """
 
 from __future__ import annotations
