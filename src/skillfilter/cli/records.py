@@ -32,6 +32,11 @@ unknown): they are raised even with ``on_error``, after every record before them
 Numbers are read exactly, the same with and without orjson: an ``int``, a ``float`` where its shortest
 ``repr`` has the token's decimal value, else a :class:`decimal.Decimal` (``1e400``, ``1e-400``, more digits
 than a double holds).  :attr:`RecordReader.raw` is the text of the record last handed out, as written.
+
+With :attr:`RecordReader.prefilter` set (:mod:`skillfilter.cli.prefilter`), a line of JSON Lines shaped as
+one object whose bytes fail that condition is counted as a record but not decoded: it cannot match.  The
+module is split in three: :mod:`~skillfilter.cli.jsontext` (numbers, raw text, :class:`RecordError`),
+:mod:`~skillfilter.cli.documents` (the document reader) and this one (the JSON Lines reader).
 """
 
 from __future__ import annotations
