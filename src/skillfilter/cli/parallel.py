@@ -98,6 +98,8 @@ _STATE: dict[str, Any] = {}
 
 
 def _init(job: Job) -> None:
+    if _STATE.get("job") == job:  # forked from the process that compiled it
+        return
     test, check = compile_job(job)
     _STATE.update(job=job, test=test, check=check)
 
@@ -191,7 +193,7 @@ def _cuts(handle: Any, start: int, size: int) -> list[int]:
             break
         handle.seek(pos - 1)
         while True:
-            chunk = handle.read(1 << 16)
+            chunk = handle.read(1 << 12)
             if not chunk:
                 pos = size
                 break
@@ -219,10 +221,14 @@ class Tally:
 class Workers:
     """A pool of worker processes for one command, started on first use."""
 
-    def __init__(self, job: Job, jobs: int) -> None:
+    def __init__(
+        self, job: Job, jobs: int, compiled: tuple[Callable[[Any], bool], Any] | None = None
+    ) -> None:
         self.job = job
         self.jobs = jobs
         self._pool: Pool | None = None
+        #: The predicate and the line condition already compiled here, for workers forked from here.
+        self._compiled = compiled
 
     def pool(self) -> Pool:
         if self._pool is None:
@@ -230,6 +236,8 @@ class Workers:
 
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            if self._compiled is not None and context.get_start_method() == "fork":
+                _STATE.update(job=self.job, test=self._compiled[0], check=self._compiled[1])
             self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.job,))
         return self._pool
 

@@ -454,7 +454,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
                 workers = Workers(Job(
                     filter=args.filter, schema=_schema_spec(args), entity=entity, exact_numbers=exact_numbers,
                     prefilter=check is not None, skip_invalid=bool(args.skip_invalid),
-                ), jobs)
+                ), jobs, compiled=(test, check))
             tally = Tally(name, os.stat(name).st_size)
             if progress is not None:
                 progress.reader(tally)  # type: ignore[arg-type]  # shaped as a reader
