@@ -19,6 +19,7 @@ reader's.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -98,6 +99,8 @@ _STATE: dict[str, Any] = {}
 
 
 def _init(job: Job) -> None:
+    # Ctrl-C is the main process's to handle: it ends the workers (no traceback from each of them).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _STATE.get("job") == job:  # forked from the process that compiled it
         return
     test, check = compile_job(job)
