@@ -47,6 +47,8 @@ __all__ = ["LineCondition", "Needle", "line_condition", "needs"]
 
 _QUOTED_KINDS = {"exact": (True, True), "startswith": (True, False), "endswith": (False, True),
                  "contains": (False, False)}
+#: Blocks between two counts of which part of an `and` is rarest.
+REORDER_EVERY = 32
 #: JSON whitespace, as the pattern between a member's name, its colon and its value.
 _WS = rb"[ \t\r\n]*"
 
@@ -135,6 +137,7 @@ class LineCondition:
         namespace: dict[str, object] = dict(names)
         exec(f"def check(line):\n    return {body}\n", namespace)  # noqa: S102 - our own text
         self._check: Callable[[bytes], bool] = namespace["check"]  # type: ignore[assignment]
+        self._first: dict[int, tuple[int, Condition]] = {}
         self._block: dict[int, Callable[..., re.Match[bytes] | None]] = {}
         self._line: dict[int, Callable[..., re.Match[bytes] | None]] = {}
         for needle in _needles(cond):
@@ -171,8 +174,13 @@ class LineCondition:
         kind, parts = cond
         if kind == "or":
             return set.union(*(self._lines(p, block, starts, escapes) for p in parts))
-        # `and`: the lines of the part whose text the block holds least often, then each of them alone.
-        first = min(parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block))
+        # `and`: the lines of the part whose text the block holds least often (counted every
+        # REORDER_EVERY blocks: the data changes slowly), then each of those lines alone.
+        key = id(cond)
+        seen, first = self._first.get(key, (0, parts[0]))
+        if not seen % REORDER_EVERY:
+            first = min(parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block))
+        self._first[key] = (seen + 1, first)
         found = self._lines(first, block, starts, escapes)
         rest = [p for p in parts if p is not first]
         if not found or not rest:
