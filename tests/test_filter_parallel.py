@@ -241,7 +241,7 @@ def test_prefilter_output_equals_no_prefilter_and_predicate(data: st.DataObject,
         for line, record in zip(lines, decoded):
             assert check(line) or not test(record), (line, filter_text)  # never rejects a match
     got = []
-    reader = RecordReader(io.BytesIO(stream), "t")
+    reader = RecordReader(io.BytesIO(stream), "t", chunk_size=data.draw(st.sampled_from([64, 200, 1 << 16])))
     reader.prefilter = check
     for record in reader:
         if test(record):
