@@ -22,7 +22,8 @@ from skillfilter.cli import main, parallel
 from skillfilter.cli.prefilter import line_condition
 from skillfilter.cli.records import RecordReader
 from skillfilter.plan.planner import compile_plan
-from test_hardening_records import BAD_LINES, good_lines
+from test_hardening_records import BAD_LINES, cut, good_lines
+from test_hardening_records import RECORDS as RECORDS_KEEP
 
 
 @pytest.fixture(autouse=True)
@@ -296,3 +297,18 @@ def test_engine_duckdb_is_parsed_and_fails_cleanly_without_the_backend(monkeypat
     assert "`duckdb` extra" in err and "Traceback" not in err
     status, _, err = run(["external_id=", "--engine", "duckdb", "--schema", "export", "--entity", "employees"])
     assert status == 1 and "invalid filter" in err  # the filter is checked first
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(records=st.lists(RECORDS_KEEP, min_size=4, max_size=40), data=st.data(), crlf=st.booleans(),
+       skip=st.booleans())
+def test_garbled_lines_give_the_same_result_with_jobs(tmp_path: Path, records: list[dict[str, Any]],
+                                                      data: st.DataObject, crlf: bool, skip: bool) -> None:
+    lines = [json.dumps({"id": i, **r}, ensure_ascii=data.draw(st.booleans())) for i, r in enumerate(records)]
+    bad = data.draw(st.sets(st.integers(0, len(lines) - 1), max_size=3))
+    text = [cut(line, data) if i in bad else line for i, line in enumerate(lines)]
+    path = tmp_path / f"garbled-{data.draw(st.integers(0, 10**9))}.jsonl"
+    path.write_bytes(("\r\n" if crlf else "\n").join(text).encode("utf-8", "surrogateescape") + b"\n")
+    for filter_text in ("keep=true", "v__contains='a'"):
+        args = [filter_text, str(path), *(["--skip-invalid"] if skip else [])]
+        assert run([*args, "--jobs", "3"]) == run([*args, "--jobs", "1"])
