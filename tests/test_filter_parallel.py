@@ -299,7 +299,8 @@ def test_engine_duckdb_is_parsed_and_fails_cleanly_without_the_backend(monkeypat
     assert status == 1 and "invalid filter" in err  # the filter is checked first
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(records=st.lists(RECORDS_KEEP, min_size=4, max_size=40), data=st.data(), crlf=st.booleans(),
        skip=st.booleans())
 def test_garbled_lines_give_the_same_result_with_jobs(tmp_path: Path, records: list[dict[str, Any]],
