@@ -515,18 +515,20 @@ def peak_rss_kib(args: list[str], env: dict[str, str]) -> tuple[int, int]:
     return int(status), int(rss)
 
 
-@pytest.mark.parametrize(("style", "json_env"), [("lines", ""), ("lines", "stdlib"), ("array", ""),
-                                                 ("page", "")])
-def test_memory_stays_flat(tmp_path: Path, style: str, json_env: str) -> None:
+@pytest.mark.parametrize(("style", "json_env", "jobs"), [("lines", "", "1"), ("lines", "stdlib", "1"),
+                                                         ("array", "", "2"), ("page", "", "2"), ("lines", "", "2"),
+                                                         ("lines", "stdlib", "2")])
+def test_memory_stays_flat(tmp_path: Path, style: str, json_env: str, jobs: str) -> None:
     env = {**os.environ, "SKILLFILTER_JSON": json_env}
     small, large = tmp_path / "small.json", tmp_path / "large.json"
-    write_big(small, 1_000, style)
-    write_big(large, 30_000, style)
+    # With several jobs both files are large enough to be split across processes (8 MiB or more).
+    write_big(small, 1_000 if jobs == "1" else 8_000, style)
+    write_big(large, 30_000 if jobs == "1" else 36_000, style)
     growth_mib = (large.stat().st_size - small.stat().st_size) / 2**20
     assert growth_mib > 30
     f = "external_id__contains='-'"  # matches every record: the writer is exercised too
-    status_small, rss_small = peak_rss_kib(["filter", f, str(small)], env)
-    status_large, rss_large = peak_rss_kib(["filter", f, str(large)], env)
+    status_small, rss_small = peak_rss_kib(["filter", "--jobs", jobs, f, str(small)], env)
+    status_large, rss_large = peak_rss_kib(["filter", "--jobs", jobs, f, str(large)], env)
     assert status_small == status_large == 0
     # The input grew by more than 30 MiB; the process may not grow by a fraction of that.
     assert rss_large - rss_small < 8 * 1024, (rss_small, rss_large)
