@@ -84,29 +84,27 @@ class _Pass:
         if isinstance(node, PNot):
             return _not(self.node(node.item))
         if isinstance(node, PExists):
-            body = self.node(node.body)
-            units: list[PNode] = []
-            _units(body, node.var, units)
-            return self.expand(node, body, units, 0)
+            return self.expand(node, self.node(node.body))
         items = [self.node(i) for i in node.items]
         return _join(isinstance(node, PAnd), items)
 
-    def expand(self, e: PExists, body: PNode, units: list[PNode], i: int) -> PNode:
-        """``exists e: body`` with ``units[i:]`` taken out of it."""
+    def expand(self, e: PExists, body: PNode) -> PNode:
+        """``exists e: body`` with every part of ``body`` that does not mention ``e.var`` taken out."""
         if isinstance(body, PConst):
             return body  # every list offers at least one element
-        while i < len(units) and not _contains(body, units[i]):
-            i += 1
-        if i == len(units):
+        units: list[PNode] = []
+        _units(body, e.var, units)
+        if not units:
             self.budget.spend(size(body) + 1)
             return PExists(
                 e.var, e.parent, e.keys, body,
                 skip_null=null_truth(body, {e.var}) is False, expect_list=e.expect_list,
             )
-        u = units[i]
+        # Parts found again after each assignment: one part may hold another (shared) part.
+        u = units[0]
         self.budget.spend(1)
-        when_true = self.expand(e, _assign(body, u, True), units, i + 1)
-        when_false = self.expand(e, _assign(body, u, False), units, i + 1)
+        when_true = self.expand(e, _assign(body, u, True))
+        when_false = self.expand(e, _assign(body, u, False))
         if isinstance(when_true, PConst) and isinstance(when_false, PConst):
             if when_true.value == when_false.value:
                 return when_true
@@ -129,16 +127,6 @@ def _units(node: PNode, var: str, out: list[PNode]) -> None:
     # an atom on ``var``, or an existential over a list of ``var``: nothing to take out
 
 
-def _contains(node: PNode, part: PNode) -> bool:
-    if node is part:
-        return True
-    if isinstance(node, PNot):
-        return _contains(node.item, part)
-    if isinstance(node, (PAnd, POr)):
-        return any(_contains(i, part) for i in node.items)
-    return False
-
-
 def _assign(node: PNode, part: PNode, value: bool) -> PNode:
     """``node`` with ``part`` (found by identity, outside any existential) replaced by ``value``, folded."""
     if node is part:
@@ -146,7 +134,8 @@ def _assign(node: PNode, part: PNode, value: bool) -> PNode:
     if isinstance(node, PNot):
         return _not(_assign(node.item, part, value))
     if isinstance(node, (PAnd, POr)):
-        return _join(isinstance(node, PAnd), [_assign(i, part, value) for i in node.items])
+        # No flattening here: the other parts still to be taken out are found by identity.
+        return _join(isinstance(node, PAnd), [_assign(i, part, value) for i in node.items], flatten=False)
     return node
 
 
@@ -158,14 +147,14 @@ def _not(node: PNode) -> PNode:
     return PNot(node)
 
 
-def _join(is_and: bool, items: list[PNode]) -> PNode:
+def _join(is_and: bool, items: list[PNode], *, flatten: bool = True) -> PNode:
     out: list[PNode] = []
     for s in items:
         if isinstance(s, PConst):
             if s.value is not is_and:
                 return PConst(not is_and)
             continue
-        if isinstance(s, PAnd if is_and else POr):
+        if flatten and isinstance(s, PAnd if is_and else POr):
             out.extend(s.items)
         else:
             out.append(s)
