@@ -21,7 +21,16 @@ from frames_cases import ENTITY as F_ENTITY
 from frames_cases import REFUSED_MISFITS, SCHEMA, fits_int64, json_lines
 from frames_cases import filters as frame_filters
 from frames_cases import records as frame_records
-from nested_cases import ENTITY, MISFITS, SCOPE_FILTERS, dumps, expected_keys, make_misfit, make_records, nested_schema
+from nested_cases import (
+    ENTITY,
+    MISFITS,
+    SCOPE_FILTERS,
+    dumps,
+    expected_keys,
+    make_misfit,
+    make_records,
+    nested_schema,
+)
 from skillfilter import predicate
 from skillfilter.errors import FilterError
 
@@ -214,5 +223,5 @@ def test_misfit_records_are_errors(spark: Any, tmp_path: Path) -> None:
     assert len(cases) == len(REFUSED_MISFITS) + 1
     for i, (what, path, value) in enumerate(cases):
         df = _read(spark, tmp_path, f"bad{i}.jsonl", dumps(make_misfit(base, path, value)) + "\n", NESTED, ENTITY)
-        with pytest.raises(Exception, match="FAILED_READ_FILE|MALFORMED|CANNOT_PARSE|Malformed"):
+        with pytest.raises(Exception, match=r"FAILED_READ_FILE|MALFORMED|CANNOT_PARSE|Malformed"):
             df.collect()

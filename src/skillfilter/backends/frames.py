@@ -23,8 +23,15 @@ from ..semantics.operators import simple_fold
 from ..semantics.schema import Schema
 
 __all__ = [
-    "FrameType", "NumberPlan", "TEMPORAL_TYPES", "entity_type", "fold_table", "follow", "frame_schema",
-    "number_plan", "schema_and_entity",
+    "TEMPORAL_TYPES",
+    "FrameType",
+    "NumberPlan",
+    "entity_type",
+    "fold_table",
+    "follow",
+    "frame_schema",
+    "number_plan",
+    "schema_and_entity",
 ]
 
 #: Field types held as text but compared as times; the frame backends do not compare them (yet).
@@ -58,7 +65,9 @@ def schema_and_entity(schema: Schema | str | None, entity: str | None) -> tuple[
     if entity is None:
         entity = sch.implied_entity()
         if entity is None:
-            raise FilterError(f"schema `{sch.name}` has several entities: say which, as in entity='employees'")
+            raise FilterError(
+                f"schema `{sch.name}` has several entities: say which, as in entity='employees'"
+            )
     sch.entity(entity)  # raises for an unknown entity
     return sch, entity
 
@@ -79,7 +88,8 @@ def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str)
             declared = cps.definitions.get(key.name) if cps is not None else None
             if declared is None:
                 raise FilterError(
-                    f"{engine} needs the type of custom property `cp_{key.name}`: declare it in the schema, as "
+                    f"{engine} needs the type of custom property `cp_{key.name}`: declare it in the schema, "
+                    f"as "
                     f'"custom_properties": {{"definitions": {{"{key.name}": "text"}}}} on `{ent.name}` '
                     f"(text, number, boolean or list[text]); an untyped custom property may hold values of "
                     f"any kind, which a typed frame cannot"
@@ -160,14 +170,14 @@ class NumberPlan:
 
 def _cmp(kind: str, a: Any, b: Any) -> bool:
     if kind == "exact":
-        return a == b
+        return bool(a == b)
     if kind == "gt":
-        return a > b
+        return bool(a > b)
     if kind == "gte":
-        return a >= b
+        return bool(a >= b)
     if kind == "lt":
-        return a < b
-    return a <= b
+        return bool(a < b)
+    return bool(a <= b)
 
 
 def number_plan(kind: str, column_type: str, value: object) -> NumberPlan:

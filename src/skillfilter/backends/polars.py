@@ -2,9 +2,9 @@
 
 >>> import polars as pl
 >>> from skillfilter.backends.polars import polars_schema, to_polars
+>>> java = [{"proficiency_level": 4, "current_skills": [{"name": "Java"}]}]
 >>> df = pl.DataFrame(
-...     [{"external_id": "1", "skill_clusters": [{"proficiency_level": 4, "current_skills": [{"name": "Java"}]}]},
-...      {"external_id": "2", "skill_clusters": []}],
+...     [{"external_id": "1", "skill_clusters": java}, {"external_id": "2", "skill_clusters": []}],
 ...     schema=polars_schema("export", "employees"),
 ... )
 >>> df.filter(to_polars("not skill_clusters__current_skills__name='Java'"))["external_id"].to_list()
@@ -96,13 +96,11 @@ def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: s
 
 class _Compiler:
     def __init__(self, schema: Schema) -> None:
-        import polars as pl
-
-        self.pl = pl
         self.schema = schema
 
     def node(self, node: PNode, cur: str | None, types: dict[str, FrameType]) -> pl.Expr:
-        pl = self.pl
+        import polars as pl
+
         if isinstance(node, PConst):
             return pl.lit(node.value)
         if isinstance(node, (PAnd, POr)):
@@ -132,7 +130,8 @@ class _Compiler:
     def value(
         self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, FrameType]
     ) -> tuple[pl.Expr, FrameType]:
-        pl = self.pl
+        import polars as pl
+
         x: pl.Expr | None
         if var == cur:
             x = pl.element()
@@ -148,7 +147,8 @@ class _Compiler:
         return x, follow(self.schema, types[var], keys, _ENGINE)
 
     def test(self, test: Test, value: pl.Expr, t: FrameType) -> pl.Expr:
-        pl = self.pl
+        import polars as pl
+
         if test.kind in ("isnull", "notnull"):
             return value.is_null() if test.kind == "isnull" else value.is_not_null()
         if t.name in TEMPORAL_TYPES:

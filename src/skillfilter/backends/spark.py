@@ -2,8 +2,9 @@
 
 >>> from skillfilter.backends.spark import to_spark_sql
 >>> sql, args = to_spark_sql("skill_clusters__proficiency_level__gte=3")
->>> sql
-'coalesce(exists(`skill_clusters`, x_e1 -> coalesce(x_e1.`proficiency_level` >= CAST(:p1 AS BIGINT), false)), false)'
+>>> print(sql.replace(", x_e1", ",\n  x_e1"))
+coalesce(exists(`skill_clusters`,
+  x_e1 -> coalesce(x_e1.`proficiency_level` >= CAST(:p1 AS BIGINT), false)), false)
 >>> args
 {'p1': 3}
 
@@ -112,7 +113,8 @@ class _Compiler(Generic[E]):
         x, t = start
         for key in keys:
             if isinstance(key, CPKey):
-                x = self.ops.root("custom_properties") if x is None else self.ops.field(x, "custom_properties")
+                cps = "custom_properties"
+                x = self.ops.root(cps) if x is None else self.ops.field(x, cps)
                 x = self.ops.field(x, key.name)
             else:
                 x = self.ops.root(key) if x is None else self.ops.field(x, key)
@@ -226,11 +228,14 @@ class _ColumnOps(_Ops["Column"]):
         return x.endswith(lit)
 
     def padded(self, arr: Column, element: DataType) -> Column:
-        F = self.F
+        from pyspark.sql import functions as F
+
         return F.when(F.size(arr) > 0, arr).otherwise(F.array(F.lit(None).cast(element)))
 
     def exists(self, arr: Column, var: str, body: Callable[[Column], Column]) -> Column:
-        return self.F.exists(arr, body)
+        from pyspark.sql.functions import exists
+
+        return exists(arr, body)
 
 
 def _quote(name: str) -> str:
