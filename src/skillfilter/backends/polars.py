@@ -55,11 +55,19 @@ __all__ = ["polars_schema", "to_polars"]
 _ENGINE = "Polars"
 
 
+def _need_polars() -> None:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        raise ImportError("the Polars backend needs polars: pip install 'skillfilter[polars]'") from None
+
+
 def polars_schema(schema: Schema | str | None = None, entity: str | None = None) -> pl.Schema:
     """The Polars schema of one record of ``entity``, for ``pl.read_ndjson(path, schema=...)`` and
     ``pl.scan_ndjson``: ``integer`` is ``Int64``, ``number`` ``Float64``, ``list[text]`` ``List(String)``, a
     to-many relation a list of structs, ``date``/``datetime`` ``String``; ``custom_properties`` holds the
     declared custom properties (the mapping shape).  ``None`` is the built-in ``export`` schema."""
+    _need_polars()
     import polars as pl
 
     sch, ent = schema_and_entity(schema, entity)
@@ -88,6 +96,7 @@ def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: s
     ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame typed by :func:`polars_schema`.
     Raises :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot
     run exactly (an untyped custom property, a date field, a scope too entangled to push inward)."""
+    _need_polars()
     sch, ent = schema_and_entity(schema, entity)
     plan, _ = compile_plan(expr, schema=sch, entity=ent)
     plan = push_inward(plan)

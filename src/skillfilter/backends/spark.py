@@ -162,6 +162,7 @@ class _Compiler(Generic[E]):
 # --------------------------------------------------------------------------------------------------
 class _ColumnOps(_Ops["Column"]):
     def __init__(self) -> None:
+        _need_pyspark()
         from pyspark.sql import functions
 
         self.F = functions
@@ -357,11 +358,22 @@ def spark_schema(schema: Schema | str | None = None, entity: str | None = None) 
     array of structs, ``date``/``datetime`` a string; ``custom_properties`` holds the declared custom
     properties (the mapping shape ``{"name": value}``).  ``None`` is the built-in ``export`` schema.
     """
+    _need_pyspark()
     sch, ent = schema_and_entity(schema, entity)
     return _struct(frame_schema(sch, ent))
 
 
+def _need_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "the Spark backend needs pyspark: pip install 'skillfilter[spark]' (and a Java runtime)"
+        ) from None
+
+
 def _compile(ops: _Ops[E], expr: Expr | str, schema: Schema | str | None, entity: str | None) -> E:
+    _need_pyspark()
     sch, ent = schema_and_entity(schema, entity)
     plan, _ = compile_plan(expr, schema=sch, entity=ent)
     return _Compiler(ops, sch).node(plan, {"r": (None, entity_type(ent))})
