@@ -208,12 +208,12 @@ def test_untyped_custom_property_is_refused_with_what_to_declare() -> None:
         to_spark_sql("cp_language='de'", schema="skillengine", entity="employees")
 
 
-def test_date_fields_are_refused() -> None:
+def test_datetime_fields_are_refused() -> None:
     pytest.importorskip("pyspark")
     from skillfilter.backends.spark import to_spark_sql
 
     with pytest.raises(FilterError, match="does not compare date"):
-        to_spark_sql("pets__vet__since__gte='2000-01-01'", schema=NESTED, entity=ENTITY)
+        to_spark_sql("pets__visits__at__gte='2000-01-01T00:00:00Z'", schema=NESTED, entity=ENTITY)
 
 
 def test_misfit_records_are_errors(spark: Any, tmp_path: Path) -> None:
@@ -226,3 +226,33 @@ def test_misfit_records_are_errors(spark: Any, tmp_path: Path) -> None:
         df = _read(spark, tmp_path, f"bad{i}.jsonl", dumps(make_misfit(base, path, value)) + "\n", NESTED, ENTITY)
         with pytest.raises(Exception, match=r"FAILED_READ_FILE|MALFORMED|CANNOT_PARSE|Malformed"):
             df.collect()
+
+
+def test_dates_as_predicate_reads_them(spark: Any) -> None:
+    """Text in a date field: ISO dates compare as dates, other text with nothing (columns and SQL)."""
+    from pyspark.sql import functions as F
+
+    from nested_cases import BAD_DATES, DATE_POOL
+    from skillfilter.backends.spark import to_spark, to_spark_sql
+    from skillfilter.language.ast import Comparison, FieldRef
+
+    values = [*DATE_POOL, *BAD_DATES, "2024-02-29", "1900-02-29", "2000-02-30", "2024-13-01", "2024-01-31\n",
+              "２０２４-01-31", None]
+    recs = [{"id": str(i), "born": v} for i, v in enumerate(values)]
+    df = spark.createDataFrame([(r["id"], r["born"]) for r in recs], "id string, born string")
+    df.createOrReplaceTempView("dates")
+    columns, sqls, args, wanted = [], [], {}, []
+    for lit in ["2024-01-31", "2000-02-29", "0001-01-01"]:
+        for op in ["exact", "gt", "gte", "lt", "lte"]:
+            expr = Comparison(FieldRef(("born",)), op, lit)
+            i = len(columns)
+            columns.append(to_spark(expr, schema=NESTED, entity=ENTITY).alias(f"f{i}"))
+            sql, params = to_spark_sql(expr, schema=NESTED, entity=ENTITY)
+            sqls.append(re.sub(r":p(\d+)\b", rf":q{i}_p\1", sql) + f" AS f{i}")
+            args.update({f"q{i}_{k}": v for k, v in params.items()})
+            wanted.append(expected_keys(recs, expr, NESTED, ENTITY))
+    rows = df.select(F.col("id"), *columns).collect()
+    sql_rows = spark.sql(f"SELECT id, {', '.join(sqls)} FROM dates", args=args).collect()
+    for i, want in enumerate(wanted):
+        assert {r["id"] for r in rows if r[f"f{i}"]} == want, i
+        assert {r["id"] for r in sql_rows if r[f"f{i}"]} == want, i

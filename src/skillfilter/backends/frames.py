@@ -35,7 +35,10 @@ __all__ = [
 ]
 
 #: Field types held as text but compared as times; the frame backends do not compare them (yet).
-TEMPORAL_TYPES = ("date", "datetime")
+TEMPORAL_TYPES = ("datetime",)
+#: A date as predicate() reads one from text (then it must also be a real calendar day, year 1 or later);
+#: for such text, comparing the text is comparing the dates.
+DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

@@ -21,7 +21,8 @@ every comparison is two-valued (``fill_null(False)``); ``str.contains`` is liter
 ``str.replace_many`` with the table computed from
 :func:`~skillfilter.semantics.operators.simple_fold` on non-ASCII strings (``to_uppercase`` on ASCII ones,
 where the two agree); an integer literal against a float column compares as doubles unless equal, then
-exactly; NaN matches nothing.  ``date`` and ``datetime`` fields are not compared yet (a clear
+exactly; NaN matches nothing.  A ``date`` field is text: ISO date text (a real day) compares as the date,
+other text with no date.  ``datetime`` fields are not compared yet (a clear
 :class:`~skillfilter.errors.FilterError`).
 """
 
@@ -31,12 +32,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
 from ..plan.inward import push_inward
 from ..plan.nodes import ROOT, CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
+    DATE_PATTERN,
     TEMPORAL_TYPES,
     FrameType,
     entity_type,
@@ -166,6 +168,10 @@ class _Compiler:
                 f"or the SQL backends for this filter"
             )
         kind = test.kind
+        if test.vtype == DATE and t.name == "date":
+            # ISO text of a real date compares as the date: guard, then compare the text.
+            iso = pl.lit(test.value.isoformat(), dtype=pl.String)
+            return _valid_date(value) & _cmp(kind, value, iso).fill_null(False)
         if test.vtype == TEXT:
             x = _fold(value) if test.ci else value
             lit = pl.lit(test.value, dtype=pl.String)
@@ -207,6 +213,20 @@ def _cmp(kind: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
     if kind == "lt":
         return a < b
     return a <= b
+
+
+def _valid_date(x: pl.Expr) -> pl.Expr:
+    """Whether text ``x`` is an ISO date as predicate() reads one: the pattern, and a real day."""
+    import polars as pl
+
+    y, m, d = (x.str.slice(a, n).cast(pl.Int32, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
+    leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
+    days = (
+        pl.when(m.is_in([1, 3, 5, 7, 8, 10, 12])).then(31).when(m.is_in([4, 6, 9, 11])).then(30)
+        .when(m == 2).then(pl.when(leap).then(29).otherwise(28)).otherwise(0)
+    )
+    pattern = x.str.contains("^" + DATE_PATTERN + "$")
+    return (pattern & (y >= 1) & (d >= 1) & (d <= days)).fill_null(False)
 
 
 def _fold(x: pl.Expr) -> pl.Expr:

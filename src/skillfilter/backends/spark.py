@@ -20,7 +20,9 @@ an integer literal against a double column compares as doubles unless they are e
 values; NaN matches nothing.  No Python UDF: executors need nothing but Spark.
 
 Spark compares strings by code point under its default (binary) collation, which this module assumes.
-``date`` and ``datetime`` fields are not compared yet (a clear :class:`~skillfilter.errors.FilterError`).
+A ``date`` field is text in the frame; text that is an ISO date (``YYYY-MM-DD``, a real day) compares as
+that date, other text with no date, as in ``predicate()``.  ``datetime`` fields are not compared yet (a
+clear :class:`~skillfilter.errors.FilterError`).
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
 from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
+    DATE_PATTERN,
     TEMPORAL_TYPES,
     FrameType,
     entity_type,
@@ -75,6 +78,7 @@ class _Ops(Generic[E]):
     def string_test(self, kind: str, x: E, lit: E) -> E: raise NotImplementedError
     def padded(self, arr: E, element: DataType) -> E: raise NotImplementedError
     def exists(self, arr: E, var: str, body: Callable[[E], E]) -> E: raise NotImplementedError
+    def valid_date(self, x: E) -> E: raise NotImplementedError
 
 
 class _Compiler(Generic[E]):
@@ -131,6 +135,10 @@ class _Compiler(Generic[E]):
                 f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
                 f"or the SQL backends for this filter"
             )
+        if test.vtype == DATE and t.name == "date":
+            # ISO text of a real date compares as the date: guard, then compare the text.
+            lit = ops.lit(test.value.isoformat(), "STRING")
+            return ops.and_([ops.valid_date(value), ops.false_if_null(ops.cmp(_CMP[test.kind], value, lit))])
         if test.vtype == TEXT:
             x = ops.fold(value) if test.ci else value
             lit = ops.lit(test.value, "STRING")
@@ -238,6 +246,22 @@ class _ColumnOps(_Ops["Column"]):
 
         return exists(arr, body)
 
+    def valid_date(self, x: Column) -> Column:
+        from pyspark.sql import functions as F
+
+        y, m, d = (F.substring(x, a, n).cast("int") for a, n in ((1, 4), (6, 2), (9, 2)))
+        leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
+        days = (
+            F.when(m.isin(1, 3, 5, 7, 8, 10, 12), 31).when(m.isin(4, 6, 9, 11), 30)
+            .when(m == 2, F.when(leap, 29).otherwise(28)).otherwise(0)
+        )
+        # CASE, not AND: the casts run only on text of the pattern (ANSI mode raises on others).
+        return F.when(x.rlike(_JAVA_DATE), (y >= 1) & (d >= 1) & (d <= days)).otherwise(F.lit(False))
+
+
+#: The whole text (Java's ``$`` would also match before a final line break).
+_JAVA_DATE = r"\A" + DATE_PATTERN + r"\z"
+
 
 def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
@@ -308,6 +332,19 @@ class _SqlOps(_Ops[str]):
     def exists(self, arr: str, var: str, body: Callable[[str], str]) -> str:
         x = f"x_{var}"
         return f"exists({arr}, {x} -> {body(x)})"
+
+    def valid_date(self, x: str) -> str:
+        y, m, d = (f"CAST(substring({x}, {a}, {n}) AS INT)" for a, n in ((1, 4), (6, 2), (9, 2)))
+        leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
+        days = (
+            f"CASE WHEN {m} IN (1, 3, 5, 7, 8, 10, 12) THEN 31 WHEN {m} IN (4, 6, 9, 11) THEN 30 "
+            f"WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 0 END"
+        )
+        pattern = self.param(_JAVA_DATE)
+        return (
+            f"CASE WHEN coalesce({x} RLIKE {pattern}, false) THEN {y} >= 1 AND {d} >= 1 AND {d} <= {days} "
+            f"ELSE false END"
+        )
 
 
 # --------------------------------------------------------------------------------------------------
