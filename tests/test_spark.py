@@ -44,12 +44,18 @@ def _need(what: str) -> None:
     pytest.skip(f"Spark tests need {what}: {_HOW}")
 
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
+def _pyspark() -> None:
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         _need("pyspark")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    _pyspark()
+    from pyspark.sql import SparkSession
+
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         _need("Java")
     session = (
@@ -201,7 +207,7 @@ def test_rule5_table(spark: Any) -> None:
 
 # -- what is refused --------------------------------------------------------------------------------
 def test_untyped_custom_property_is_refused_with_what_to_declare() -> None:
-    pytest.importorskip("pyspark")
+    _pyspark()
     from skillfilter.backends.spark import to_spark_sql
 
     with pytest.raises(FilterError, match=r"declare it in the schema.*definitions.*language"):
@@ -209,7 +215,7 @@ def test_untyped_custom_property_is_refused_with_what_to_declare() -> None:
 
 
 def test_datetime_fields_are_refused() -> None:
-    pytest.importorskip("pyspark")
+    _pyspark()
     from skillfilter.backends.spark import to_spark_sql
 
     with pytest.raises(FilterError, match="does not compare date"):
