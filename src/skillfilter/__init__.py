@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .backends.polars import polars_schema, to_polars
     from .backends.python import predicate
+    from .backends.spark import spark_schema, to_spark, to_spark_sql
     from .backends.sql import to_sql
     from .errors import Diagnostic, FilterError, FilterSyntaxError, FilterValidationError, QueryStringError
     from .language.ast import (
@@ -54,8 +56,13 @@ __all__ = [
     "check",
     "parse",
     "parse_query_string",
+    "polars_schema",
     "predicate",
+    "spark_schema",
+    "to_polars",
     "to_query_string",
+    "to_spark",
+    "to_spark_sql",
     "to_sql",
     "to_text",
     "validate",
@@ -89,6 +96,11 @@ _LAZY = {
     "validate": "semantics.validate",
     "predicate": "backends.python",
     "to_sql": "backends.sql",
+    "to_spark": "backends.spark",
+    "to_spark_sql": "backends.spark",
+    "spark_schema": "backends.spark",
+    "to_polars": "backends.polars",
+    "polars_schema": "backends.polars",
 }
 
 
