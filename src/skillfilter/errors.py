@@ -95,7 +95,9 @@ class FilterSyntaxError(FilterError, ValueError):
     """The filter text is not in the language.
 
     ``position`` is a 0-based offset, ``line`` and ``column`` are 1-based, ``expected`` lists what could
-    have stood at that position, in plain words.
+    have stood at that position, in plain words.  ``code`` is the diagnostic code, set where the problem is
+    found: ``SF100`` (not in the grammar) unless the raiser knows better (``SF211``/``SF212`` for the
+    ``is_null``/``null`` rule of :func:`skillfilter.semantics.operators.lookup_value_problem`).
     """
 
     def __init__(
@@ -107,8 +109,10 @@ class FilterSyntaxError(FilterError, ValueError):
         expected: Sequence[str] = (),
         hint: str | None = None,
         end: int | None = None,
+        code: str = "SF100",
     ) -> None:
         self.reason = visible(message)
+        self.code = code
         self.text = text
         self.position = position
         self.end = end if end is not None else position + 1
@@ -128,7 +132,7 @@ class FilterSyntaxError(FilterError, ValueError):
         return "\n".join(parts)
 
     def __reduce__(self) -> tuple[object, ...]:  # keep pickling working with keyword-only arguments
-        state = {"expected": self.expected, "hint": self.hint, "end": self.end}
+        state = {"expected": self.expected, "hint": self.hint, "end": self.end, "code": self.code}
         return (_rebuild_syntax_error, (type(self), (self.reason, self.text, self.position), state))
 
 

@@ -15,14 +15,15 @@ and ``null`` (LANGUAGE.md rule 2) that the parser, the builder, the printer and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 from types import MappingProxyType
 
+from .frozen import Frozen
 from .values import simple_fold  # re-exported: the case mapping lives with the other value rules
 
 __all__ = [
     "BUILTIN_OPERATORS",
+    "FIELD_KIND",
     "KEYWORDS",
     "LOGICAL_KEYWORDS",
     "OPERATOR_NAMES",
@@ -111,10 +112,11 @@ class FieldType(_StrEnum):
     @property
     def kind(self) -> ValueKind:
         """The :class:`ValueKind` whose operators a field of this type takes."""
-        return _FIELD_KIND[self]
+        return FIELD_KIND[self]
 
 
-_FIELD_KIND = {
+#: Field type -> the value kind whose operators it takes (also looked up by the type's plain name).
+FIELD_KIND: Mapping[str, ValueKind] = MappingProxyType({
     FieldType.TEXT: ValueKind.TEXT,
     FieldType.LIST_TEXT: ValueKind.TEXT,
     FieldType.INTEGER: ValueKind.NUMBER,
@@ -122,7 +124,7 @@ _FIELD_KIND = {
     FieldType.BOOLEAN: ValueKind.BOOLEAN,
     FieldType.DATE: ValueKind.TEMPORAL,
     FieldType.DATETIME: ValueKind.TEMPORAL,
-}
+})
 
 
 class ValueType(_StrEnum):
@@ -140,10 +142,10 @@ TEXT = ValueKind.TEXT
 NUMBER = ValueKind.NUMBER
 BOOLEAN = ValueKind.BOOLEAN
 TEMPORAL = ValueKind.TEMPORAL
+_ALL_KINDS = frozenset(ValueKind)
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(Frozen):
     """One lookup.
 
     ``kind`` says what it does:
@@ -157,11 +159,30 @@ class Operator:
     ``kinds`` lists the value kinds (``text``, ``number``, ``boolean``, ``temporal``) it takes.
     """
 
+    __slots__ = ("case_insensitive", "description", "kind", "kinds", "name")
+    _fields = ("name", "kind", "case_insensitive", "kinds", "description")
+    __match_args__ = ("name", "kind", "case_insensitive", "kinds", "description")
+
     name: str
     kind: OpKind
-    case_insensitive: bool = False
-    kinds: frozenset[str] = frozenset({TEXT, NUMBER, BOOLEAN, TEMPORAL})
-    description: str = ""
+    case_insensitive: bool
+    kinds: frozenset[str]
+    description: str
+
+    def __init__(
+        self,
+        name: str,
+        kind: OpKind,
+        case_insensitive: bool = False,
+        kinds: frozenset[str] = _ALL_KINDS,
+        description: str = "",
+    ) -> None:
+        setter = object.__setattr__
+        setter(self, "name", name)
+        setter(self, "kind", kind)
+        setter(self, "case_insensitive", case_insensitive)
+        setter(self, "kinds", kinds)
+        setter(self, "description", description)
 
 
 _STRINGY = frozenset({TEXT})
