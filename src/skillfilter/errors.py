@@ -49,7 +49,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 
 # Characters that would act on a terminal rather than show: C0/C1 controls (but tab), line and paragraph
 # separators, bidirectional overrides and isolates, and lone surrogates.
-_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_INVISIBLE = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -58,7 +58,9 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` safe to print on a terminal: invisible or terminal-controlling characters as escapes."""
-    return _INVISIBLE.sub(_escape, text)
+    if text.isascii() and text.isprintable():  # the common case, without compiling the pattern
+        return text
+    return re.sub(_INVISIBLE, _escape, text)
 
 
 def render_caret(text: str, start: int, end: int | None = None) -> str:

@@ -252,13 +252,13 @@ class Schema(Frozen):
         _set(self, "default_entity", default_entity)
         _set(self, "_names", {})
 
-    # -- loading (in .schema_loading) ---------------------------------------------------------------
+    # -- loading (in .builtin and .schema_loading) --------------------------------------------------
     @classmethod
     def builtin(cls, name: str = "skillengine") -> Schema:
         """A schema shipped with the package: ``skillengine`` or ``export``."""
         if not isinstance(name, str):
             raise FilterTypeError(f"a built-in schema's name is a str, not {type_name(name)}")
-        from .schema_loading import builtin_schema
+        from .builtin import builtin_schema
 
         return builtin_schema(name)
 

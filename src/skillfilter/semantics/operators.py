@@ -17,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum, IntEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from .frozen import Frozen
-from .values import simple_fold  # re-exported: the case mapping lives with the other value rules
+
+if TYPE_CHECKING:
+    from .values import simple_fold
 
 __all__ = [
     "BUILTIN_OPERATORS",
@@ -239,3 +242,13 @@ def lookup_value_problem(operator: Operator | str, value: object) -> str | None:
         return SF212_NULL_OPERATOR
     return None
 
+
+
+def __getattr__(name: str) -> Any:
+    """``simple_fold``, re-exported from :mod:`.values` (where the case mapping lives) on first use, so
+    that the parser, which needs only the tables here, does not load the value rules."""
+    if name == "simple_fold":
+        from .values import simple_fold
+
+        return simple_fold
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,5 @@
-"""Reading schemas: the JSON data format (``docs/schema.md``) into the model of :mod:`.model`, and the
-built-in schemas shipped in ``skillfilter/data``.
+"""Reading schemas: the JSON data format (``docs/schema.md``) into the model of :mod:`.model`, checking
+everything (the shipped schemas are read by :mod:`.builtin`).
 
 Every problem with the data is a :class:`~.model.SchemaError` naming where it is (``entities.x.fields.y``).
 """
@@ -7,10 +7,8 @@ Every problem with the data is a :class:`~.model.SchemaError` naming where it is
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
-from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +22,14 @@ from .model import (
     Relation,
     Schema,
     SchemaError,
-    UnknownSchemaError,
 )
 from .operators import BUILTIN_OPERATORS, FIELD_KIND, Operator, OpKind, ValueKind
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["BUILTIN_SCHEMAS", "builtin_schema", "load_schema", "schema_from_dict"]
+__all__ = ["load_schema", "schema_from_dict"]
 
-#: The schemas shipped with the package.
-BUILTIN_SCHEMAS = ("skillengine", "export")
 _OPERATOR_KINDS = tuple(k.value for k in OpKind)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PROPERTY_RE = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -56,30 +51,6 @@ def load_schema(path: str | Path) -> Schema:
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{p}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     return schema_from_dict(data, source=str(p))
-
-
-@cache
-def builtin_schema(name: str) -> Schema:
-    """A schema shipped with the package (read once per process)."""
-    unknown = UnknownSchemaError(
-        f"no built-in schema `{name}`; built-in schemas: {', '.join(BUILTIN_SCHEMAS)}"
-    )
-    if name not in BUILTIN_SCHEMAS:
-        raise unknown
-    file_name = f"{name}.schema.json"
-    try:  # beside this package's modules, as installed; else through the import system (a zip file)
-        with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", file_name),
-                  encoding="utf-8") as file:
-            text = file.read()
-    except OSError:
-        from importlib import resources
-
-        try:
-            resource = resources.files("skillfilter").joinpath("data").joinpath(file_name)
-            text = resource.read_text(encoding="utf-8")
-        except OSError:
-            raise unknown from None
-    return schema_from_dict(json.loads(text), source=f"built-in schema {name}")
 
 
 # --------------------------------------------------------------------------------------------------
