@@ -126,7 +126,7 @@ def lint_inputs(
             try:
                 filters = query_string_filters(qs)
             except QueryStringError as exc:
-                d = Diagnostic("SF100", exc.reason, exc.position, max(exc.end, exc.position), hint=exc.hint)
+                d = Diagnostic(exc.code, exc.reason, exc.position, max(exc.end, exc.position), hint=exc.hint)
                 yield LintResult(qs, None, [d], "query string")
                 continue
             if not filters:
