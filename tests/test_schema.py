@@ -355,7 +355,21 @@ def test_builtin_schemas_read_as_the_checking_reader_reads_them(name: str) -> No
     checked = schema_from_dict(data, source=name)
     assert Schema.builtin(name) == checked
     assert repr(Schema.builtin(name)) == repr(checked)
-    assert data == json.loads(resources.files("skillfilter").joinpath("data", f"{name}.schema.json").read_text())
+    # The data module is the JSON file as Python literals (scripts/make_builtin_data.py writes it).
+    shipped = resources.files("skillfilter").joinpath("data", f"{name}.schema.json").read_text(encoding="utf-8")
+    assert data == json.loads(shipped), "run: python scripts/make_builtin_data.py"
+
+
+def test_builtin_data_module_is_what_the_script_writes() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("make_builtin_data", root / "scripts" / "make_builtin_data.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = (root / "src" / "skillfilter" / "semantics" / "builtin_data.py").read_text(encoding="utf-8")
+    assert script.render() == written, "run: python scripts/make_builtin_data.py"
 
 
 def test_builtin_schemas_of_a_richer_shape_go_to_the_checking_reader() -> None:

@@ -118,9 +118,9 @@ def test_diagnostic_behaves_as_the_dataclass_did() -> None:
 
 def test_lint_of_one_filter_loads_only_what_it_needs() -> None:
     loaded = _modules_after("lint", "--entity", "employees", "external_id='1'")
-    # The built-in schema is read plainly; the checking reader is for schema files.
+    # The built-in schema is read plainly from Python data; json and the checking reader are for schema files.
     assert "skillfilter.semantics.builtin" in loaded
-    assert not {"argparse", "skillfilter.semantics.schema_loading", "decimal", "pathlib", "importlib.resources",
+    assert not {"argparse", "json", "skillfilter.semantics.schema_loading", "decimal", "pathlib", "importlib.resources",
                 "skillfilter.plan.planner", "skillfilter.language.querystring"} & (loaded - _modules_after_pass())
     with_file = _modules_after("lint", "--schema", str(Path(__file__).parent.parent / "src" / "skillfilter" / "data"
                                                        / "export.schema.json"), "external_id='1'")

@@ -1,5 +1,8 @@
 """The schemas shipped with the package (``skillfilter/data/<name>.schema.json``), read once per process.
 
+Their data comes from :mod:`.builtin_data`, the same data as Python literals (so no ``json`` and no file at
+start; ``tests/test_schema.py`` checks it against the JSON files).
+
 ``skillfilter lint`` reads one at every start, so the plain shape the shipped files use is read here
 directly: top-level ``name``, ``description``, ``source``, ``default_entity``, ``entities``; per entity
 ``description``, ``fields`` (a type name, or an object with ``type``, ``nullable``, ``description``),
@@ -11,8 +14,6 @@ give the same schema for every shipped file.
 
 from __future__ import annotations
 
-import json
-import os
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -31,26 +32,16 @@ _RELATION = frozenset({"entity", "many", "description"})
 
 
 def read_builtin(name: str) -> Any:
-    """The decoded JSON of built-in schema ``name``; :class:`UnknownSchemaError` when there is none."""
-    unknown = UnknownSchemaError(
-        f"no built-in schema `{name}`; built-in schemas: {', '.join(BUILTIN_SCHEMAS)}"
-    )
-    if name not in BUILTIN_SCHEMAS:
-        raise unknown
-    file_name = f"{name}.schema.json"
-    try:  # beside the package's modules, as installed; else through the import system (a zip file)
-        path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", file_name)
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except OSError:
-        from importlib import resources
+    """The data of built-in schema ``name`` (as decoded from its JSON file, which
+    ``scripts/make_builtin_data.py`` turned into :mod:`.builtin_data`); :class:`UnknownSchemaError` when
+    there is none."""
+    from .builtin_data import SCHEMAS
 
-        try:
-            resource = resources.files("skillfilter").joinpath("data").joinpath(file_name)
-            text = resource.read_text(encoding="utf-8")
-        except OSError:
-            raise unknown from None
-    return json.loads(text)
+    data = SCHEMAS.get(name) if name in BUILTIN_SCHEMAS else None
+    if data is None:
+        known = ", ".join(BUILTIN_SCHEMAS)
+        raise UnknownSchemaError(f"no built-in schema `{name}`; built-in schemas: {known}")
+    return data
 
 
 @cache
