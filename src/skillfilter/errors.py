@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from .semantics.frozen import Frozen
+
 __all__ = [
     "Diagnostic",
     "FilterArgumentError",
@@ -155,15 +157,17 @@ def _or_list(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-class Diagnostic:
+class Diagnostic(Frozen):
     """One problem found in a filter.
 
     ``start``/``end`` are offsets into the filter text (half-open); ``code`` is stable (``SF...``).
-    Immutable; equal when all but ``entity`` are equal, and hashable.  (Written out rather than a
-    dataclass: it is built at every start of the command line.)
+    Immutable; equal when all but ``entity`` are equal, and hashable.  (A written-out
+    :class:`~skillfilter.semantics.frozen.Frozen` record rather than a dataclass: it is built at every
+    start of the command line.)
     """
 
     __slots__ = ("code", "end", "entity", "hint", "message", "severity", "start")
+    _fields = ("code", "message", "start", "end", "severity", "hint", "entity")
     __match_args__ = ("code", "message", "start", "end", "severity", "hint", "entity")
 
     code: str
@@ -204,26 +208,6 @@ class Diagnostic:
 
     def __hash__(self) -> int:
         return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(code={self.code!r}, message={self.message!r}, start={self.start!r}, "
-            f"end={self.end!r}, severity={self.severity!r}, hint={self.hint!r}, entity={self.entity!r})"
-        )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        from dataclasses import FrozenInstanceError
-
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        from dataclasses import FrozenInstanceError
-
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.code, self.message, self.start, self.end, self.severity, self.hint,
-                             self.entity))
 
     def to_dict(self, text: str | None = None) -> dict[str, object]:
         data: dict[str, object] = {
