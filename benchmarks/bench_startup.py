@@ -32,8 +32,9 @@ then pays for too; the console script always runs with site.
 ``--instructions`` counts instructions instead of timing (each command once, under ``valgrind
 --tool=callgrind``; the console script is left out, being a wrapper): on a busy shared machine wall time
 swings with the load, the instruction count hardly moves.  It reports millions of instructions over
-``python -c pass``, and the tables show that count as milliseconds at the base command's own rate of
-instructions per millisecond (its fastest of 9 timed runs): a rough translation, good for comparisons.
+``python -c pass``, and the tables show that count as milliseconds: at ``--rate`` million instructions per
+millisecond over the base (docs/performance.md gives this machine's, from timings on a quiet machine), else
+at the base command's own rate (its fastest of 9 timed runs, which a busy machine makes too slow).
 
 The parse-table cache (``$SKILLFILTER_CACHE_DIR``) is warmed first, as after any first run.  The goal
 (issue 8, item 14): ``fmt`` and ``lint`` at most 40 ms over ``python -c pass``.
@@ -109,13 +110,19 @@ def _instructions(argv: list[str], env: dict[str, str]) -> int:
     raise SystemExit(f"valgrind failed on {' '.join(argv)}: {done.stderr[-500:]}")
 
 
-def count(commands: dict[str, tuple[list[str], str | None]], env: dict[str, str]) -> dict[str, float]:
-    """Instruction counts per command, as "milliseconds at the base command's rate" (see the docstring)."""
+def count(commands: dict[str, tuple[list[str], str | None]], env: dict[str, str],
+          rate: float | None) -> dict[str, float]:
+    """Instruction counts per command, as milliseconds at ``rate`` million instructions per ms (else at the
+    base command's own rate, timed now; see the docstring)."""
     counts = {name: _instructions(argv, _env(env, tree)) for name, (argv, tree) in commands.items()
               if "(script)" not in name}
-    base_ms = min(_run_once(commands[BASE][0], env) for _ in range(9)) * 1000  # the least disturbed run
-    per_ms = counts[BASE] / base_ms
-    print(f"  ({BASE}: {counts[BASE] / 1e6:.0f} M instructions, {base_ms:.1f} ms: {per_ms / 1e6:.2f} M/ms)")
+    if rate is None:
+        base_ms = min(_run_once(commands[BASE][0], env) for _ in range(9)) * 1000  # the least disturbed run
+        per_ms = counts[BASE] / base_ms
+        print(f"  ({BASE}: {counts[BASE] / 1e6:.0f} M instructions, {base_ms:.1f} ms: {per_ms / 1e6:.2f} M/ms)")
+    else:
+        per_ms = rate * 1e6
+        print(f"  (at {rate} M instructions per ms)")
     for name, n in counts.items():
         print(f"  {name:44} {n / 1e6:8.1f} M  {(n - counts[BASE]) / 1e6:+8.1f} M over base")
     return {name: n / per_ms for name, n in counts.items()}
@@ -163,6 +170,8 @@ def main() -> int:
     ap.add_argument("--compare", metavar="REV", help="also measure the package of this git revision")
     ap.add_argument("--instructions", action="store_true",
                     help="count instructions under valgrind instead of timing (steady on a busy machine)")
+    ap.add_argument("--rate", type=float, metavar="M_PER_MS",
+                    help="with --instructions: million instructions per ms, to show counts as ms")
     args = ap.parse_args()
 
     spec = importlib.util.find_spec("skillfilter")
@@ -198,7 +207,7 @@ def main() -> int:
             _run_once(argv, _env(warm, tree))
 
         def run(env: dict[str, str]) -> dict[str, float]:
-            return count(commands, env) if args.instructions else measure(commands, env, args.runs)
+            return count(commands, env, args.rate) if args.instructions else measure(commands, env, args.runs)
 
         ok &= report("cached bytecode (pyc)", run(warm), goal_for)
         source = dict(env, PYTHONDONTWRITEBYTECODE="1")
