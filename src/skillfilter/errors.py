@@ -189,14 +189,7 @@ class Diagnostic(Frozen):
         hint: str | None = None,
         entity: str | None = None,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "code", code)
-        setter(self, "message", message)
-        setter(self, "start", start)
-        setter(self, "end", end)
-        setter(self, "severity", severity)
-        setter(self, "hint", hint)
-        setter(self, "entity", entity)
+        self._set_fields(code, message, start, end, severity, hint, entity)
 
     def _key(self) -> tuple[object, ...]:
         return (self.code, self.message, self.start, self.end, self.severity, self.hint)

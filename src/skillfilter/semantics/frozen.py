@@ -1,7 +1,7 @@
 """:class:`Frozen`: the base of the library's small immutable records (operators, the schema model).
 
 What ``@dataclass(frozen=True, slots=True)`` gives, written out once: a subclass lists its fields in
-``_fields`` (and ``__slots__``), sets them in its ``__init__`` through ``object.__setattr__``, and gets
+``_fields`` (and ``__slots__``), sets them in its ``__init__`` with ``self._set_fields(...)``, and gets
 equality and hashing by those fields (in order, only between instances of the same class), a dataclass-like
 ``repr``, immutability (:class:`dataclasses.FrozenInstanceError`) and pickling.  Building a dataclass costs
 about a millisecond at import, at every start of the command line; this costs nothing.
@@ -19,6 +19,11 @@ class Frozen:
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _set_fields(self, *values: object) -> None:
+        """Set the ``_fields``, in order (for ``__init__``)."""
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
 
     def _values(self) -> tuple[Any, ...]:
         return tuple([getattr(self, name) for name in self._fields])

@@ -60,9 +60,6 @@ class SchemaError(FilterError, ValueError):
     """A schema file or dictionary that is not a valid schema."""
 
 
-_set = object.__setattr__
-
-
 class Field(Frozen):
     """A field of an entity: its name and type."""
 
@@ -85,11 +82,7 @@ class Field(Frozen):
         operators: frozenset[str] | None = None,
         description: str = "",
     ) -> None:
-        _set(self, "name", name)
-        _set(self, "type", type)
-        _set(self, "nullable", nullable)
-        _set(self, "operators", operators)
-        _set(self, "description", description)
+        self._set_fields(name, type, nullable, operators, description)
 
     @property
     def is_list(self) -> bool:
@@ -109,10 +102,7 @@ class Relation(Frozen):
     description: str
 
     def __init__(self, name: str, target: str, many: bool = False, description: str = "") -> None:
-        _set(self, "name", name)
-        _set(self, "target", target)
-        _set(self, "many", many)
-        _set(self, "description", description)
+        self._set_fields(name, target, many, description)
 
 
 class CustomProperties(Frozen):
@@ -130,8 +120,7 @@ class CustomProperties(Frozen):
     definitions: Mapping[str, str]
 
     def __init__(self, strict: bool = False, definitions: Mapping[str, str] | None = None) -> None:
-        _set(self, "strict", strict)
-        _set(self, "definitions", MappingProxyType({}) if definitions is None else definitions)
+        self._set_fields(strict, _EMPTY if definitions is None else definitions)
 
 
 class Entity(Frozen):
@@ -164,13 +153,9 @@ class Entity(Frozen):
         description: str = "",
         type_operators: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        _set(self, "name", name)
-        _set(self, "fields", fields)
-        _set(self, "relations", MappingProxyType({}) if relations is None else relations)
-        _set(self, "custom_properties", custom_properties)
-        _set(self, "operators", MappingProxyType({}) if operators is None else operators)
-        _set(self, "description", description)
-        _set(self, "type_operators", MappingProxyType({}) if type_operators is None else type_operators)
+        self._set_fields(name, fields, _EMPTY if relations is None else relations, custom_properties,
+                         _EMPTY if operators is None else operators, description,
+                         _EMPTY if type_operators is None else type_operators)
 
     def names(self) -> list[str]:
         """The field and relation names, sorted."""
@@ -206,12 +191,7 @@ class Resolution(Frozen):
         type: str | None,
         operator: Operator,
     ) -> None:
-        _set(self, "entity", entity)
-        _set(self, "relations", relations)
-        _set(self, "field", field)
-        _set(self, "custom_property", custom_property)
-        _set(self, "type", type)
-        _set(self, "operator", operator)
+        self._set_fields(entity, relations, field, custom_property, type, operator)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -245,12 +225,9 @@ class Schema(Frozen):
         description: str = "",
         default_entity: str | None = None,
     ) -> None:
-        _set(self, "name", name)
-        _set(self, "entities", entities)
-        _set(self, "operators", MappingProxyType({}) if operators is None else operators)
-        _set(self, "description", description)
-        _set(self, "default_entity", default_entity)
-        _set(self, "_names", {})
+        operators = _EMPTY if operators is None else operators
+        self._set_fields(name, entities, operators, description, default_entity)
+        object.__setattr__(self, "_names", {})
 
     # -- loading (in .builtin and .schema_loading) --------------------------------------------------
     @classmethod

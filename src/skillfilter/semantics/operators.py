@@ -180,12 +180,7 @@ class Operator(Frozen):
         kinds: frozenset[str] = _ALL_KINDS,
         description: str = "",
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "name", name)
-        setter(self, "kind", kind)
-        setter(self, "case_insensitive", case_insensitive)
-        setter(self, "kinds", kinds)
-        setter(self, "description", description)
+        self._set_fields(name, kind, case_insensitive, kinds, description)
 
 
 _STRINGY = frozenset({TEXT})
