@@ -191,10 +191,11 @@ FILTERS = {"small": SMALL, "medium": MEDIUM, "long": LONG}
 # --------------------------------------------------------------------------------------------------
 def parsers() -> dict[str, tuple[Render, Callable[[str], object]]]:
     import skillfilter
+    from skillfilter.language import lookups as sf_lookups
     from skillfilter.language import parser as sf_parser
 
     def cold(text: str) -> object:
-        sf_parser._LOOKUPS.clear()
+        sf_lookups._LOOKUPS.clear()
         return skillfilter.parse(text)
 
     def lark_reference(text: str) -> object:

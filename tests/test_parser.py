@@ -24,7 +24,8 @@ from skillfilter import (
     Span,
     parse,
 )
-from skillfilter.language.parser import _CACHE_MAGIC, _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.language.parser import _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.language.tables import CACHE_MAGIC as _CACHE_MAGIC
 from skillfilter.semantics.operators import OPERATOR_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,7 +291,7 @@ def test_cache_dir_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_fallback_to_larks_own_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were lark's tables out of reach (its internals moved), parse() would run lark's parser instead."""
-    from skillfilter.language.parser import _Loaded
+    from skillfilter.language.tables import Loaded as _Loaded
 
     texts = ["a=1 or not (b__gt=2 and cp_x='y')", "a=1 AND b=2", "(a=1", "a='x", "a__=1", "not " * 150 + "a=1"]
     expected = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FilterSyntaxError
 from .ast import And, Comparison, Expr
-from .parser import parse_lookup
+from .lookups import parse_lookup
 from .printer import format_literal, format_lookup
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from ..errors import FilterSyntaxError
 from ..semantics.operators import OPERATOR_NAMES, Precedence
 from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from .parser import _MAX_DIGITS, parse_lookup
+from .lexer import MAX_DIGITS as _MAX_DIGITS
+from .lookups import parse_lookup
 
 if TYPE_CHECKING:
     from .ast import Literal
