@@ -1,19 +1,22 @@
-"""Expression tree to text: the canonical form, and an indented multi-line form.
+"""Expression tree to text: the canonical form, an indented multi-line form, and the canonical form with
+the span of every node.
 
 Parentheses come from :class:`skillfilter.semantics.operators.Precedence` alone: an operand is wrapped when
-it binds
-more weakly than the node that holds it.
+it binds more weakly than the node that holds it.  Each form is a :class:`~skillfilter.language.ast.Visitor`:
+the canonical text a fold (bottom-up, no recursion), the pretty layout a top-down visit (it passes the
+indentation down), the spans one pass with an explicit stack.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FilterSyntaxError
 from ..semantics.operators import OPERATOR_NAMES, Precedence
-from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
+from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span, Visitor
 from .lexer import MAX_DIGITS as _MAX_DIGITS
 from .lookups import parse_lookup
 
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 MAX_DIGITS = _MAX_DIGITS
 _INT_LIMIT = 10**MAX_DIGITS
 
-__all__ = ["format_literal", "format_lookup", "to_text"]
+__all__ = ["NodeSpans", "format_literal", "format_lookup", "respan", "to_text", "to_text_with_spans"]
 
 
 def format_literal(value: Literal) -> str:
@@ -99,43 +102,72 @@ def _lookup_text(node: Comparison) -> str:
     return text
 
 
-def _wrap(node: Expr, parent: int) -> str:
-    inner = _canonical(node)
-    return f"({inner})" if node.precedence < parent else inner
+class _Canonical(Visitor[str]):
+    """The canonical text, bottom-up."""
 
-
-def _canonical(node: Expr) -> str:
-    if isinstance(node, Comparison):
+    def leave_Comparison(self, node: Comparison) -> str:
         return f"{format_lookup(node)}={format_literal(node.value)}"
-    if isinstance(node, (And, Or)):
-        sep = f" {node.keyword} "
-        return sep.join(_wrap(op, node.precedence) for op in node.operands)
-    if isinstance(node, Not):
-        return "not " + _wrap(node.operand, Precedence.NOT)
-    raise TypeError(f"{type(node).__name__} is not an expression")
+
+    def leave_And(self, node: And | Or, operands: list[str]) -> str:
+        parent = node.precedence
+        return f" {node.keyword} ".join(
+            f"({text})" if op.precedence < parent else text
+            for op, text in zip(node.operands, operands, strict=True)
+        )
+
+    leave_Or = leave_And
+
+    def leave_Not(self, node: Not, operand: str) -> str:
+        return f"not ({operand})" if node.operand.precedence < Precedence.NOT else "not " + operand
+
+    def generic_leave(self, node: Expr, *children: object) -> str:
+        raise TypeError(f"{type(node).__name__} is not an expression")
 
 
-def _pretty(node: Expr, indent: int, width: int) -> str:
-    flat = _canonical(node)
-    if indent + len(flat) <= width or isinstance(node, Comparison):
-        return flat
-    pad = " " * indent
-    if isinstance(node, (And, Or)):
-        lines = [_pretty_operand(op, node.precedence, indent, width) for op in node.operands]
-        return f"\n{pad}{node.keyword} ".join(lines)
-    if isinstance(node, Not):
-        return "not " + _pretty_operand(node.operand, Precedence.NOT, indent, width)
-    raise TypeError(f"{type(node).__name__} is not an expression")
+_CANONICAL = _Canonical()
 
 
-def _pretty_operand(node: Expr, parent: int, indent: int, width: int) -> str:
-    if node.precedence >= parent:
-        return _pretty(node, indent, width)
-    pad = " " * indent
-    inner = _pretty(node, indent + 2, width)
-    if "\n" not in inner and indent + len(inner) + 2 <= width:
-        return f"({inner})"
-    return f"(\n{pad}  {inner}\n{pad})"
+class _Pretty(Visitor[str]):
+    """The indented layout, top-down: a node that does not fit the width in its canonical form breaks
+    its ``and``/``or`` chain over lines, one operand per line, at the current indentation."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.indent = 0
+
+    def visit_Comparison(self, node: Comparison) -> str:
+        return _CANONICAL.fold(node)
+
+    def visit_And(self, node: And | Or) -> str:
+        flat = _CANONICAL.fold(node)
+        if self.indent + len(flat) <= self.width:
+            return flat
+        lines = [self._operand(op, node.precedence) for op in node.operands]
+        return f"\n{' ' * self.indent}{node.keyword} ".join(lines)
+
+    visit_Or = visit_And
+
+    def visit_Not(self, node: Not) -> str:
+        flat = _CANONICAL.fold(node)
+        if self.indent + len(flat) <= self.width:
+            return flat
+        return "not " + self._operand(node.operand, Precedence.NOT)
+
+    def generic_visit(self, node: Expr) -> str:
+        raise TypeError(f"{type(node).__name__} is not an expression")
+
+    def _operand(self, node: Expr, parent: int) -> str:
+        if node.precedence >= parent:
+            return self.visit(node)
+        pad = " " * self.indent
+        self.indent += 2
+        try:
+            inner = self.visit(node)
+        finally:
+            self.indent -= 2
+        if "\n" not in inner and self.indent + len(inner) + 2 <= self.width:
+            return f"({inner})"
+        return f"(\n{pad}  {inner}\n{pad})"
 
 
 def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
@@ -146,5 +178,160 @@ def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
     if not isinstance(expr, Expr):
         raise TypeError(f"to_text() takes an expression, not {type(expr).__name__}")
     if pretty:
-        return _pretty(expr, 0, width)
-    return _canonical(expr)
+        return _Pretty(width).visit(expr)
+    return _CANONICAL.fold(expr)
+
+
+# --------------------------------------------------------------------------------------------------
+# spans
+# --------------------------------------------------------------------------------------------------
+#: Where one node stands in the printed text: its span (parentheses included, as the parser records
+#: them) and its parts: ``(lookup, value)`` for a comparison, the keywords for ``and``/``or``, the
+#: keyword for ``not``.
+NodeSpans = tuple[Span, tuple[Span, ...]]
+
+
+def to_text_with_spans(
+    expr: Expr,
+    *,
+    write_lookup: Callable[[Comparison], str] = format_lookup,
+    write_literal: Callable[[Literal], str] = format_literal,
+) -> tuple[str, list[NodeSpans]]:
+    """The canonical text of ``expr`` and where each node stands in it: ``spans[i]`` belongs to the
+    ``i``-th node of ``expr.walk()`` (pre-order), so ``parse(text)`` has these very spans.
+
+    ``write_lookup`` and ``write_literal`` write a comparison's two sides (default: the canonical ones,
+    which raise :class:`ValueError` for what no filter text can say; a caller that only needs positions,
+    such as validation's diagnostics, may pass lenient ones).
+    """
+    text, spans, _post = _spans(expr, write_lookup, write_literal)
+    return text, spans
+
+
+def respan(
+    expr: Expr,
+    *,
+    write_lookup: Callable[[Comparison], str] = format_lookup,
+    write_literal: Callable[[Literal], str] = format_literal,
+) -> tuple[str, Expr]:
+    """The text of :func:`to_text_with_spans` and a copy of ``expr`` whose nodes carry those spans."""
+    if not isinstance(expr, Expr):
+        raise TypeError(f"respan() takes an expression, not {type(expr).__name__}")
+    text, spans, post = _spans(expr, write_lookup, write_literal)
+    return text, _Respan(spans, post).fold(expr)
+
+
+class _Respan(Visitor[Expr]):
+    """A copy of the tree with the printed spans; nodes are left in post-order, which ``post`` lists."""
+
+    def __init__(self, spans: list[NodeSpans], post: list[int]) -> None:
+        self.spans = spans
+        self.order = iter(post)
+
+    def _next(self) -> NodeSpans:
+        return self.spans[next(self.order)]
+
+    def leave_Comparison(self, node: Comparison) -> Expr:
+        span, (lookup, value) = self._next()
+        return node.replace(span=span, target_span=lookup, value_span=value)
+
+    def leave_And(self, node: And | Or, operands: list[Expr]) -> Expr:
+        span, keywords = self._next()
+        return type(node)(tuple(operands), keywords, span)
+
+    leave_Or = leave_And
+
+    def leave_Not(self, node: Not, operand: Expr) -> Expr:
+        span, _keyword = self._next()
+        return Not(operand, span)
+
+
+def _spans(
+    expr: Expr,
+    write_lookup: Callable[[Comparison], str],
+    write_literal: Callable[[Literal], str],
+) -> tuple[str, list[NodeSpans], list[int]]:
+    """Text, spans in pre-order, and the pre-order indices in post-order."""
+    writer = _SpanWriter(write_lookup, write_literal)
+    writer.run(expr)
+    spans = [(Span(s, e), tuple(p)) for s, e, p in zip(writer.starts, writer.ends, writer.parts, strict=True)]
+    return "".join(writer.out), spans, writer.post
+
+
+class _SpanWriter(Visitor[None]):
+    """Writes the canonical text and records spans, over an explicit stack (no recursion): ``visit_*``
+    writes what opens a node and pushes the rest: its children (``("node", node, parent precedence)``),
+    the keywords between them (``("keyword", index, word)``) and its end (``("end", index, wrapped)``)."""
+
+    def __init__(
+        self, write_lookup: Callable[[Comparison], str], write_literal: Callable[[Literal], str]
+    ) -> None:
+        self.write_lookup = write_lookup
+        self.write_literal = write_literal
+        self.out: list[str] = []
+        self.pos = 0
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.parts: list[list[Span]] = []
+        self.post: list[int] = []
+        self.todo: list[tuple[str, Any, Any]] = []
+        #: The node being opened: its pre-order index, and whether it stands in parentheses.
+        self.index = 0
+        self.wrapped = False
+
+    def write(self, piece: str) -> None:
+        self.out.append(piece)
+        self.pos += len(piece)
+
+    def run(self, expr: Expr) -> None:
+        todo = self.todo
+        todo.append(("node", expr, 0))
+        while todo:
+            action, item, extra = todo.pop()
+            if action == "keyword":
+                self.parts[item].append(Span(self.pos + 1, self.pos + 1 + len(extra)))
+                self.write(f" {extra} ")
+            elif action == "end":
+                if extra:
+                    self.write(")")
+                self.ends[item] = self.pos
+                self.post.append(item)
+            else:
+                self.index = len(self.starts)
+                self.starts.append(self.pos)
+                self.ends.append(self.pos)
+                self.parts.append([])
+                self.wrapped = item.precedence < extra
+                if self.wrapped:
+                    self.write("(")
+                self.visit(item)
+
+    def visit_Comparison(self, node: Comparison) -> None:
+        start = self.pos
+        self.write(self.write_lookup(node))
+        middle = self.pos
+        self.write("=")
+        self.write(self.write_literal(node.value))
+        self.parts[self.index] += [Span(start, middle), Span(middle + 1, self.pos)]
+        self.todo.append(("end", self.index, self.wrapped))
+
+    def visit_And(self, node: And | Or) -> None:
+        index = self.index
+        todo = self.todo
+        todo.append(("end", index, self.wrapped))
+        operands = node.operands
+        for i in range(len(operands) - 1, -1, -1):
+            todo.append(("node", operands[i], node.precedence))
+            if i:
+                todo.append(("keyword", index, node.keyword))
+
+    visit_Or = visit_And
+
+    def visit_Not(self, node: Not) -> None:
+        self.parts[self.index].append(Span(self.pos, self.pos + 3))
+        self.write("not ")
+        self.todo.append(("end", self.index, self.wrapped))
+        self.todo.append(("node", node.operand, Precedence.NOT))
+
+    def generic_visit(self, node: Expr) -> None:
+        raise TypeError(f"{type(node).__name__} is not an expression")
