@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from skillfilter import cli
 from skillfilter.errors import Diagnostic
-from skillfilter.language.tables import CACHE_MAGIC as _CACHE_MAGIC
-from skillfilter.language.tables import read_cache as _read_cache
+from skillfilter.language.parser import _CACHE_MAGIC, _read_cache
 
 
 def _argparse_reading(command: str, argv: list[str]) -> object:

@@ -25,7 +25,9 @@ from .ast import MAX_DEPTH, Expr
 from .lalr import HANDLERS, Context, Stuck, drive
 from .lexer import MAX_DIGITS, check_nesting, float_value, inexact_float_hint
 from .lookups import parse_lookup
+from .tables import CACHE_MAGIC as _CACHE_MAGIC  # noqa: F401 - the names tests/test_startup.py imports
 from .tables import END, ERROR, cache_dir, get_tables, grammar_text, lark
+from .tables import read_cache as _read_cache  # noqa: F401
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",

@@ -145,7 +145,7 @@ def _run(
         if _fully_spanned(original):
             work = original
         else:
-            text, work = respan(original, write_lookup=_lookup, write_literal=_write_literal)
+            text, work = _respan(original)
 
     diagnostics: list[Diagnostic] = []
     converted: list[Comparison] = []
@@ -330,6 +330,12 @@ def _fully_spanned(expr: Expr) -> bool:
         elif isinstance(node, Not) and node.span is None:
             return False
     return True
+
+
+def _respan(expr: Expr) -> tuple[str, Expr]:
+    """The canonical text of ``expr`` and a copy of it whose spans point into that text: the printer's
+    spans, with lenient writers for what the printer refuses (positions are all a diagnostic needs)."""
+    return respan(expr, write_lookup=_lookup, write_literal=_write_literal)
 
 
 def _rebuild(node: Expr, converted: Iterator[Comparison]) -> Expr:
