@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import marshal
 import math
 import os
@@ -252,6 +253,29 @@ def test_cache_of_tables(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines()[-1] == "False"  # warm: lark is not even imported
     assert second.stdout.splitlines()[0] == first.stdout.splitlines()[0]
+
+
+def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
+    """The start-up path of `fmt`: the driver, lexer, lookups, tables cache and printer; the error hints,
+    the span writer, the reference parser's lark, the builder and the schema are loaded only on use."""
+    assert _run(PROBE, tmp_path).returncode == 0
+    probe = (
+        "import sys, skillfilter\n"
+        "skillfilter.to_text(skillfilter.parse('a=1 or not (b=2 and c__gt=1.5)'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('skillfilter', 'lark'))))\n"
+        "try:\n    skillfilter.parse('a=1 AND b=2')\nexcept skillfilter.FilterSyntaxError:\n    pass\n"
+        "print('skillfilter.language.hints' in sys.modules)\n"
+    )
+    done = _run(probe, tmp_path)
+    assert done.returncode == 0, done.stderr
+    loaded, hints = done.stdout.splitlines()
+    modules = set(ast.literal_eval(loaded))
+    for name in ("lalr", "lexer", "lookups", "tables", "parser", "printer", "ast", "visitor"):
+        assert f"skillfilter.language.{name}" in modules
+    for name in ("language.hints", "language.spans", "language.builder", "semantics.schema",
+                 "semantics.validate", "lark"):
+        assert f"skillfilter.{name}" not in modules and name not in modules
+    assert hints == "True"
 
 
 def test_damaged_or_foreign_cache_is_rebuilt(tmp_path: Path) -> None:

@@ -24,27 +24,28 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import FilterError, FilterTypeError
-from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or, Visitor
-from ..semantics.operators import BUILTIN_OPERATORS, Operator
+from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or
+from ..language.visitor import Visitor
+from ..semantics.operators import BUILTIN_OPERATORS, Operator, OpKind
 from ..semantics.schema import Schema
 from ..semantics.validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
 _KIND_LOOKUP = {
-    ("exact", False): "exact",
-    ("exact", True): "iexact",
-    ("contains", False): "contains",
-    ("contains", True): "icontains",
-    ("startswith", False): "startswith",
-    ("startswith", True): "istartswith",
-    ("endswith", False): "endswith",
-    ("endswith", True): "iendswith",
-    ("gt", False): "gt",
-    ("gte", False): "gte",
-    ("lt", False): "lt",
-    ("lte", False): "lte",
-    ("is_null", False): "isnull",
+    (OpKind.EXACT, False): "exact",
+    (OpKind.EXACT, True): "iexact",
+    (OpKind.CONTAINS, False): "contains",
+    (OpKind.CONTAINS, True): "icontains",
+    (OpKind.STARTSWITH, False): "startswith",
+    (OpKind.STARTSWITH, True): "istartswith",
+    (OpKind.ENDSWITH, False): "endswith",
+    (OpKind.ENDSWITH, True): "iendswith",
+    (OpKind.GT, False): "gt",
+    (OpKind.GTE, False): "gte",
+    (OpKind.LT, False): "lt",
+    (OpKind.LTE, False): "lte",
+    (OpKind.IS_NULL, False): "isnull",
 }
 
 
@@ -167,7 +168,7 @@ class _ToQ(Visitor[Any]):
             raise FilterError(f"unknown operator `{node.op}`")
         lookup = _lookup(op)
         value: Any = node.value
-        if op.kind == "exact" and value is None:
+        if op.kind == OpKind.EXACT and value is None:
             lookup, value = "isnull", True
         if isinstance(node.target, CustomProperty):
             if lookup == "isnull":

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ..errors import FilterError, FilterSyntaxError
+from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR, lookup_value_problem
 from .ast import And, Comparison, Expr, Not, Or, Span
 from .lexer import DEPTH_HINT, literal_value, shorten
 from .lookups import builtin_lookup, parse_lookup
@@ -50,7 +51,8 @@ def _build_comparison(ctx: Context, children: list[Any]) -> Comparison:
     vstart: int = vtok.start()
     vend = vstart + len(raw)
     value = literal_value(vtok.lastgroup, raw, text, vstart)
-    if op == "is_null" and value is not True and value is not False:
+    problem = lookup_value_problem(op, value)
+    if problem == SF211_IS_NULL_VALUE:
         raise FilterSyntaxError(
             "`is_null` takes `true` or `false`",
             text,
@@ -59,7 +61,7 @@ def _build_comparison(ctx: Context, children: list[Any]) -> Comparison:
             expected=["true", "false"],
             hint=f"write `{shorten(field_text)}=true` or `{shorten(field_text)}=false`",
         )
-    if value is None and op != "exact":
+    if problem == SF212_NULL_OPERATOR:
         raise FilterSyntaxError(
             f"`null` cannot be used with `{op}`, only with `exact`",
             text,

@@ -13,14 +13,13 @@ from math import isfinite
 from typing import TYPE_CHECKING
 
 from ..errors import FilterSyntaxError
+from ..semantics.values import MAX_DIGITS, float_decimal
 
 if TYPE_CHECKING:
     from .ast import Literal
 
 __all__ = ["DEPTH_HINT", "MAX_DIGITS", "check_nesting", "float_value", "inexact_float_hint", "literal_value"]
 
-#: Integers with more digits are refused (Python's own limit for converting text is 4300).
-MAX_DIGITS = 4000
 DEPTH_HINT = "simplify the filter: remove double negations or needless parentheses"
 
 WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -41,7 +40,7 @@ def literal_value(kind: str | None, raw: str, text: str, start: int) -> Literal:
     """The value of the token ``raw`` of terminal ``kind`` found at ``start`` in ``text``.
 
     Raises :class:`FilterSyntaxError` for a number no value holds exactly: a float a 64-bit double does
-    not hold, an integer of more than :data:`MAX_DIGITS` digits.
+    not hold, an integer of more than :data:`~skillfilter.semantics.values.MAX_DIGITS` digits.
     """
     if kind == "STRING":
         value = raw[1:-1]
@@ -100,7 +99,7 @@ def float_value(text: str) -> tuple[float, bool]:
     from decimal import Decimal, InvalidOperation
 
     try:
-        return value, Decimal(repr(value)) == Decimal(text)
+        return value, float_decimal(value) == Decimal(text)
     except (InvalidOperation, ValueError):  # pragma: no cover - an exponent beyond 10**18 gives 0 or inf
         return value, False
 

@@ -21,9 +21,10 @@ from typing import Any
 
 from ..errors import FilterArgumentError, FilterSyntaxError, FilterTypeError, type_name
 from ..semantics.operators import OPERATOR_NAMES
+from ..semantics.values import MAX_DIGITS
 from .ast import MAX_DEPTH, Expr
 from .lalr import HANDLERS, Context, Stuck, drive
-from .lexer import MAX_DIGITS, check_nesting, float_value, inexact_float_hint
+from .lexer import check_nesting, float_value, inexact_float_hint
 from .lookups import parse_lookup
 from .tables import CACHE_MAGIC as _CACHE_MAGIC  # noqa: F401 - the names tests/test_startup.py imports
 from .tables import END, ERROR, cache_dir, get_tables, grammar_text, lark
