@@ -27,7 +27,7 @@ from .lalr import HANDLERS, Context, Stuck, drive
 from .lexer import check_nesting, float_value, inexact_float_hint
 from .lookups import parse_lookup
 from .tables import CACHE_MAGIC as _CACHE_MAGIC  # noqa: F401 - the names tests/test_startup.py imports
-from .tables import END, ERROR, cache_dir, get_tables, grammar_text, lark
+from .tables import END, ERROR, cache_dir, get_tables, grammar_text
 from .tables import read_cache as _read_cache  # noqa: F401
 
 __all__ = [
@@ -180,6 +180,8 @@ def _reference_parser() -> tuple[Any, threading.local]:
         with _Reference.lock:
             if _Reference.parser is None:
                 from lark import Token, Transformer
+
+                from .tables_lark import lark
 
                 local = threading.local()
 

@@ -1,10 +1,9 @@
 """The parse tables: lark's LALR(1) automaton and lexer terminals for ``grammar.lark``, as plain data.
 
-lark reads ``grammar.lark`` and computes the tables; :func:`tables_from_lark` copies what the driver
-(:mod:`skillfilter.language.lalr`) needs into plain lists and dicts, and the scanner regex is built from
-the terminals exactly as lark's basic lexer orders them.  The result is cached on disk (``marshal`` of plain
-data behind a magic word, a format number and a CRC-32; see :func:`cache_dir`), so a warm process does not
-even import lark.
+lark reads ``grammar.lark`` and computes the tables; :mod:`skillfilter.language.tables_lark` copies what
+the driver (:mod:`skillfilter.language.lalr`) needs into plain lists and dicts.  The result is cached on disk
+(``marshal`` of plain data behind a magic word, a format number and a CRC-32; see :func:`cache_dir`), so a
+warm process neither imports lark nor loads the module that asks it.
 """
 
 from __future__ import annotations
@@ -19,14 +18,17 @@ from typing import Any
 
 from ..errors import FilterError
 
-__all__ = ["END", "ERROR", "Loaded", "Rule", "Tables", "cache_dir", "get_tables", "grammar_text", "lark"]
+__all__ = [
+    "CACHE_MAGIC", "END", "ERROR", "Loaded", "Rule", "Tables",
+    "cache_dir", "get_tables", "grammar_text", "read_cache",
+]
 
 END = "$END"
 #: Name of the regex group that catches a character no terminal matches.
 ERROR = "_error"
-#: Version of the cached table format, part of the cache key: bump it whenever ``tables_from_lark`` or
-#: ``_describe_rule`` change what they produce.
-_TABLE_FORMAT = 2
+#: Version of the cached table format, part of the cache key: bump it whenever ``tables_lark`` changes
+#: what it produces.
+TABLE_FORMAT = 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -102,87 +104,6 @@ class Tables:
                 raise FilterError(f"grammar rule `{handler}` has no tree builder")
 
 
-def lark(**options: Any) -> Any:
-    from lark import Lark
-
-    return Lark(grammar_text(), parser="lalr", lexer="basic", maybe_placeholders=False, **options)
-
-
-def tables_from_lark() -> dict[str, Any]:
-    """Read lark's LALR table and terminals into plain data (raises if lark's internals moved)."""
-    from lark.lexer import PatternRE, PatternStr
-
-    lk = lark()
-    table = lk.parser.parser.parser.parse_table
-    # The lexer: lark's basic lexer, rebuilt as one regex.  Same order as lark's, and strings that a
-    # regex terminal matches in full (the keywords, matched by FIELD) are re-typed after the match.
-    terminals = sorted(
-        lk.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
-    )
-    retype: dict[str, dict[str, str]] = {}
-    embedded: set[str] = set()
-    for retok in (t for t in terminals if isinstance(t.pattern, PatternRE)):
-        regex = re.compile(retok.pattern.to_regexp())
-        for strtok in (t for t in terminals if isinstance(t.pattern, PatternStr)):
-            if strtok.priority != retok.priority:
-                continue
-            m = regex.match(strtok.pattern.value)
-            if m is not None and m.group() == strtok.pattern.value:
-                retype.setdefault(retok.name, {})[strtok.pattern.value] = strtok.name
-                if strtok.pattern.flags <= retok.pattern.flags:
-                    embedded.add(strtok.name)
-    alternatives = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t.name not in embedded]
-    alternatives.append(rf"(?P<{ERROR}>[\s\S])")
-
-    rules: list[Any] = []
-    rule_index: dict[int, int] = {}
-    state_ids = sorted(table.states)
-    state_of = {s: i for i, s in enumerate(state_ids)}
-    actions: list[dict[str, int]] = []
-    for s in state_ids:
-        acts: dict[str, int] = {}
-        for symbol, (action, arg) in table.states[s].items():
-            if action.name == "Shift":
-                acts[symbol] = state_of[arg]
-                continue
-            if id(arg) not in rule_index:
-                rule_index[id(arg)] = len(rules)
-                rules.append(_describe_rule(arg))
-            acts[symbol] = ~rule_index[id(arg)]
-        actions.append(acts)
-    return {
-        "scanner": "|".join(alternatives),
-        "retype": retype,
-        "ignore": sorted(lk.ignore_tokens),
-        "terminals": sorted(t.name for t in lk.terminals),
-        "actions": actions,
-        "rules": rules,
-        "start": state_of[table.start_states["start"]],
-        "end": state_of[table.end_states["start"]],
-    }
-
-
-def _describe_rule(rule: Any) -> list[Any]:
-    """A lark rule as ``[origin, size, passthrough, inline, handler, keep, expand, expand1]``.
-
-    This is lark's parse-tree shaping: terminals marked ``filter_out`` are dropped (``keep`` lists the
-    children kept; ``None``: all of them, none spliced), children from ``_rules`` are spliced in
-    (``expand``), a ``?rule`` left with one child is that child (``expand1``), and otherwise the builder
-    named by the alias or the rule's name runs.
-    """
-    expansion = rule.expansion
-    keep_all = rule.options.keep_all_tokens
-    keep = [i for i, sym in enumerate(expansion) if keep_all or not (sym.is_term and sym.filter_out)]
-    expand = [not expansion[i].is_term and expansion[i].name.startswith("_") for i in keep]
-    origin = str(rule.origin.name)
-    inline = origin.startswith("_")
-    expand1 = bool(rule.options.expand1) and not rule.alias
-    passthrough = expand1 and len(expansion) == 1 and keep == [0] and not expand[0] and not inline
-    plain = keep == list(range(len(expansion))) and not any(expand)
-    handler = str(rule.alias or origin)
-    return [origin, len(expansion), passthrough, inline, handler, None if plain else keep, expand, expand1]
-
-
 class Loaded:
     """The parser's lazily built, then shared, state."""
 
@@ -208,7 +129,7 @@ def get_tables(handlers: Collection[str]) -> Tables | None:
 
 
 #: First bytes of a table-cache file: a magic word and the cache format, then the CRC-32 of the rest.
-CACHE_MAGIC = b"skillfilter-tables\0" + _TABLE_FORMAT.to_bytes(2, "big")
+CACHE_MAGIC = b"skillfilter-tables\0" + TABLE_FORMAT.to_bytes(2, "big")
 
 
 def _plain(value: object, depth: int = 0) -> bool:
@@ -255,37 +176,25 @@ def read_cache(path: Path, key: str) -> dict[str, Any] | None:
     return cached[1]
 
 
-def _write_cache(path: Path, key: str, data: dict[str, Any]) -> None:
-    import marshal
-
-    payload = marshal.dumps((key, data))
-    blob = CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(blob)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
 def _load_tables(handlers: Collection[str]) -> Tables:
     grammar = grammar_text()
-    key = f"{_TABLE_FORMAT}\0{grammar}"
+    key = f"{TABLE_FORMAT}\0{grammar}"
     directory = cache_dir()
     path = None
     if directory is not None:
-        path = directory / f"tables-{_TABLE_FORMAT}-{zlib.crc32(key.encode()):08x}-{len(key)}.bin"
+        path = directory / f"tables-{TABLE_FORMAT}-{zlib.crc32(key.encode()):08x}-{len(key)}.bin"
         cached = read_cache(path, key)
         if cached is not None:
             try:
                 return Tables(cached, handlers)
             except Exception:  # noqa: S110 - well-formed but not tables this code can use: rebuild them
                 pass
+    from .tables_lark import tables_from_lark, write_cache
+
     data = tables_from_lark()
     tables = Tables(data, handlers)
     if path is not None:
-        _write_cache(path, key, data)
+        write_cache(path, key, data)
     return tables
 
 
