@@ -155,7 +155,8 @@ def _parse_reference(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
             assert isinstance(exc, UnexpectedCharacters)
             position = int(exc.pos_in_stream or 0)
             end = position + 1
-            kind, found, expected = ERROR, text[position], set(exc.allowed or ())
+            # lark's basic lexer names every terminal as allowed: ask the parser what it expects there.
+            kind, found, expected = ERROR, text[position], _expected_at(lk, text, position)
         previous = None
         try:
             for tok in lk.lex(text):
@@ -167,6 +168,20 @@ def _parse_reference(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
         raise Stuck((position, end), kind, found, expected, previous) from None
     result: Expr = tree
     return result
+
+
+def _expected_at(lk: Any, text: str, position: int) -> set[str]:
+    """The terminals lark's parser accepts after ``text[:position]`` (where its lexer stopped)."""
+    from lark.exceptions import UnexpectedInput
+
+    interactive = lk.parse_interactive(text[:position])
+    try:
+        for _token in interactive.iter_parse():
+            pass
+    except UnexpectedInput:  # pragma: no cover - the prefix parsed once already
+        return set()
+    terminals = {t.name for t in lk.terminals} | {END}
+    return {name for name in interactive.choices() if name in terminals}
 
 
 class _Reference:
