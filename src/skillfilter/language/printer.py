@@ -74,7 +74,14 @@ def format_lookup(node: Comparison) -> str:
             _LOOKUP_TEXT.clear()
         _LOOKUP_TEXT[(node.target, node.op)] = found
     value = node.value
-    problem = lookup_value_problem(node.op, value)
+    # The rule reads only whether the value is true, false, null or something else: memoised on that.
+    key = (node.op, 1 if value is True else 2 if value is False else 3 if value is None else 0)
+    problem = _PROBLEMS.get(key, "")
+    if problem == "":
+        problem = lookup_value_problem(node.op, value)
+        if len(_PROBLEMS) >= 4096:
+            _PROBLEMS.clear()
+        _PROBLEMS[key] = problem
     if problem == SF211_IS_NULL_VALUE:
         raise ValueError(f"`{found}` takes true or false, not {value!r}")
     if problem == SF212_NULL_OPERATOR:
@@ -83,6 +90,7 @@ def format_lookup(node: Comparison) -> str:
 
 
 _LOOKUP_TEXT: dict[tuple[object, str], str] = {}
+_PROBLEMS: dict[tuple[str, int], str | None] = {}
 
 
 def _lookup_text(node: Comparison) -> str:

@@ -16,9 +16,25 @@ __all__ = ["Transformer", "Visitor"]
 
 T = TypeVar("T")
 
-#: Node class -> the name of its ``visit_*`` and ``leave_*`` methods (filled on first use).
+#: Node class -> the name of its ``visit_*`` method (filled on first use).
 _VISIT_NAMES: dict[type, str] = {}
-_LEAVE_NAMES: dict[type, str] = {}
+
+
+#: Visitor class -> node class -> its ``leave_*`` function (or ``generic_leave``).
+_LEAVE_FUNCTIONS: dict[type, dict[type, Callable[..., Any]]] = {}
+
+
+def _leave_table(visitor: type) -> dict[type, Callable[..., Any]]:
+    table = _LEAVE_FUNCTIONS.get(visitor)
+    if table is None:
+        table = _LEAVE_FUNCTIONS[visitor] = {}
+    return table
+
+
+def _leave_function(visitor: type, cls: type) -> Callable[..., Any]:
+    fn: Callable[..., Any] = getattr(visitor, "leave_" + cls.__name__, None) or visitor.generic_leave  # type: ignore[attr-defined]
+    _leave_table(visitor)[cls] = fn
+    return fn
 
 
 def _method_name(table: dict[type, str], prefix: str, cls: type) -> str:
@@ -63,33 +79,40 @@ class Visitor(Generic[T]):
         raise NotImplementedError(f"no visit_{type(node).__name__} on {type(self).__name__}")
 
     def fold(self, node: Expr) -> T:
-        """The result of ``leave_*`` on ``node``, each node's children folded first; not recursive."""
-        names = _LEAVE_NAMES
-        results: list[T] = []
-        # (node, entered): a node is pushed once to push its children, once more to be left.
-        todo: list[tuple[Expr, bool]] = [(node, False)]
-        pop, push = todo.pop, todo.append
-        while todo:
-            current, entered = pop()
-            cls = current.__class__
-            method: Callable[..., T] = getattr(
-                self, names.get(cls) or _method_name(names, "leave_", cls), self.generic_leave
-            )
+        """The result of ``leave_*`` on ``node``, each node's children folded first; not recursive.
+
+        The ``leave_*`` methods are looked up on the class (once per visitor class and node class).
+        """
+        leave = _leave_table(type(self))
+        children = node.children()
+        if not children:  # a lone comparison: no stacks
+            fn = leave.get(node.__class__) or _leave_function(type(self), node.__class__)
+            lone: T = fn(self, node)
+            return lone
+        # Pre-order with the children pushed left to right, so popped right to left: reversed, that is
+        # post-order with each node's children left to right before it.
+        order: list[tuple[Expr, tuple[Expr, ...]]] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
             children = current.children()
+            order.append((current, children))
+            stack.extend(children)
+        results: list[Any] = []
+        for current, children in reversed(order):
+            cls = current.__class__
+            fn = leave.get(cls) or _leave_function(type(self), cls)
             if not children:
-                results.append(method(current))
-            elif not entered:
-                push((current, True))
-                for child in reversed(children):
-                    push((child, False))
+                results.append(fn(self, current))
             elif cls is Not:
-                results[-1] = method(current, results[-1])
+                results[-1] = fn(self, current, results[-1])
             else:
                 size = len(children)
                 done = results[-size:]
                 del results[-size:]
-                results.append(method(current, done))
-        return results[0]
+                results.append(fn(self, current, done))
+        result: T = results[0]
+        return result
 
     def generic_leave(self, node: Expr, *children: Any) -> T:
         raise NotImplementedError(f"no leave_{type(node).__name__} on {type(self).__name__}")
