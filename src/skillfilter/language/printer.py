@@ -20,11 +20,10 @@ from ..semantics.operators import (
     SF211_IS_NULL_VALUE,
     SF212_NULL_OPERATOR,
     Precedence,
-    lookup_value_problem,
 )
 from ..semantics.values import MAX_DIGITS
 from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
-from .lookups import parse_lookup
+from .lookups import parse_lookup, value_problem
 from .visitor import Visitor
 
 if TYPE_CHECKING:
@@ -74,14 +73,7 @@ def format_lookup(node: Comparison) -> str:
             _LOOKUP_TEXT.clear()
         _LOOKUP_TEXT[(node.target, node.op)] = found
     value = node.value
-    # The rule reads only whether the value is true, false, null or something else: memoised on that.
-    key = (node.op, 1 if value is True else 2 if value is False else 3 if value is None else 0)
-    problem = _PROBLEMS.get(key, "")
-    if problem == "":
-        problem = lookup_value_problem(node.op, value)
-        if len(_PROBLEMS) >= 4096:
-            _PROBLEMS.clear()
-        _PROBLEMS[key] = problem
+    problem = value_problem(node.op, value)
     if problem == SF211_IS_NULL_VALUE:
         raise ValueError(f"`{found}` takes true or false, not {value!r}")
     if problem == SF212_NULL_OPERATOR:
@@ -90,7 +82,6 @@ def format_lookup(node: Comparison) -> str:
 
 
 _LOOKUP_TEXT: dict[tuple[object, str], str] = {}
-_PROBLEMS: dict[tuple[str, int], str | None] = {}
 
 
 def _lookup_text(node: Comparison) -> str:
