@@ -115,10 +115,10 @@ class _Canonical(Visitor[str]):
 
     def leave_And(self, node: And | Or, operands: list[str]) -> str:
         parent = node.precedence
-        return f" {node.keyword} ".join(
-            f"({text})" if op.precedence < parent else text
-            for op, text in zip(node.operands, operands, strict=True)
-        )
+        for i, op in enumerate(node.operands):  # `operands` is this call's own list
+            if op.precedence < parent:
+                operands[i] = f"({operands[i]})"
+        return f" {node.keyword} ".join(operands)
 
     leave_Or = leave_And
 

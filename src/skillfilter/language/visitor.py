@@ -54,9 +54,9 @@ class Visitor(Generic[T]):
 
     **Bottom-up**, :meth:`fold`: visits every node after its children, with an explicit stack (no
     recursion at all), and hands each method what the children gave: ``leave_Comparison(node)``,
-    ``leave_Not(node, operand)`` and ``leave_And(node, operands)`` / ``leave_Or(node, operands)`` (a list,
-    in order).  ``generic_leave`` is called for a node without a method.  The library's own stages (the
-    printer, the Django integration) are folds.
+    ``leave_Not(node, operand)`` and ``leave_And(node, operands)`` / ``leave_Or(node, operands)`` (a new
+    list, in order, which the method may keep or change).  ``generic_leave`` is called for a node without
+    a method.  The library's own stages (the printer, the Django integration) are folds.
 
     >>> from skillfilter import parse
     >>> class Count(Visitor[int]):
