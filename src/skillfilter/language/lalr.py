@@ -14,10 +14,10 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ..errors import FilterError, FilterSyntaxError
-from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR
+from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR, lookup_value_problem
 from .ast import And, Comparison, Expr, Not, Or, Span
 from .lexer import DEPTH_HINT, literal_value, shorten
-from .lookups import builtin_lookup, parse_lookup, value_problem
+from .lookups import builtin_lookup, parse_lookup
 from .tables import END, Rule, Tables
 
 __all__ = ["HANDLERS", "Context", "Stuck", "drive"]
@@ -51,7 +51,7 @@ def _build_comparison(ctx: Context, children: list[Any]) -> Comparison:
     vstart: int = vtok.start()
     vend = vstart + len(raw)
     value = literal_value(vtok.lastgroup, raw, text, vstart)
-    problem = value_problem(op, value)
+    problem = lookup_value_problem(op, value)
     if problem == SF211_IS_NULL_VALUE:
         raise FilterSyntaxError(
             "`is_null` takes `true` or `false`",

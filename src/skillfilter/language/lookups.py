@@ -12,11 +12,11 @@ import re
 from collections.abc import Collection, Iterable
 
 from ..errors import FilterSyntaxError
-from ..semantics.operators import KEYWORDS, OPERATOR_NAMES, lookup_value_problem
+from ..semantics.operators import KEYWORDS, OPERATOR_NAMES
 from .ast import CustomProperty, FieldRef
 from .lexer import shorten
 
-__all__ = ["parse_lookup", "value_problem"]
+__all__ = ["parse_lookup"]
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -24,22 +24,6 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # immutable.  Bounded; cleared when full.
 _LOOKUPS: dict[str, tuple[FieldRef | CustomProperty, str]] = {}
 _LOOKUPS_MAX = 4096
-
-
-_PROBLEMS: dict[tuple[str, int], str | None] = {}
-
-
-def value_problem(op: str, value: object) -> str | None:
-    """:func:`~skillfilter.semantics.operators.lookup_value_problem` (the ``is_null``/``null`` rule),
-    memoised on what it reads of the value: whether it is true, false, null or something else."""
-    key = (op, 1 if value is True else 2 if value is False else 3 if value is None else 0)
-    problem = _PROBLEMS.get(key, "")
-    if problem == "":
-        problem = lookup_value_problem(op, value)
-        if len(_PROBLEMS) >= _LOOKUPS_MAX:
-            _PROBLEMS.clear()
-        _PROBLEMS[key] = problem
-    return problem
 
 
 def builtin_lookup(text: str, source: str, offset: int) -> tuple[FieldRef | CustomProperty, str]:

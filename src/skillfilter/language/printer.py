@@ -20,10 +20,11 @@ from ..semantics.operators import (
     SF211_IS_NULL_VALUE,
     SF212_NULL_OPERATOR,
     Precedence,
+    lookup_value_problem,
 )
 from ..semantics.values import MAX_DIGITS
 from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
-from .lookups import parse_lookup, value_problem
+from .lookups import parse_lookup
 from .visitor import Visitor
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def format_lookup(node: Comparison) -> str:
             _LOOKUP_TEXT.clear()
         _LOOKUP_TEXT[(node.target, node.op)] = found
     value = node.value
-    problem = value_problem(node.op, value)
+    problem = lookup_value_problem(node.op, value)
     if problem == SF211_IS_NULL_VALUE:
         raise ValueError(f"`{found}` takes true or false, not {value!r}")
     if problem == SF212_NULL_OPERATOR:
