@@ -42,8 +42,8 @@ from ..errors import (
 )
 from ..language.ast import And, Comparison, Expr, FieldRef, Not, Or, Span
 from ..language.parser import parse
-from ..language.printer import format_literal, format_lookup
-from .operators import OpKind, Precedence, lookup_value_problem
+from ..language.printer import format_literal, format_lookup, respan
+from .operators import OpKind, lookup_value_problem
 from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
 if TYPE_CHECKING:
@@ -288,57 +288,9 @@ def _fully_spanned(expr: Expr) -> bool:
 
 
 def _respan(expr: Expr) -> tuple[str, Expr]:
-    """The canonical text of ``expr`` and a copy of it whose spans point into that text.
-
-    Follows :func:`skillfilter.language.printer.to_text` (parentheses from :class:`Precedence` alone).
-    """
-    out: list[str] = []
-    pos = 0
-
-    def write(s: str) -> None:
-        nonlocal pos
-        out.append(s)
-        pos += len(s)
-
-    def emit(node: Expr, parent: int) -> Expr:
-        wrapped = node.precedence < parent
-        start = pos
-        if wrapped:
-            write("(")
-        result: Expr
-        if isinstance(node, Comparison):
-            t0 = pos
-            write(_lookup(node))
-            t1 = pos
-            write("=")
-            write(_write_literal(node.value))
-            result = node.replace(span=Span(t0, pos), target_span=Span(t0, t1), value_span=Span(t1 + 1, pos))
-        elif isinstance(node, (And, Or)):
-            operands: list[Expr] = []
-            keywords: list[Span] = []
-            for i, op in enumerate(node.operands):
-                if i:
-                    write(" ")
-                    keywords.append(Span(pos, pos + len(node.keyword)))
-                    write(node.keyword + " ")
-                operands.append(emit(op, node.precedence))
-            if wrapped:
-                write(")")
-            return type(node)(tuple(operands), tuple(keywords), Span(start, pos))
-        elif isinstance(node, Not):
-            write("not ")
-            operand = emit(node.operand, Precedence.NOT)
-            if wrapped:
-                write(")")
-            return Not(operand, Span(start, pos))
-        else:
-            raise FilterTypeError(f"{type_name(node)} is not an expression")
-        if wrapped:  # pragma: no cover - comparisons bind tightest
-            write(")")
-        return result
-
-    tree = emit(expr, 0)
-    return "".join(out), tree
+    """The canonical text of ``expr`` and a copy of it whose spans point into that text: the printer's
+    spans, with lenient writers for what the printer refuses (positions are all a diagnostic needs)."""
+    return respan(expr, write_lookup=_lookup, write_literal=_write_literal)
 
 
 def _rebuild(node: Expr, converted: Iterator[Comparison]) -> Expr:
