@@ -45,7 +45,7 @@ from ...plan.atoms import (
     as_decimal,
     number_compare,
 )
-from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
+from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, binders, walk
 from ...semantics.operators import simple_fold
 from ...semantics.schema import parse_datetime
 
@@ -315,7 +315,11 @@ class _Generator:
         self.counter = 0
         #: variable -> the name holding it as a mapping (itself once normalised, or a `d` view).
         self.map_name: dict[str, str] = {"r": "r"}
-        self.leaf: dict[int, bool] = {}
+        #: Loop variables whose body reads them as a mapping (`used_map`) or as a value (`used_direct`).
+        self.used_map: set[str] = set()
+        self.used_direct: set[str] = set()
+        #: Loops with no loop inside, over values that are rarely lists: written as expressions.
+        self.leaf: set[str] = set()
         #: While set, custom-property values are computed by statements collected here (relative
         #: indentation) instead of inline expressions: see :meth:`item`.
         self.prelude: list[str] | None = None
@@ -337,30 +341,26 @@ class _Generator:
 
     # -- analysis ----------------------------------------------------------------------------------
     def analyse(self, plan: PNode) -> None:
-        exists: dict[str, PExists] = {}
-        for n in walk(plan):
-            if isinstance(n, PExists):
-                exists[n.var] = n
+        """Record how each loop's body uses its element: as a value, as a mapping, or both."""
+        exists = binders(plan)
         for n in walk(plan):
             if isinstance(n, PAtom) and n.var in exists:
-                if n.keys:
-                    exists[n.var].used_map = True
-                else:
-                    exists[n.var].used_direct = True
+                (self.used_map if n.keys else self.used_direct).add(n.var)
             elif isinstance(n, PExists) and n.parent in exists:
-                exists[n.parent].used_map = True
+                self.used_map.add(n.parent)
+        for var in exists:
+            if var in self.used_map:
+                self.map_name[var] = self.fresh("d") if var in self.used_direct else var
         for var, n in exists.items():
-            if n.used_map:
-                self.map_name[var] = self.fresh("d") if n.used_direct else var
-        for n in exists.values():
-            self.leaf[id(n)] = (
-                not n.used_map
+            if (
+                var not in self.used_map
                 and not n.expect_list
                 and not any(isinstance(m, PExists) for m in walk(n.body))
-            )
+            ):
+                self.leaf.add(var)
 
     def is_leaf(self, node: PExists) -> bool:
-        return self.leaf[id(node)]
+        return node.var in self.leaf
 
     def exprable(self, node: PNode) -> bool:
         if isinstance(node, PExists):
@@ -704,7 +704,7 @@ class _Generator:
             ]
         lines.append(f"{pad}for {var} in {v}:")
         inner = pad + _IND
-        if node.used_map:
+        if var in self.used_map:
             d = self.map_name[var]
             if d == var:
                 if node.skip_null:
