@@ -28,8 +28,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test, as_decimal
+from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test, TestKind
 from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, binders, walk
+from ...semantics.values import as_decimal
 from .interpret import interpret  # noqa: F401 - still importable from here (tests of other backends)
 from .runtime import (
     NULL1,
@@ -205,11 +206,11 @@ class _Generator:
         (``first``, which computes it and binds it to ``name``) passed ``guard`` (``"str"`` or ``"num"``).
         """
         kind, vtype, ci = test.kind, test.vtype, test.ci
-        if kind == "isnull":
+        if kind == TestKind.ISNULL:
             return None, f"{value} is None", "", ""
-        if kind == "notnull":
+        if kind == TestKind.NOTNULL:
             return None, f"{value} is not None", "", ""
-        if kind == "false":
+        if kind == TestKind.FALSE:
             return None, "False", "", ""
         lit = self.literal(test.value)
         if vtype == BOOLEAN:

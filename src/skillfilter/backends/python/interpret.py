@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, Test, as_decimal
+from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, Test, TestKind
 from ...plan.nodes import ROOT, PAnd, PAtom, PExists, PNode, PNot, POr
-from ...semantics.operators import simple_fold
+from ...semantics.values import as_decimal, simple_fold
 from .runtime import as_date, as_datetime, direct_type, elements, follow, number_compare
 
 __all__ = ["interpret", "test_function"]
@@ -21,11 +21,11 @@ __all__ = ["interpret", "test_function"]
 def test_function(test: Test) -> Callable[[Any], bool]:
     """``test`` as a function of one value (any data: the wrong kind of value is simply false)."""
     kind, vtype, lit, ci = test.kind, test.vtype, test.value, test.ci
-    if kind == "isnull":
+    if kind == TestKind.ISNULL:
         return lambda v: v is None
-    if kind == "notnull":
+    if kind == TestKind.NOTNULL:
         return lambda v: v is not None
-    if kind == "false":
+    if kind == TestKind.FALSE:
         return lambda v: False
     if vtype == BOOLEAN:
         return lambda v: v is lit

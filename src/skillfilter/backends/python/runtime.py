@@ -2,21 +2,18 @@
 call these, so both read records the same way.
 
 Reading never raises on data: a step into a value that is not a mapping gives null, a custom property is
-found in either shape of rule 9, and text becomes a date or datetime only when it is ISO 8601.
+found in either shape of rule 9.  The value rules (ISO 8601 dates and datetimes, numbers by decimal value,
+case mapping) are :mod:`skillfilter.semantics.values`' own, re-exported here for generated code.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ...plan.atoms import EXACT_FLOAT_INTS, as_decimal
 from ...plan.nodes import CPKey, Key
-from ...semantics.operators import simple_fold
-from ...semantics.schema import parse_datetime
+from ...semantics.values import EXACT_FLOAT_INTS, as_date, as_datetime, as_decimal, simple_fold
 
 __all__ = [
     "EMPTY", "NULL1", "as_date", "as_datetime", "as_map", "cp_of", "custom_property", "direct_type",
@@ -27,7 +24,6 @@ __all__ = [
 EMPTY: Mapping[str, Any] = {}
 #: The elements of an empty list (rule 3: one null element).
 NULL1 = (None,)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 _SCALARS = frozenset({type(None), str, int, float, bool, list, tuple})
@@ -73,34 +69,6 @@ def cp_of(record: Any, name: str) -> Any:
     if type(props) is dict:
         return props.get(name)
     return custom_property(props, name)
-
-
-def as_datetime(v: Any) -> _dt.datetime | None:
-    """A record value as an aware datetime (ISO 8601 text; naive = UTC; a date = its midnight UTC)."""
-    if type(v) is str:
-        try:
-            return parse_datetime(v)
-        except (ValueError, OverflowError):
-            return None
-    if isinstance(v, _dt.datetime):
-        return v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)
-    if isinstance(v, _dt.date):
-        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
-    return None
-
-
-def as_date(v: Any) -> _dt.date | None:
-    """A record value as a date (ISO 8601 ``YYYY-MM-DD`` text or a ``date``)."""
-    if type(v) is str:
-        if _DATE_RE.match(v):
-            try:
-                return _dt.date.fromisoformat(v)
-            except ValueError:
-                return None
-        return None
-    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
-        return v
-    return None
 
 
 def fold(s: str) -> str:
