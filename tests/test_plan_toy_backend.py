@@ -339,7 +339,8 @@ def test_toy_equals_predicate_typed_values(data: st.DataObject, expr: Expr) -> N
 ])
 def test_toy_handles_constant_plans(text: str) -> None:
     plan = compile_plan(text)[0]
-    for rec in [{}, {"x": 1}, {"x": None}, {"b": True}]:
+    recs: list[dict[str, Any]] = [{}, {"x": 1}, {"x": None}, {"b": True}]
+    for rec in recs:
         assert toy_predicate(text)(rec) is predicate(text)(rec)
     assert Text().visit(plan)  # every node type renders
 
@@ -411,5 +412,6 @@ def test_plan_variables_are_bound_once_and_in_scope(expr: Expr) -> None:
 def test_expression_builders_work_with_the_toy() -> None:
     expr = And.of(Comparison(FieldRef(("a",)), "exact", 1), Not(Or.of(Comparison(FieldRef(("b",)), "gt", 2),
                                                                        Comparison(FieldRef(("b",)), "lt", 0))))
-    for rec in [{"a": 1}, {"a": [1, 2], "b": 3}, {"a": 1, "b": [1, -1]}, {"a": 1, "b": []}]:
+    recs: list[dict[str, Any]] = [{"a": 1}, {"a": [1, 2], "b": 3}, {"a": 1, "b": [1, -1]}, {"a": 1, "b": []}]
+    for rec in recs:
         assert toy_predicate(expr)(rec) is predicate(expr)(rec)
