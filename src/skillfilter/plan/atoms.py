@@ -49,14 +49,12 @@ class TestKind(str, Enum):
     LT = OpKind.LT.value
     LTE = OpKind.LTE.value
 
-    def __str__(self) -> str:
-        return str.__str__(self)
+    # Printed, formatted and repr'd as the plain string (generated code writes kinds with `!r`).
+    __str__ = str.__str__
+    __repr__ = str.__repr__
 
-    def __format__(self, spec: str) -> str:
-        return str.__format__(self, spec)
 
-    def __repr__(self) -> str:
-        return str.__repr__(self)
+_TEST_KINDS: dict[str, TestKind] = {k.value: k for k in TestKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,4 +118,4 @@ def make_test(kind: str, ci: bool, value: Any) -> Test:
         return Test(TestKind.FALSE)
     if ci:
         value = simple_fold(value)
-    return Test(TestKind(str(kind)), vtype, value, ci)
+    return Test(_TEST_KINDS[kind], vtype, value, ci)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 from ..errors import FilterError
 from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or, Visitor
@@ -79,8 +80,7 @@ def compile_plan(
     return _simplify(plan), tree
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
+class _Step(NamedTuple):
     """One key of a comparison's path, and what it stands for."""
 
     key: Key
@@ -90,8 +90,7 @@ class _Step:
     field: Field | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Atom:
+class _Atom(NamedTuple):
     """What a comparison tests, once its path is known (the plan's :class:`PAtom` without ``var``)."""
 
     steps: tuple[_Step, ...]
@@ -99,6 +98,9 @@ class _Atom:
     field: Field | None = None
     field_type: str | None = None
     entity: str | None = None
+
+
+_MAYBE = ListKind.MAYBE
 
 
 def _schemaless_steps(node: Comparison) -> _Atom:
@@ -114,12 +116,12 @@ def _schemaless_steps(node: Comparison) -> _Atom:
     if isinstance(target, CustomProperty):
         if not isinstance(target.name, str) or not target.name:
             raise FilterError(f"a custom property needs a name, not {target.name!r}")
-        steps = [_Step(CPKey(target.name), ListKind.MAYBE)]
+        steps = [_Step(CPKey(target.name), _MAYBE)]
     else:
         path = getattr(target, "path", None)
         if not path or not all(isinstance(seg, str) and seg for seg in path):
             raise FilterError(f"a field reference needs one or more non-empty names, not {path!r}")
-        steps = [_Step(seg, ListKind.MAYBE) for seg in path]
+        steps = [_Step(seg, _MAYBE) for seg in path]
     return _Atom(tuple(steps), make_test(operator.kind, operator.case_insensitive, node.value))
 
 
@@ -150,18 +152,26 @@ class _Prefix:
     """A list-holding end of some comparison's path: the list one :class:`PExists` ranges over."""
 
     parent: Prefix | None
-    #: The steps from the parent prefix (or the record) to the list.
-    steps: tuple[_Step, ...]
     #: First-seen order, to break ties between equally good prefixes deterministically.
     order: int
+    #: The keys from the parent prefix (or the record) to the list, and what the list is.
+    keys: tuple[Key, ...]
+    kind: ListKind
+    relation: Relation | None
+    field: Field | None
+    relations: tuple[Relation, ...]
 
 
 @dataclass(slots=True)
 class _Info:
+    """A comparison, placed: the prefixes it goes through, and its atom less the variable."""
+
     #: The prefixes (ends of list-holding steps) the comparison goes through, outermost first.
     prefixes: tuple[Prefix, ...]
-    #: Steps after the last prefix, down to the compared value.
-    tail: tuple[_Step, ...]
+    #: Keys after the last prefix, down to the compared value, and the relations they walk.
+    tail: tuple[Key, ...]
+    tail_relations: tuple[Relation, ...]
+    path: tuple[Key, ...]
     atom: _Atom
 
 
@@ -224,27 +234,39 @@ def _direct(f: _F, out: set[Prefix]) -> None:
             _direct(item, out)
 
 
+def _relations(steps: tuple[_Step, ...]) -> tuple[Relation, ...]:
+    return tuple([s.relation for s in steps if s.relation is not None])
+
+
 class _Planner:
     def __init__(self) -> None:
         self.prefixes: dict[Prefix, _Prefix] = {}
         self.counter = 0
 
     def add(self, atom: _Atom) -> _Info:
+        steps = atom.steps
+        path = tuple([s.key for s in steps])
         prefixes: list[Prefix] = []
-        path: list[Key] = []
-        pending: list[_Step] = []
         parent: Prefix | None = None
-        for step in atom.steps:
-            path.append(step.key)
-            pending.append(step)
-            if step.kind is not None:
-                prefix = tuple(path)
-                if prefix not in self.prefixes:
-                    self.prefixes[prefix] = _Prefix(parent, tuple(pending), len(self.prefixes))
-                prefixes.append(prefix)
-                parent = prefix
-                pending = []
-        return _Info(tuple(prefixes), tuple(pending), atom)
+        start = 0  # where the steps after the last prefix begin
+        for i, step in enumerate(steps):
+            if step.kind is None:
+                continue
+            prefix = path[: i + 1]
+            if prefix not in self.prefixes:
+                self.prefixes[prefix] = _Prefix(
+                    parent,
+                    len(self.prefixes),
+                    path[start : i + 1],
+                    step.kind,
+                    step.relation if step.kind is ListKind.RELATION else None,
+                    step.field,
+                    _relations(steps[start : i + 1]),
+                )
+            prefixes.append(prefix)
+            parent = prefix
+            start = i + 1
+        return _Info(tuple(prefixes), path[start:], _relations(steps[start:]), path, atom)
 
     def scope(self, f: _F, outer: frozenset[Prefix], env: dict[Prefix, str]) -> PNode:
         """The plan of a scope: some choice of elements for the prefixes it chooses (rule 3)."""
@@ -275,19 +297,9 @@ class _Planner:
         info = self.prefixes[root]
         parent_var = ROOT if info.parent is None else env[info.parent]
         body = self.exists(q - {root}, f, {**env, root: var}, chosen)
-        last = info.steps[-1]
-        assert last.kind is not None
         return PExists(
-            var,
-            parent_var,
-            tuple(s.key for s in info.steps),
-            body,
-            expect_list=last.kind is not ListKind.MAYBE,
-            path=root,
-            kind=last.kind,
-            relation=last.relation if last.kind is ListKind.RELATION else None,
-            field=last.field,
-            relations=tuple(s.relation for s in info.steps if s.relation is not None),
+            var, parent_var, info.keys, body, False, info.kind is not ListKind.MAYBE, root, info.kind,
+            info.relation, info.field, info.relations,
         )
 
     def components(self, items: list[_F], q: frozenset[Prefix]) -> list[_F | list[_F]]:
@@ -338,14 +350,8 @@ class _Planner:
             atom = info.atom
             var = env[info.prefixes[-1]] if info.prefixes else ROOT
             return PAtom(
-                var,
-                tuple(s.key for s in info.tail),
-                atom.test,
-                path=tuple(s.key for s in atom.steps),
-                field=atom.field,
-                field_type=atom.field_type,
-                relations=tuple(s.relation for s in info.tail if s.relation is not None),
-                entity=atom.entity,
+                var, info.tail, atom.test, info.path, atom.field, atom.field_type, info.tail_relations,
+                atom.entity,
             )
         if f.kind == "not":
             return PNot(self.scope(f.items[0], chosen, env))
