@@ -7,7 +7,13 @@ The planner turns each scope into a plan where every such choice is an existenti
 as deep as exactness allows (mini-scoping): an existential distributes over ``or``, and over ``and`` it only
 covers the conjuncts that share its prefix.  So ``a__x=1 and b__y=2`` costs two separate existentials, never
 a cartesian product, while ``a__x=1 and a__y=2`` tests both conditions on the same element of ``a``.  Rules
-2 and 7 (null and kind) are decided by :func:`~skillfilter.plan.atoms.make_test`; constants are folded last.
+2 and 7 (null and kind) are decided by :func:`~skillfilter.plan.atoms.make_test`; constants are folded last,
+and each :class:`PExists` learns whether its body is false for a null element (``skip_null``).
+
+Stages: :class:`_Formulas` (an AST :class:`~skillfilter.language.ast.Visitor`) resolves each comparison once
+and builds the formula tree with each node's prefixes computed bottom-up; :meth:`_Planner.scope` and
+:meth:`_Planner.exists` place the existentials; :func:`_simplify` folds constants.  Planning is linear in the
+filter's size but for the unions of prefix sets (tests/test_hardening_cost.py checks the growth).
 """
 
 from __future__ import annotations
