@@ -42,7 +42,7 @@ from typing import Any
 from ...errors import FilterError
 from ...language.ast import Expr
 from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, Test
-from ...plan.nodes import CPKey, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
+from ...plan.nodes import CPKey, PAnd, PConst, PExists, PNode, PNot, POr
 from ...semantics.operators import simple_fold
 from ...semantics.schema import Entity, Schema
 
@@ -163,7 +163,10 @@ def _double_threshold(kind: str, lit: Any) -> tuple[str, float] | bool:
     A double's value is its shortest decimal form; those values order as the doubles do, so the doubles
     that pass form a ray bounded by the double nearest the literal.
     """
-    exact = lit if isinstance(lit, Decimal) else Decimal(repr(lit)) if isinstance(lit, float) else Decimal(lit)
+    if isinstance(lit, Decimal):
+        exact = lit
+    else:
+        exact = Decimal(repr(lit)) if isinstance(lit, float) else Decimal(lit)
     if exact.is_infinite():
         d = float(exact)
         return (_OPS[kind], d)
@@ -185,12 +188,33 @@ def _double_threshold(kind: str, lit: Any) -> tuple[str, float] | bool:
 # --------------------------------------------------------------------------------------------------
 # the compiler
 # --------------------------------------------------------------------------------------------------
+class Use:
+    """What a filter reads of a record: ``kind`` is ``one`` (a to-one relation or the custom properties),
+    ``many`` (a to-many relation), ``list`` (a ``list[text]``) or ``leaf`` (a field of type ``type``)."""
+
+    __slots__ = ("children", "kind", "type")
+
+    def __init__(self, kind: str, type_name: str = "") -> None:
+        self.kind = kind
+        self.type = type_name
+        self.children: dict[str, Use] = {}
+
+    def child(self, key: str, kind: str, type_name: str = "") -> Use:
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = Use(kind, type_name)
+        return found
+
+
 class _Compiler:
-    def __init__(self, schema: Schema, entity: str) -> None:
+    def __init__(self, schema: Schema, entity: str, raw: bool = False, root: str = "") -> None:
         self.schema = schema
+        self.raw = raw
         self.params: list[Any] = []
-        #: variable -> (its SQL, the entity its element belongs to, or None for a text element)
-        self.vars: dict[str, tuple[str, Entity | None]] = {"r": ("", schema.entity(entity))}
+        self.used = Use("one")
+        #: variable -> (its SQL, the entity its element belongs to (None: a text element), what it reads)
+        self.vars: dict[str, tuple[str, Entity | None, Use]] = {"r": (root, schema.entity(entity), self.used)}
+        self.last_use = self.used
         names = set(schema.entity(entity).fields) | set(schema.entity(entity).relations)
         self.prefix = "_sf_"
         while any(n.startswith(self.prefix) for n in names):
@@ -202,7 +226,8 @@ class _Compiler:
 
     def path(self, var: str, keys: tuple[Any, ...], what: str) -> tuple[str, str | None, Entity | None]:
         """SQL, declared type (``None``: an entity's element) and entity at the end of ``keys``."""
-        sql, ent = self.vars[var]
+        sql, ent, use = self.vars[var]
+        self.last_use = use
         if ent is None:  # a list[text] element
             if keys:  # pragma: no cover - the planner never goes below a text value
                 raise FilterError("a text value has no fields")
@@ -222,16 +247,21 @@ class _Compiler:
                     )
                 base = _quote("custom_properties") if not sql else f"({sql}).{_quote('custom_properties')}"
                 sql = f"({base}).{_quote(key.name)}"
+                cps = use.child("custom_properties", "one")
+                self.last_use = cps.child(key.name, "list" if declared == "list[text]" else "leaf", declared)
                 return sql, declared, None
             step = _quote(key) if not sql else f"({sql}).{_quote(key)}"
             sql = step
             if key in ent.relations:
                 rel = ent.relations[key]
                 ent = self.schema.entity(rel.target)
+                use = use.child(key, "many" if rel.many else "one")
+                self.last_use = use
                 if last:
                     return sql, None, ent
             elif key in ent.fields:
                 type_name = ent.fields[key].type
+                self.last_use = use.child(key, "list" if type_name == "list[text]" else "leaf", type_name)
                 return sql, type_name, None
             else:  # pragma: no cover - the planner resolved every key
                 raise FilterError(f"`{key}` is not a field or relation of `{ent.name}` ({what})")
@@ -251,7 +281,7 @@ class _Compiler:
             if type_name is not None and type_name != "list[text]":  # pragma: no cover
                 raise FilterError(f"a field of type {type_name} is not a list")
             var = self.prefix + n.var
-            self.vars[n.var] = (var, ent)
+            self.vars[n.var] = (var, ent, self.last_use)
             body = self.node(n.body)
             lst = sql if n.skip_null else f"(CASE WHEN len({sql}) > 0 THEN {sql} ELSE [NULL] END)"
             return f"(len(list_filter({lst}, lambda {var}: {body})) > 0)"
@@ -260,8 +290,22 @@ class _Compiler:
             raise FilterError("a comparison needs a field")
         return self.atom(sql, type_name, n.test)
 
+    def leaf(self, x: str, type_name: str) -> str:
+        """The value of leaf ``x``: itself, or (raw mode: ``x`` is the leaf's JSON text) converted."""
+        if not self.raw:
+            return x
+        if type_name == "integer":
+            return f"TRY_CAST({x} AS HUGEINT)"
+        if type_name == "number":
+            return f"TRY_CAST({x} AS DOUBLE)"
+        if type_name == "boolean":
+            return f"(CAST({x} AS VARCHAR) = 'true')"
+        return f"json_extract_string({x}, '$')"
+
     def atom(self, x: str, type_name: str, t: Test) -> str:
         kind = t.kind
+        if kind not in ("isnull", "notnull"):
+            x = self.leaf(x, "text" if type_name == "list[text]" else type_name)
         if kind == "isnull":
             return f"({x} IS NULL)"
         if kind == "notnull":

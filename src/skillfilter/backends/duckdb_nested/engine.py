@@ -1,0 +1,472 @@
+"""``skillfilter filter --engine duckdb``: the default engine's answer, byte for byte, computed by DuckDB.
+
+Each file of JSON Lines is read by DuckDB as lines of text (``read_csv`` with no quoting, in parallel), each
+line turned into a row by ``json_transform`` with a structure of only what the filter reads, the leaves kept
+as JSON text, and the condition of :mod:`.compile` (its raw mode) evaluated.  DuckDB's reader casts freely
+(``"5"`` to 5, ``2.5`` to 2, an object where a list belongs to NULL); so every line is checked where the
+filter reads it, and any line DuckDB cannot answer for exactly goes to Python, which reads it as the default
+engine does and applies ``predicate()``:
+
+- a leaf of the wrong kind (text where an integer is declared...), a list that is an object or a scalar, a
+  number token a double does not hold exactly where a ``number`` field is read (16 or more digits, an
+  exponent of 3 digits), an escaped ASCII character (a key could hide behind it), a trailing comma (DuckDB
+  accepts it, the default engine does not), a line that does not start with ``{``, JSON DuckDB cannot
+  parse (a lone surrogate, NaN where it is read...).
+
+In Python such a line is a record that fits (then ``predicate()`` decides), or one that does not fit the
+schema where the filter reads it: an error naming file and line (exit 2), or skipped and counted with
+``--skip-invalid``.  Input that is not plain JSON Lines (a JSON array, export pages, a record over several
+lines, bad UTF-8, malformed JSON, a lone carriage return) is read by the default engine, whole file, with its
+own messages.  Output for a file is written once the file is done (so a fallback never repeats a record).
+
+Known limit: an object with the same key twice (DuckDB reads the first, the default engine the last).
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import IO, Any, TextIO
+
+from ...errors import FilterError
+from ...language.ast import Expr
+from ...semantics.schema import Schema
+from .compile import Use, _Compiler, _quote
+
+__all__ = ["run_filter"]
+
+PROG = "skillfilter filter"
+MAX_SHOWN_SKIPS = 10
+_FETCH = 4096
+_REC = "_sf_rec"
+
+
+class _Fallback(Exception):
+    """This file is read by the default engine."""
+
+
+# --------------------------------------------------------------------------------------------------
+# SQL pieces from what the filter reads
+# --------------------------------------------------------------------------------------------------
+def _structure(use: Use) -> Any:
+    out: dict[str, Any] = {}
+    for key, child in use.children.items():
+        if child.kind == "leaf":
+            out[key] = "JSON"
+        elif child.kind == "list":
+            out[key] = ["JSON"]
+        elif child.kind == "many":
+            out[key] = [_structure(child)]
+        else:
+            out[key] = _structure(child)
+    return out
+
+
+def _field(x: str, key: str) -> str:
+    return f"({x}).{_quote(key)}"
+
+
+_NUMBER_TOKEN = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,2})?"
+
+
+def _kind_ok(j: str, type_name: str) -> str:
+    v = f"CAST({j} AS VARCHAR)"
+    if type_name == "integer":
+        test = f"(regexp_full_match({v}, '-?[0-9]+') AND TRY_CAST({v} AS HUGEINT) IS NOT NULL)"
+    elif type_name == "number":
+        test = (f"(regexp_full_match({v}, '{_NUMBER_TOKEN}') AND length(regexp_replace(regexp_replace("
+                f"{v}, '[eE].*', ''), '[^0-9]', '', 'g')) <= 15)")
+    elif type_name == "boolean":
+        test = f"({v} IN ('true', 'false'))"
+    else:
+        test = f"(left({v}, 1) = '\"')"
+    return f"({j} IS NULL OR {test})"
+
+
+class _Checks:
+    def __init__(self) -> None:
+        self.n = 0
+        self.number_leaves = False
+        #: JSON paths (with ``[*]``) of the lists the filter reads, and whether a path has a wildcard.
+        self.list_paths: list[str] = []
+        self.cp_read = False
+
+    def var(self) -> str:
+        self.n += 1
+        return f"_sf_v{self.n}"
+
+    def valid(self, use: Use, x: str) -> str:
+        """Every leaf the filter reads holds a value of its declared kind (or null)."""
+        parts = []
+        for key, child in use.children.items():
+            fx = _field(x, key)
+            if child.kind == "leaf":
+                if child.type == "number":
+                    self.number_leaves = True
+                parts.append(_kind_ok(fx, child.type))
+            elif child.kind == "list":
+                v = self.var()
+                parts.append(f"coalesce(list_bool_and(list_transform({fx}, lambda {v}: {_kind_ok(v, 'text')})), true)")
+            elif child.kind == "many":
+                v = self.var()
+                inner = self.valid(child, v)
+                parts.append(f"coalesce(list_bool_and(list_transform({fx}, lambda {v}: {inner})), true)")
+            else:
+                parts.append(self.valid(child, fx))
+        return "(" + " AND ".join(parts) + ")" if parts else "true"
+
+    def some_null_list(self, use: Use, x: str, path: str) -> str:
+        """Some list the filter reads came out NULL (null, missing, or not a list: the raw text decides)."""
+        parts = []
+        for key, child in use.children.items():
+            fx = _field(x, key)
+            p = f"{path}.{key}"
+            if child.kind in ("list", "many"):
+                self.list_paths.append(p)
+                parts.append(f"({fx} IS NULL)")
+                if child.kind == "many":
+                    v = self.var()
+                    inner = self.some_null_list(child, v, p + "[*]")
+                    if inner != "false":
+                        parts.append(f"coalesce(list_bool_or(list_transform({fx}, lambda {v}: {inner})), false)")
+            elif child.kind == "one":
+                if key == "custom_properties" and path == "$":
+                    self.cp_read = True
+                    parts.append(f"({fx} IS NULL)")
+                inner = self.some_null_list(child, fx, p)
+                if inner != "false":
+                    parts.append(inner)
+        return "(" + " OR ".join(parts) + ")" if parts else "false"
+
+    def lists_are_lists(self, line: str) -> str:
+        parts = []
+        for p in self.list_paths:
+            if "[*]" in p:
+                parts.append(f"coalesce(list_bool_and(list_transform(json_type({line}, '{p}'), "
+                             f"lambda _sf_t: _sf_t IN ('ARRAY', 'NULL'))), true)")
+            else:
+                parts.append(f"(coalesce(json_type({line}, '{p}'), 'NULL') IN ('ARRAY', 'NULL'))")
+        if self.cp_read:
+            parts.append(f"(coalesce(json_type({line}, '$.custom_properties'), 'NULL') <> 'ARRAY')")
+        return "(" + " AND ".join(parts) + ")" if parts else "true"
+
+
+def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any], Use]:
+    from ...plan.planner import compile_plan
+
+    plan, _ = compile_plan(expr, schema=schema, entity=entity)
+    comp = _Compiler(schema, entity, raw=True, root=_REC)
+    cond = comp.node(plan)
+    checks = _Checks()
+    valid = checks.valid(comp.used, _REC)
+    null_list = checks.some_null_list(comp.used, _REC, "$")
+    lists_ok = checks.lists_are_lists("line")
+    import json
+
+    structure = json.dumps(_structure(comp.used)) if comp.used.children else "{}"
+    number_check = (
+        "WHEN regexp_matches(line, '[:\\[,]\\s*-?(?:[0-9]\\.?){16}|[0-9][eE][+-]?[0-9]{3}') THEN 1 "
+        if checks.number_leaves else ""
+    )
+    status = (
+        "CASE WHEN rest IS NOT NULL OR left(line, 1) <> '{' THEN 1 "
+        "WHEN contains(line, ',}') OR contains(line, ',]') THEN 1 "
+        "WHEN (contains(line, ', ') OR contains(line, ',' || chr(9))) AND regexp_matches(line, ',[ \\t]+[}\\]]') "
+        "THEN 1 "
+        "WHEN contains(line, '\\u00') AND regexp_matches(line, '\\\\u00[0-7]') THEN 1 "
+        f"{number_check}"
+        f"WHEN {_REC} IS NULL THEN 1 "
+        f"WHEN NOT coalesce({valid}, false) THEN 1 "
+        f"WHEN coalesce({null_list}, false) AND NOT coalesce({lists_ok}, false) THEN 1 "
+        f"WHEN {cond} THEN 2 ELSE 0 END"
+    )
+    source = (
+        "read_csv(?, columns={'line': 'VARCHAR', 'rest': 'VARCHAR'}, delim=chr(1), quote='', escape='', "
+        "header=false, auto_detect=false, strict_mode=false, null_padding=true)"
+    )
+    sql = (
+        f"SELECT n, status, line FROM (SELECT n, line, {status} AS status FROM ("
+        f"SELECT n, line, rest, TRY(json_transform(line, '{structure.replace(chr(39), chr(39) * 2)}')) AS {_REC} "
+        f"FROM (SELECT row_number() OVER () AS n, line, rest FROM {source}))) WHERE status > 0"
+    )
+    return sql, comp.params, comp.used
+
+
+# --------------------------------------------------------------------------------------------------
+# Python's side: does a record fit where the filter reads it?
+# --------------------------------------------------------------------------------------------------
+def _leaf_misfit(v: Any, type_name: str) -> str | None:
+    if v is None:
+        return None
+    t = type(v)
+    if type_name in ("text", "date", "datetime"):
+        ok = t is str
+    elif type_name == "integer":
+        ok = t is int
+    elif type_name == "number":
+        ok = t in (int, float) or isinstance(v, Decimal)
+    else:
+        ok = t is bool
+    if ok:
+        return None
+    kind = "text" if t is str else "a boolean" if t is bool else "a number" if t in (int, float) or isinstance(
+        v, Decimal) else "a list" if t is list else "an object" if t is dict else t.__name__
+    return f"{kind} where {'an' if type_name[0] in 'aeiou' else 'a'} {type_name} is declared"
+
+
+def _cp_mapping(props: Any) -> Any:
+    if type(props) is list:
+        out: dict[str, Any] = {}
+        for item in props:
+            if type(item) is dict and isinstance(item.get("property_name"), str):
+                out.setdefault(item["property_name"], item.get("property_value"))
+        return out
+    return props
+
+
+def misfit(record: Any, use: Use, path: str = "") -> str | None:
+    """Where and how ``record`` does not fit the schema in what the filter reads, else ``None``."""
+    if type(record) is not dict:
+        return None  # read as null by both engines
+    for key, child in use.children.items():
+        v = record.get(key)
+        where = f"{path}.{key}" if path else key
+        if v is None:
+            continue
+        if child.kind == "leaf":
+            why = _leaf_misfit(v, child.type)
+            if why:
+                return f"{where}: {why}"
+        elif child.kind == "list":
+            if type(v) is not list:
+                return f"{where}: {_leaf_misfit(v, 'integer') and 'not a list'} where a list of text is declared"
+            for i, item in enumerate(v):
+                if item is not None and type(item) is not str:
+                    return f"{where}[{i}]: {_leaf_misfit(item, 'text')}"
+        elif child.kind == "many":
+            if type(v) is not list:
+                return f"{where}: {'an object' if type(v) is dict else 'a scalar'} where a list is declared"
+            for i, item in enumerate(v):
+                why = misfit(item, child, f"{where}[{i}]")
+                if why:
+                    return why
+        else:
+            if key == "custom_properties" and not path:
+                v = _cp_mapping(v)
+            why = misfit(v, child, where)
+            if why:
+                return why
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------------------
+def _has_lone_cr(path: str) -> bool:
+    with open(path, "rb") as f:
+        try:
+            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file
+            return False
+        with m:
+            if m.find(b"\r") < 0:
+                return False
+            return m.count(b"\r") != m.count(b"\r\n") if hasattr(m, "count") else bool(
+                re.search(rb"\r(?!\n)", m))
+
+
+def _line_number(path: str, ordinal: int) -> int:
+    """The line of the ``ordinal``-th non-empty line (DuckDB's rows skip empty lines)."""
+    seen = 0
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            if raw.rstrip(b"\n").rstrip(b"\r"):
+                seen += 1
+                if seen == ordinal:
+                    return number
+    return ordinal  # pragma: no cover
+
+
+def run_filter(
+    expr: Expr | str,
+    *,
+    schema: Schema | str | None,
+    entity: str | None,
+    paths: Iterable[str],
+    out: IO[bytes],
+    skip_invalid: bool = False,
+    err: TextIO,
+    stdin: IO[bytes] | None = None,
+    stats: dict[str, int] | None = None,
+) -> int:
+    """Filter JSON Lines ``paths`` (``-``: standard input) into ``out``; the exit status (0, 1, 2).
+
+    ``stats`` (if given) counts ``duckdb`` (matching lines DuckDB answered for), ``python`` (lines Python read)
+    and ``fallback`` (files read by the default engine).
+    """
+    try:
+        import duckdb
+    except ImportError:
+        err.write(f"{PROG}: --engine duckdb needs DuckDB: pip install 'skillfilter[duckdb]'\n")
+        return 2
+    from ...backends.python import predicate
+
+    if schema is None:
+        err.write(f"{PROG}: --engine duckdb needs --schema (DuckDB reads typed columns)\n")
+        return 2
+    try:
+        sch = Schema.coerce(schema)
+        ent = entity or sch.implied_entity()
+        if ent is None:
+            raise FilterError("name the entity with --entity")
+        sql, params, use = _query(expr, sch, ent)
+        test = predicate(expr, schema=sch, entity=ent)
+    except FilterError as exc:
+        err.write(f"{PROG}: invalid filter\n{exc}\n")
+        return 1
+
+    con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+    state = stats if stats is not None else {}
+    for k in ("skipped", "duckdb", "python", "fallback"):
+        state.setdefault(k, 0)
+
+    def report_skip(message: str) -> None:
+        state["skipped"] += 1
+        if state["skipped"] <= MAX_SHOWN_SKIPS:
+            err.write(f"{PROG}: skipped {message}\n")
+        elif state["skipped"] == MAX_SHOWN_SKIPS + 1:
+            err.write(f"{PROG}: (more invalid records: only counted from here on)\n")
+
+    status = 0
+    names = list(paths) or ["-"]
+    spooled: list[str] = []
+    try:
+        for name in names:
+            path, label = name, name
+            if name == "-":
+                label = "<stdin>"
+                tmp = tempfile.NamedTemporaryFile(prefix="skillfilter-", suffix=".jsonl", delete=False)
+                spooled.append(tmp.name)
+                with tmp:
+                    shutil.copyfileobj(stdin if stdin is not None else _stdin(), tmp, 1 << 20)
+                path = tmp.name
+            elif not os.path.isfile(name):
+                err.write(f"{PROG}: {name}: cannot read: {'no such file' if not os.path.exists(name) else 'not a file'}\n")
+                return 2
+            result = _one_file(con, sql, params, use, test, path, label, skip_invalid, report_skip, out, state)
+            if result is None:
+                state["fallback"] += 1
+                result = _default_engine(path, label, test, out, skip_invalid, report_skip)
+            if result:
+                status = result
+                break
+    except _Stop as exc:
+        out.flush()
+        err.write(f"{PROG}: {exc}\n")
+        status = 2
+    finally:
+        con.close()
+        for tmp_name in spooled:
+            try:
+                os.unlink(tmp_name)
+            except OSError:  # pragma: no cover
+                pass
+    if state["skipped"]:
+        n = state["skipped"]
+        err.write(f"{PROG}: skipped {n} invalid record{'s' if n != 1 else ''}\n")
+    return status
+
+
+def _stdin() -> IO[bytes]:
+    import sys
+
+    return sys.stdin.buffer
+
+
+def _one_file(con: Any, sql: str, params: list[Any], use: Use, test: Callable[[Any], bool], path: str,
+              label: str, skip_invalid: bool, report_skip: Callable[[str], None], out: IO[bytes],
+              state: dict[str, int]) -> int | None:
+    """Filter one file through DuckDB; ``None``: the default engine must read it."""
+    import duckdb
+
+    from ...cli.records import RecordError, RecordReader
+
+    if _has_lone_cr(path):
+        return None
+    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
+        try:
+            cur = con.execute(sql, [*params, path])
+            last = 0
+            hits = python = 0
+            while True:
+                rows = cur.fetchmany(_FETCH)
+                if not rows:
+                    break
+                for n, st, line in rows:
+                    if n <= last:
+                        return None  # pragma: no cover - DuckDB keeps the order of the file
+                    last = n
+                    if st == 1:
+                        python += 1
+                    data = line.encode("utf-8")
+                    if st == 2:
+                        hits += 1
+                        buf.write(data)
+                        buf.write(b"\n")
+                        continue
+                    if not data.strip():
+                        continue
+                    try:
+                        records = list(RecordReader(io.BytesIO(data), label))
+                    except RecordError:
+                        return None
+                    if len(records) != 1:
+                        return None
+                    why = misfit(records[0], use)
+                    if why is not None:
+                        message = f"{label}:{_line_number(path, n)}: record does not fit the schema: {why}"
+                        if not skip_invalid:
+                            buf.seek(0)
+                            shutil.copyfileobj(buf, out, 1 << 20)
+                            raise _Stop(message)
+                        report_skip(message)
+                        continue
+                    if test(records[0]):
+                        buf.write(data)
+                        buf.write(b"\n")
+        except duckdb.Error:
+            return None
+        state["python"] += python
+        state["duckdb"] += hits
+        buf.seek(0)
+        shutil.copyfileobj(buf, out, 1 << 20)
+    return 0
+
+
+class _Stop(Exception):
+    """A record that ends the run (exit 2): the message names it."""
+
+
+def _default_engine(path: str, label: str, test: Callable[[Any], bool], out: IO[bytes], skip_invalid: bool,
+                    report_skip: Callable[[str], None]) -> int:
+    from ...cli.records import RecordError, RecordReader
+
+    def skip(error: RecordError) -> None:
+        report_skip(str(error))
+
+    with open(path, "rb") as handle:
+        reader = RecordReader(handle, label, on_error=skip if skip_invalid else None)
+        try:
+            for record in reader:
+                if test(record):
+                    out.write(reader.raw)
+                    out.write(b"\n")
+        except RecordError as exc:
+            raise _Stop(str(exc)) from None
+    return 0
