@@ -32,9 +32,26 @@ from skillfilter.backends.python import predicate
 from skillfilter.semantics.schema import Schema
 
 __all__ = [
-    "BIG_INTS", "DATETIME_POOL", "DATE_POOL", "ENTITY", "FLOAT_POOL", "INT_POOL", "MISFITS", "NESTED_SCHEMA", "TOLERATED",
-    "TEXT_POOL", "comparisons", "dumps", "expected_keys", "filters", "literals", "make_misfit", "make_record",
-    "make_records", "nested_schema", "scalar_targets",
+    "BIG_INTS",
+    "DATETIME_POOL",
+    "DATE_POOL",
+    "ENTITY",
+    "FLOAT_POOL",
+    "INT_POOL",
+    "MISFITS",
+    "NESTED_SCHEMA",
+    "TEXT_POOL",
+    "TOLERATED",
+    "comparisons",
+    "dumps",
+    "expected_keys",
+    "filters",
+    "literals",
+    "make_misfit",
+    "make_record",
+    "make_records",
+    "nested_schema",
+    "scalar_targets",
 ]
 
 ENTITY = "people"

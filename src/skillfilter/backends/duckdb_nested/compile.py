@@ -46,7 +46,7 @@ from ...plan.nodes import CPKey, PAnd, PConst, PExists, PNode, PNot, POr
 from ...semantics.operators import simple_fold
 from ...semantics.schema import Entity, Schema
 
-__all__ = ["KEEP", "FoldTable", "duckdb_columns", "fold_sql", "to_sql_nested"]
+__all__ = ["KEEP", "Use", "duckdb_columns", "fold_sql", "to_sql_nested"]
 
 
 def _keep_set() -> str:
@@ -65,10 +65,8 @@ def _keep_set() -> str:
 KEEP = _keep_set()
 
 
-class FoldTable:
-    """Rule 5 in DuckDB: ``upper()`` except on strings that hold a character of :data:`KEEP`."""
-
-    pattern = "[" + KEEP + "]"
+#: Strings that hold one of these are mapped one character at a time; the others by ``upper()``.
+_KEEP_PATTERN = "[" + KEEP + "]"
 
 
 def _quote(name: str) -> str:
@@ -79,7 +77,7 @@ def fold_sql(x: str) -> str:
     """``x`` (a VARCHAR expression) mapped by rule 5."""
     slow = (f"array_to_string(list_transform(string_split({x}, ''), lambda _sf_c: CASE WHEN "
             f"contains('{KEEP}', _sf_c) THEN _sf_c ELSE upper(_sf_c) END), '')")
-    return f"(CASE WHEN regexp_matches({x}, '{FoldTable.pattern}') THEN {slow} ELSE upper({x}) END)"
+    return f"(CASE WHEN regexp_matches({x}, '{_KEEP_PATTERN}') THEN {slow} ELSE upper({x}) END)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -343,11 +341,8 @@ class _Compiler:
                 below = lit < 0  # every stored value lies above the literal
                 holds = kind in ("gt", "gte") if below else kind in ("lt", "lte")
                 return f"({x} IS NOT NULL)" if holds else "false"
-            # a float literal on an integer field (not made by the validator, which converts to int)
-            d = _double_threshold(kind, lit)
-            if isinstance(d, bool):
-                return "false"
-            raise FilterError("a non-integer literal on an integer field")  # pragma: no cover
+            # the validator converts every literal on an integer field to an int
+            raise FilterError(f"{lit!r} is not an integer")  # pragma: no cover
         got = _double_threshold(kind, lit)
         if got is False:
             return "false"

@@ -24,6 +24,7 @@ Known limit: an object with the same key twice (DuckDB reads the first, the defa
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -72,13 +73,15 @@ def _field(x: str, key: str) -> str:
     return f"({x}).{_quote(key)}"
 
 
-_NUMBER_TOKEN = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,2})?"
+_NUMBER_TOKEN = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,2})?"  # noqa: S105 - a pattern
 
 
 def _kind_ok(j: str, type_name: str) -> str:
     v = f"CAST({j} AS VARCHAR)"
     if type_name == "integer":
-        test = f"(regexp_full_match({v}, '-?[0-9]+') AND TRY_CAST({v} AS HUGEINT) IS NOT NULL)"
+        # DuckDB writes an integer it read (within 64 bits) as digits, anything else with `.` or `e`
+        test = (f"(left({v}, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') "
+                f"AND NOT contains({v}, '.') AND NOT contains(lower({v}), 'e'))")
     elif type_name == "number":
         test = (f"(regexp_full_match({v}, '{_NUMBER_TOKEN}') AND length(regexp_replace(regexp_replace("
                 f"{v}, '[eE].*', ''), '[^0-9]', '', 'g')) <= 15)")
@@ -112,7 +115,8 @@ class _Checks:
                 parts.append(_kind_ok(fx, child.type))
             elif child.kind == "list":
                 v = self.var()
-                parts.append(f"coalesce(list_bool_and(list_transform({fx}, lambda {v}: {_kind_ok(v, 'text')})), true)")
+                ok = _kind_ok(v, "text")
+                parts.append(f"coalesce(list_bool_and(list_transform({fx}, lambda {v}: {ok})), true)")
             elif child.kind == "many":
                 v = self.var()
                 inner = self.valid(child, v)
@@ -134,7 +138,8 @@ class _Checks:
                     v = self.var()
                     inner = self.some_null_list(child, v, p + "[*]")
                     if inner != "false":
-                        parts.append(f"coalesce(list_bool_or(list_transform({fx}, lambda {v}: {inner})), false)")
+                        parts.append(
+                            f"coalesce(list_bool_or(list_transform({fx}, lambda {v}: {inner})), false)")
             elif child.kind == "one":
                 if key == "custom_properties" and path == "$":
                     self.cp_read = True  # the API's list shape: DuckDB reads a struct of nulls from it
@@ -177,8 +182,8 @@ def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any
         "CASE WHEN rest IS NOT NULL OR left(line, 1) <> '{' THEN 1 "
         "WHEN regexp_matches(line, '^[{]\\s*\"(?:has_next|records|next_starting_after)\"') THEN 1 "
         "WHEN contains(line, ',}') OR contains(line, ',]') THEN 1 "
-        "WHEN (contains(line, ', ') OR contains(line, ',' || chr(9))) AND regexp_matches(line, ',[ \\t]+[}\\]]') "
-        "THEN 1 "
+        "WHEN (contains(line, ', ') OR contains(line, ',' || chr(9))) "
+        "AND regexp_matches(line, ',[ \\t]+[}\\]]') THEN 1 "
         "WHEN contains(line, '\\u00') AND regexp_matches(line, '\\\\u00[0-7]') THEN 1 "
         f"{number_check}"
         f"WHEN {_REC} IS NULL THEN 1 "
@@ -192,7 +197,8 @@ def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any
     )
     sql = (
         f"SELECT n, status, line FROM (SELECT n, line, {status} AS status FROM ("
-        f"SELECT n, line, rest, TRY(json_transform(line, '{structure.replace(chr(39), chr(39) * 2)}')) AS {_REC} "
+        f"SELECT n, line, rest, TRY(json_transform(line, '{structure.replace(chr(39), chr(39) * 2)}')) "
+        f"AS {_REC} "
         f"FROM (SELECT row_number() OVER () AS n, line, rest FROM {source}))) WHERE status > 0"
     )
     return sql, comp.params, comp.used
@@ -215,8 +221,9 @@ def _leaf_misfit(v: Any, type_name: str) -> str | None:
         ok = t is bool
     if ok:
         return None
-    kind = "text" if t is str else "a boolean" if t is bool else "a number" if t in (int, float) or isinstance(
-        v, Decimal) else "a list" if t is list else "an object" if t is dict else t.__name__
+    number = t in (int, float) or isinstance(v, Decimal)
+    kind = ("text" if t is str else "a boolean" if t is bool else "a number" if number
+            else "a list" if t is list else "an object" if t is dict else t.__name__)
     return f"{kind} where {'an' if type_name[0] in 'aeiou' else 'a'} {type_name} is declared"
 
 
@@ -245,7 +252,7 @@ def misfit(record: Any, use: Use, path: str = "") -> str | None:
                 return f"{where}: {why}"
         elif child.kind == "list":
             if type(v) is not list:
-                return f"{where}: {_leaf_misfit(v, 'integer') and 'not a list'} where a list of text is declared"
+                return f"{where}: not a list where a list of text is declared"
             for i, item in enumerate(v):
                 if item is not None and type(item) is not str:
                     return f"{where}[{i}]: {_leaf_misfit(item, 'text')}"
@@ -307,8 +314,8 @@ def run_filter(
 ) -> int:
     """Filter JSON Lines ``paths`` (``-``: standard input) into ``out``; the exit status (0, 1, 2).
 
-    ``stats`` (if given) counts ``duckdb`` (matching lines DuckDB answered for), ``python`` (lines Python read)
-    and ``fallback`` (files read by the default engine).
+    ``stats`` (if given) counts ``duckdb`` (matching lines DuckDB answered for), ``python`` (lines
+    Python read) and ``fallback`` (files read by the default engine).
     """
     try:
         import duckdb
@@ -332,40 +339,26 @@ def run_filter(
         return 1
 
     con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
-    state = stats if stats is not None else {}
-    for k in ("skipped", "duckdb", "python", "fallback"):
-        state.setdefault(k, 0)
-
-    def report_skip(message: str) -> None:
-        state["skipped"] += 1
-        if state["skipped"] <= MAX_SHOWN_SKIPS:
-            err.write(f"{PROG}: skipped {message}\n")
-        elif state["skipped"] == MAX_SHOWN_SKIPS + 1:
-            err.write(f"{PROG}: (more invalid records: only counted from here on)\n")
-
+    con.execute("SET enable_progress_bar = false")  # it would write to our standard output
+    run = _Run(con, sql, params, use, test, out=out, err=err, skip_invalid=skip_invalid,
+               state=stats if stats is not None else {})
     status = 0
-    names = list(paths) or ["-"]
     spooled: list[str] = []
     try:
-        for name in names:
+        for name in list(paths) or ["-"]:
             path, label = name, name
             if name == "-":
                 label = "<stdin>"
-                tmp = tempfile.NamedTemporaryFile(prefix="skillfilter-", suffix=".jsonl", delete=False)
-                spooled.append(tmp.name)
-                with tmp:
+                with tempfile.NamedTemporaryFile(prefix="skillfilter-", suffix=".jsonl", delete=False) as tmp:
+                    spooled.append(tmp.name)
                     shutil.copyfileobj(stdin if stdin is not None else _stdin(), tmp, 1 << 20)
                 path = tmp.name
             elif not os.path.isfile(name):
-                err.write(f"{PROG}: {name}: cannot read: {'no such file' if not os.path.exists(name) else 'not a file'}\n")
-                return 2
-            result = _one_file(con, sql, params, use, test, path, label, skip_invalid, report_skip, out, state)
-            if result is None:
-                state["fallback"] += 1
-                result = _default_engine(path, label, test, out, skip_invalid, report_skip)
-            if result:
-                status = result
-                break
+                why = "no such file" if not os.path.exists(name) else "not a file"
+                raise _Stop(f"{name}: cannot read: {why}")
+            if not run.duckdb_file(path, label):
+                run.state["fallback"] += 1
+                run.default_engine(path, label)
     except _Stop as exc:
         out.flush()
         err.write(f"{PROG}: {exc}\n")
@@ -373,13 +366,11 @@ def run_filter(
     finally:
         con.close()
         for tmp_name in spooled:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
-            except OSError:  # pragma: no cover
-                pass
-    if state["skipped"]:
-        n = state["skipped"]
-        err.write(f"{PROG}: skipped {n} invalid record{'s' if n != 1 else ''}\n")
+    skipped = run.state["skipped"]
+    if skipped:
+        err.write(f"{PROG}: skipped {skipped} invalid record{'s' if skipped != 1 else ''}\n")
     return status
 
 
@@ -389,86 +380,106 @@ def _stdin() -> IO[bytes]:
     return sys.stdin.buffer
 
 
-def _one_file(con: Any, sql: str, params: list[Any], use: Use, test: Callable[[Any], bool], path: str,
-              label: str, skip_invalid: bool, report_skip: Callable[[str], None], out: IO[bytes],
-              state: dict[str, int]) -> int | None:
-    """Filter one file through DuckDB; ``None``: the default engine must read it."""
-    import duckdb
-
-    from ...cli.records import RecordError, RecordReader
-
-    if _has_lone_cr(path):
-        return None
-    with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
-        try:
-            cur = con.execute(sql, [*params, path])
-            last = 0
-            hits = python = 0
-            while True:
-                rows = cur.fetchmany(_FETCH)
-                if not rows:
-                    break
-                for n, st, line in rows:
-                    if n <= last:
-                        return None  # pragma: no cover - DuckDB keeps the order of the file
-                    last = n
-                    if st == 1:
-                        python += 1
-                    data = line.encode("utf-8")
-                    if st == 2:
-                        hits += 1
-                        buf.write(data)
-                        buf.write(b"\n")
-                        continue
-                    if not data.strip():
-                        continue
-                    reader = RecordReader(io.BytesIO(data), label)
-                    try:
-                        records = [(r, reader.raw) for r in reader]
-                    except RecordError:
-                        return None
-                    if len(records) != 1 or records[0][1] != data.removesuffix(b"\r"):
-                        return None  # not one record on its line (an array, a page...)
-                    record = records[0][0]
-                    why = misfit(record, use)
-                    if why is not None:
-                        message = f"{label}:{_line_number(path, n)}: record does not fit the schema: {why}"
-                        if not skip_invalid:
-                            buf.seek(0)
-                            shutil.copyfileobj(buf, out, 1 << 20)
-                            raise _Stop(message)
-                        report_skip(message)
-                        continue
-                    if test(record):
-                        buf.write(data)
-                        buf.write(b"\n")
-        except duckdb.Error:
-            return None
-        state["python"] += python
-        state["duckdb"] += hits
-        buf.seek(0)
-        shutil.copyfileobj(buf, out, 1 << 20)
-    return 0
-
-
 class _Stop(Exception):
-    """A record that ends the run (exit 2): the message names it."""
+    """Input that ends the run (exit 2): the message names it."""
 
 
-def _default_engine(path: str, label: str, test: Callable[[Any], bool], out: IO[bytes], skip_invalid: bool,
-                    report_skip: Callable[[str], None]) -> int:
-    from ...cli.records import RecordError, RecordReader
+class _Run:
+    def __init__(self, con: Any, sql: str, params: list[Any], use: Use, test: Callable[[Any], bool], *,
+                 out: IO[bytes], err: TextIO, skip_invalid: bool, state: dict[str, int]) -> None:
+        self.con, self.sql, self.params, self.use, self.test = con, sql, params, use, test
+        self.out, self.err, self.skip_invalid = out, err, skip_invalid
+        self.state = state
+        for k in ("skipped", "duckdb", "python", "fallback"):
+            state.setdefault(k, 0)
 
-    def skip(error: RecordError) -> None:
-        report_skip(str(error))
+    def skip(self, message: str) -> None:
+        self.state["skipped"] += 1
+        n = self.state["skipped"]
+        if n <= MAX_SHOWN_SKIPS:
+            self.err.write(f"{PROG}: skipped {message}\n")
+        elif n == MAX_SHOWN_SKIPS + 1:
+            self.err.write(f"{PROG}: (more invalid records: only counted from here on)\n")
 
-    with open(path, "rb") as handle:
-        reader = RecordReader(handle, label, on_error=skip if skip_invalid else None)
+    def duckdb_file(self, path: str, label: str) -> bool:
+        """Filter one file through DuckDB; ``False``: the default engine must read it (nothing written)."""
+        import duckdb
+
+        if _has_lone_cr(path):
+            return False
+        with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
+            try:
+                cur = self.con.execute(self.sql, [*self.params, path])
+                last = hits = python = 0
+                while True:
+                    rows = cur.fetchmany(_FETCH)
+                    if not rows:
+                        break
+                    if rows[0][0] <= last or rows[-1][0] - rows[0][0] < len(rows) - 1:
+                        return False  # pragma: no cover - DuckDB keeps the order of the file
+                    last = rows[-1][0]
+                    if all(r[1] == 2 for r in rows):
+                        hits += len(rows)
+                        buf.write(("\n".join([r[2] for r in rows]) + "\n").encode("utf-8"))
+                        continue
+                    for n, st, line in rows:
+                        data = line.encode("utf-8")
+                        if st == 2:
+                            hits += 1
+                        else:
+                            python += 1
+                            verdict = self.python_line(data, path, label, n, buf)
+                            if verdict is None:
+                                return False
+                            if not verdict:
+                                continue
+                        buf.write(data)
+                        buf.write(b"\n")
+            except duckdb.Error:
+                return False
+            self.state["python"] += python
+            self.state["duckdb"] += hits
+            buf.seek(0)
+            shutil.copyfileobj(buf, self.out, 1 << 20)
+        return True
+
+    def python_line(self, data: bytes, path: str, label: str, n: int, buf: IO[bytes]) -> bool | None:
+        """Whether the line is written (read as the default engine reads it); ``None``: not one record."""
+        from ...cli.records import RecordError, RecordReader
+
+        if not data.strip():
+            return False
+        reader = RecordReader(io.BytesIO(data), label)
         try:
-            for record in reader:
-                if test(record):
-                    out.write(reader.raw)
-                    out.write(b"\n")
-        except RecordError as exc:
-            raise _Stop(str(exc)) from None
-    return 0
+            records = [(r, reader.raw) for r in reader]
+        except RecordError:
+            return None
+        if len(records) != 1 or records[0][1] != data.removesuffix(b"\r"):
+            return None  # not one record on its line (an array, a page...)
+        record = records[0][0]
+        why = misfit(record, self.use)
+        if why is None:
+            return bool(self.test(record))
+        message = f"{label}:{_line_number(path, n)}: record does not fit the schema: {why}"
+        if not self.skip_invalid:
+            buf.seek(0)
+            shutil.copyfileobj(buf, self.out, 1 << 20)
+            raise _Stop(message)
+        self.skip(message)
+        return False
+
+    def default_engine(self, path: str, label: str) -> None:
+        from ...cli.records import RecordError, RecordReader
+
+        def skip(error: RecordError) -> None:
+            self.skip(str(error))
+
+        with open(path, "rb") as handle:
+            reader = RecordReader(handle, label, on_error=skip if self.skip_invalid else None)
+            try:
+                for record in reader:
+                    if self.test(record):
+                        self.out.write(reader.raw)
+                        self.out.write(b"\n")
+            except RecordError as exc:
+                raise _Stop(str(exc)) from None
