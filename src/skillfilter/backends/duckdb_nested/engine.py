@@ -79,9 +79,10 @@ _NUMBER_TOKEN = r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,2})?"  # noqa: S105 - a p
 def _kind_ok(j: str, type_name: str) -> str:
     v = f"CAST({j} AS VARCHAR)"
     if type_name == "integer":
-        # DuckDB writes an integer it read (within 64 bits) as digits, anything else with `.` or `e`
+        # DuckDB writes an integer it read as its digits, a double with `.` or `e`; HUGEINT bounds the rest
         test = (f"(left({v}, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9') "
-                f"AND NOT contains({v}, '.') AND NOT contains(lower({v}), 'e'))")
+                f"AND NOT contains({v}, '.') AND NOT contains(lower({v}), 'e') "
+                f"AND TRY_CAST({v} AS HUGEINT) IS NOT NULL)")
     elif type_name == "number":
         test = (f"(regexp_full_match({v}, '{_NUMBER_TOKEN}') AND length(regexp_replace(regexp_replace("
                 f"{v}, '[eE].*', ''), '[^0-9]', '', 'g')) <= 15)")
