@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import sys
+from array import array
 from decimal import Decimal
 from typing import Any
 
@@ -50,14 +51,20 @@ __all__ = ["KEEP", "Use", "duckdb_columns", "fold_sql", "to_sql_nested"]
 
 
 def _keep_set() -> str:
-    """Characters rule 5 keeps although ``str.upper()`` changes them (full upper case of 2+ characters)."""
+    """Characters rule 5 keeps although ``str.upper()`` changes them (full upper case of 2+ characters).
+
+    A block of code points whose upper case is longer than itself holds such a character; only those
+    blocks are looked at one character at a time.
+    """
+    points = array("I", range(0xD800))  # every code point but the surrogates, decoded in one go
+    points.extend(range(0xE000, sys.maxunicode + 1))
+    every = points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
     out = []
-    for i in range(sys.maxunicode + 1):
-        if 0xD800 <= i <= 0xDFFF:
-            continue
-        c = chr(i)
-        if c.upper() != c and simple_fold(c) == c:
-            out.append(c)
+    step = 1024
+    for start in range(0, len(every), step):
+        block = every[start : start + step]
+        if len(block.upper()) != len(block):
+            out.extend(c for c in block if c.upper() != c and simple_fold(c) == c)
     return "".join(out)
 
 
