@@ -208,11 +208,37 @@ def test_export_schema_and_untyped_custom_properties(tmp_path: Path) -> None:
     status, out, err, _ = duck("not skill_clusters__current_skills__name='Java'", [data],
                                schema=Schema.builtin("export"), entity="employees")
     assert status == 0 and out == (cases.dumps(rows[1]) + "\n").encode()
-    status, out, err, _ = duck("cp_language='de'", [data], schema=Schema.builtin("export"),
-                               entity="employees")
+    untyped = Schema.from_dict({"entities": {"employees": {"fields": {"external_id": "text"},
+                                                           "custom_properties": True}}})
+    status, out, err, _ = duck("cp_language='de'", [data], schema=untyped, entity="employees")
     assert status == 1 and "declare it in the schema" in err and out == b""
 
 
 def test_needs_a_schema(tmp_path: Path) -> None:
     status, out, err, _ = duck("a=1", [tmp_path], schema=None)
     assert (status, out) == (2, b"") and "--schema" in err
+
+
+def test_sql_command_nested_layout(files: dict[str, Path]) -> None:
+    """``skillfilter sql --dialect duckdb --layout nested`` prints what to_sql_nested gives (run on DuckDB
+    by test_duckdb_nested.py); the nested layout is for DuckDB only."""
+    import argparse
+
+    from skillfilter.backends.duckdb_nested import to_sql_nested
+    from skillfilter.cli.commands import sql as sql_command
+
+    text = "pets__name='a' and not tags__iexact='ß'"
+    parser = argparse.ArgumentParser()
+    sql_command.add_arguments(parser)
+    args = parser.parse_args(["--dialect", "sqlite", "--layout", "nested", "--schema", str(files["schema"]), text])
+    args.dialect = "duckdb"  # the choice the sql helper registers; the command only reads the name
+    out, err = io.StringIO(), io.StringIO()
+    assert sql_command.run(args, stdin=io.StringIO(), stdout=out, stderr=err) == 0
+    cond, params = to_sql_nested(text, schema=SCHEMA, entity="people")
+    assert out.getvalue().splitlines() == [cond, json.dumps(params, ensure_ascii=False)]
+    args.dialect = "sqlite"
+    assert sql_command.run(args, stdin=io.StringIO(), stdout=io.StringIO(), stderr=err) == 2
+    assert "--layout nested is for --dialect duckdb" in err.getvalue()
+    cli = subprocess.run([sys.executable, "-m", "skillfilter", "sql", "--help"], capture_output=True, text=True,
+                         check=False)
+    assert "--layout" in cli.stdout
