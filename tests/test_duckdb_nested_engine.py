@@ -242,3 +242,16 @@ def test_sql_command_nested_layout(files: dict[str, Path]) -> None:
     cli = subprocess.run([sys.executable, "-m", "skillfilter", "sql", "--help"], capture_output=True, text=True,
                          check=False)
     assert "--layout" in cli.stdout
+
+
+def test_standard_input_and_missing_files(files: dict[str, Path], tmp_path: Path) -> None:
+    data = files["data"].read_bytes()
+    out, err, stats = io.BytesIO(), io.StringIO(), {}  # type: ignore[var-annotated]
+    status = run_filter("not pets__name='a'", schema=SCHEMA, entity="people", paths=["-"], out=out, err=err,
+                        stdin=io.BytesIO(data), stats=stats)
+    assert (status, err.getvalue()) == (0, "")
+    assert out.getvalue() == default_inprocess("not pets__name='a'", files["data"])
+    assert stats["duckdb"] > 0
+    status, out2, err2, _ = duck("name='a'", [files["data"], tmp_path / "missing.jsonl"])
+    assert status == 2 and "missing.jsonl: cannot read" in err2
+    assert out2 == default_inprocess("name='a'", files["data"])  # the first file's records, then the error
