@@ -59,7 +59,7 @@ def _keep_set() -> str:
     points = array("I", range(0xD800))  # every code point but the surrogates, decoded in one go
     points.extend(range(0xE000, sys.maxunicode + 1))
     every = points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
-    out = []
+    out: list[str] = []
     step = 1024
     for start in range(0, len(every), step):
         block = every[start : start + step]
