@@ -60,7 +60,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     schema_file = tmp / "nested.schema.json"
     schema_file.write_text(json.dumps(cases.NESTED_SCHEMA), encoding="utf-8")
     data = tmp / "people.jsonl"
-    records = cases.make_records(400, nul=True, cp_lists=True)
+    records = cases.make_records(400, nul=True, cp_lists=True, nan=True)
     data.write_text("".join(cases.dumps(r) + "\n" for r in records), encoding="utf-8")
     # the same records written by json.dumps' defaults (", " separators, ASCII escapes), CRLF line ends
     ascii_ = tmp / "ascii.jsonl"
@@ -85,9 +85,9 @@ def test_byte_identity_with_the_default_engine(files: dict[str, Path], text: str
                                  HealthCheck.function_scoped_fixture])
 @given(expr=cases.filters(SCHEMA, "people"))
 def test_generated_filters(files: dict[str, Path], expr: Expr) -> None:
-    status, out, err, stats = duck(expr, [files["data"]])
+    status, out, err, stats = duck(expr, [files["data"], files["ascii"]])
     assert (status, err) == (0, "")
-    assert out == default_inprocess(expr, files["data"])
+    assert out == default_inprocess(expr, files["data"]) + default_inprocess(expr, files["ascii"])
     assert stats["fallback"] == 0
 
 
