@@ -46,6 +46,8 @@ PROG = "skillfilter filter"
 MAX_SHOWN_SKIPS = 10
 _FETCH = 4096
 _REC = "_sf_rec"
+#: Where the query writes its lines (replaced by a temporary file's name).
+_TARGET = "@target@"
 
 
 class _Fallback(Exception):
@@ -180,7 +182,8 @@ def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any
     if checks.cp_read:
         number_check += "WHEN regexp_matches(line, '\"custom_properties\"\\s*:\\s*\\[') THEN 1 "
     status = (
-        "CASE WHEN rest IS NOT NULL OR left(line, 1) <> '{' THEN 1 "
+        "CASE WHEN rest IS NOT NULL THEN error('a line with a control character') "
+        "WHEN left(line, 1) <> '{' THEN 1 "
         "WHEN regexp_matches(line, '^[{]\\s*\"(?:has_next|records|next_starting_after)\"') THEN 1 "
         "WHEN contains(line, ',}') OR contains(line, ',]') THEN 1 "
         "WHEN (contains(line, ', ') OR contains(line, ',' || chr(9))) "
@@ -196,11 +199,14 @@ def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any
         "read_csv(?, columns={'line': 'VARCHAR', 'rest': 'VARCHAR'}, delim=chr(1), quote='', escape='', "
         "header=false, auto_detect=false, strict_mode=false, null_padding=true)"
     )
+    # One column: a matching line as it is, a line for Python behind the marker \x01 (no valid line of
+    # JSON starts with a control character); a line that held the reader's delimiter stops the query.
     sql = (
-        f"SELECT n, status, line FROM (SELECT n, line, {status} AS status FROM ("
-        f"SELECT n, line, rest, TRY(json_transform(line, '{structure.replace(chr(39), chr(39) * 2)}')) "
-        f"AS {_REC} "
-        f"FROM (SELECT row_number() OVER () AS n, line, rest FROM {source}))) WHERE status > 0"
+        "COPY (SELECT CASE WHEN status = 2 THEN line ELSE chr(1) || line END FROM ("
+        f"SELECT line, {status} AS status FROM ("
+        f"SELECT line, rest, TRY(json_transform(line, '{structure.replace(chr(39), chr(39) * 2)}')) "
+        f"AS {_REC} FROM {source})) WHERE status > 0) TO '{_TARGET}' "
+        "(FORMAT csv, DELIMITER chr(2), QUOTE '', ESCAPE '', HEADER false)"
     )
     return sql, comp.params, comp.used
 
@@ -289,16 +295,30 @@ def _has_lone_cr(path: str) -> bool:
                 re.search(rb"\r(?!\n)", m))
 
 
-def _line_number(path: str, ordinal: int) -> int:
-    """The line of the ``ordinal``-th non-empty line (DuckDB's rows skip empty lines)."""
-    seen = 0
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, 1):
-            if raw.rstrip(b"\n").rstrip(b"\r"):
-                seen += 1
-                if seen == ordinal:
-                    return number
-    return ordinal  # pragma: no cover
+class _Locator:
+    """The line numbers of lines given in file order (for messages): one pass over the file in all."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0
+        self.line = 0
+
+    def __call__(self, data: bytes) -> int:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            for raw in f:
+                self.offset += len(raw)
+                self.line += 1
+                if raw.rstrip(b"\n").removesuffix(b"\r") == data:
+                    return self.line
+        return self.line  # pragma: no cover - the line is in the file
+
+
+def _count_lines(m: mmap.mmap) -> int:
+    n = 0
+    for start in range(0, len(m), 1 << 24):
+        n += m[start : start + (1 << 24)].count(b"\n")
+    return n
 
 
 def run_filter(
@@ -408,44 +428,53 @@ class _Run:
 
         if _has_lone_cr(path):
             return False
-        with tempfile.SpooledTemporaryFile(max_size=64 << 20) as buf:
+        with tempfile.TemporaryDirectory(prefix="skillfilter-") as folder:
+            target = os.path.join(folder, "lines")
             try:
-                cur = self.con.execute(self.sql, [*self.params, path])
-                last = hits = python = 0
-                while True:
-                    rows = cur.fetchmany(_FETCH)
-                    if not rows:
-                        break
-                    if rows[0][0] <= last or rows[-1][0] - rows[0][0] < len(rows) - 1:
-                        return False  # pragma: no cover - DuckDB keeps the order of the file
-                    last = rows[-1][0]
-                    if all(r[1] == 2 for r in rows):
-                        hits += len(rows)
-                        buf.write(("\n".join([r[2] for r in rows]) + "\n").encode("utf-8"))
-                        continue
-                    for n, st, line in rows:
-                        data = line.encode("utf-8")
-                        if st == 2:
-                            hits += 1
-                        else:
-                            python += 1
-                            verdict = self.python_line(data, path, label, n, buf)
-                            if verdict is None:
-                                return False
-                            if not verdict:
-                                continue
-                        buf.write(data)
-                        buf.write(b"\n")
+                self.con.execute(self.sql.replace(_TARGET, target.replace("'", "''")), [*self.params, path])
             except duckdb.Error:
                 return False
-            self.state["python"] += python
-            self.state["duckdb"] += hits
-            buf.seek(0)
-            shutil.copyfileobj(buf, self.out, 1 << 20)
+            with open(target, "rb") as f:
+                if os.fstat(f.fileno()).st_size == 0:
+                    return True
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                    return self._write(m, path, label)
+
+    def _write(self, m: mmap.mmap, path: str, label: str) -> bool:
+        # The lines for Python (few): where they are, and what becomes of each, before anything is written.
+        marks: list[tuple[int, int, bool | str]] = []
+        pos = 0 if m[:1] == b"\x01" else m.find(b"\n\x01") + 1
+        locate = _Locator(path)
+        while pos > 0 or (pos == 0 and m[:1] == b"\x01"):
+            end = m.find(b"\n", pos)
+            data = m[pos + 1 : end]
+            verdict = self.python_line(data, label, locate)
+            if verdict is None:
+                return False
+            marks.append((pos, end + 1, verdict))
+            if isinstance(verdict, str) and not self.skip_invalid:
+                break
+            nxt = m.find(b"\n\x01", end)
+            pos = nxt + 1 if nxt >= 0 else -1
+        lines = _count_lines(m)
+        self.state["python"] += len(marks)
+        self.state["duckdb"] += lines - len(marks)
+        done = 0
+        for start, stop, verdict in marks:
+            self.out.write(m[done:start])
+            done = stop
+            if verdict is True:
+                self.out.write(m[start + 1 : stop])
+            elif isinstance(verdict, str):
+                if not self.skip_invalid:
+                    raise _Stop(verdict)
+                self.skip(verdict)
+        self.out.write(m[done:])
         return True
 
-    def python_line(self, data: bytes, path: str, label: str, n: int, buf: IO[bytes]) -> bool | None:
-        """Whether the line is written (read as the default engine reads it); ``None``: not one record."""
+    def python_line(self, data: bytes, label: str, locate: _Locator) -> bool | str | None:
+        """Whether the line is written (read as the default engine reads it), the message of a record that
+        does not fit, or ``None``: not one record (the default engine reads the file)."""
         from ...cli.records import RecordError, RecordReader
 
         if not data.strip():
@@ -461,13 +490,7 @@ class _Run:
         why = misfit(record, self.use)
         if why is None:
             return bool(self.test(record))
-        message = f"{label}:{_line_number(path, n)}: record does not fit the schema: {why}"
-        if not self.skip_invalid:
-            buf.seek(0)
-            shutil.copyfileobj(buf, self.out, 1 << 20)
-            raise _Stop(message)
-        self.skip(message)
-        return False
+        return f"{label}:{locate(data)}: record does not fit the schema: {why}"
 
     def default_engine(self, path: str, label: str) -> None:
         from ...cli.records import RecordError, RecordReader
