@@ -255,3 +255,22 @@ def test_standard_input_and_missing_files(files: dict[str, Path], tmp_path: Path
     status, out2, err2, _ = duck("name='a'", [files["data"], tmp_path / "missing.jsonl"])
     assert status == 2 and "missing.jsonl: cannot read" in err2
     assert out2 == default_inprocess("name='a'", files["data"])  # the first file's records, then the error
+
+
+def test_json_text_of_a_string_is_what_to_json_writes() -> None:
+    """The engine compares text for equality as JSON text: DuckDB must write every string it read from a
+    line (however escaped there) exactly as ``to_json`` writes the same string."""
+    import duckdb
+
+    strings = [*cases.TEXT_POOL, "".join(chr(i) for i in range(1, 0x80)), "\x00", "a\x00b", "\ud7ff\ue000",
+               "\U0010ffff", "/", "\\/", "\u2028\u2029", "\x7f\x80\x9f", cases.HOSTILE_ALPHABET]
+    strings += [chr(i) for i in range(0x20)]
+    con = duckdb.connect()
+    structure = '{"a": [{"b": "JSON"}]}'
+    for s in strings:
+        for ensure_ascii in (True, False):
+            line = json.dumps({"a": [{"b": s}]}, ensure_ascii=ensure_ascii)
+            got = con.execute(
+                f"SELECT CAST(json_transform(?, '{structure}').a[1].b AS VARCHAR) = CAST(to_json(?) AS VARCHAR)",
+                [line, s]).fetchone()
+            assert got == (True,), (s, ensure_ascii)
