@@ -460,16 +460,17 @@ class _Run:
         self.state["python"] += len(marks)
         self.state["duckdb"] += lines - len(marks)
         done = 0
-        for start, stop, verdict in marks:
-            self.out.write(m[done:start])
-            done = stop
-            if verdict is True:
-                self.out.write(m[start + 1 : stop])
-            elif isinstance(verdict, str):
-                if not self.skip_invalid:
-                    raise _Stop(verdict)
-                self.skip(verdict)
-        self.out.write(m[done:])
+        with memoryview(m) as view:  # slices written without copies
+            for start, stop, verdict in marks:
+                self.out.write(view[done:start])
+                done = stop
+                if verdict is True:
+                    self.out.write(view[start + 1 : stop])
+                elif isinstance(verdict, str):
+                    if not self.skip_invalid:
+                        raise _Stop(verdict)
+                    self.skip(verdict)
+            self.out.write(view[done:])
         return True
 
     def python_line(self, data: bytes, label: str, locate: _Locator) -> bool | str | None:
