@@ -1,23 +1,27 @@
 """``skillfilter filter --engine duckdb``: the default engine's answer, byte for byte, computed by DuckDB.
 
-Each file of JSON Lines is read by DuckDB as lines of text (``read_csv`` with no quoting, in parallel), each
-line turned into a row by ``json_transform`` with a structure of only what the filter reads, the leaves kept
-as JSON text, and the condition of :mod:`.compile` (its raw mode) evaluated.  DuckDB's reader casts freely
-(``"5"`` to 5, ``2.5`` to 2, an object where a list belongs to NULL); so every line is checked where the
-filter reads it, and any line DuckDB cannot answer for exactly goes to Python, which reads it as the default
-engine does and applies ``predicate()``:
+Each file of JSON Lines is read by DuckDB as lines of text (``read_csv`` with no quoting, in parallel on every
+core), each line turned into a row by ``json_transform`` with a structure of only what the filter reads, the
+leaves kept as JSON text, and the condition of :mod:`.compile` (its raw mode) evaluated.  DuckDB writes the
+matching lines, as they were read, into a temporary file (``COPY``), and that file is copied to the output.
 
-- a leaf of the wrong kind (text where an integer is declared...), a list that is an object or a scalar, a
-  number token a double does not hold exactly where a ``number`` field is read (16 or more digits, an
-  exponent of 3 digits), an escaped ASCII character (a key could hide behind it), a trailing comma (DuckDB
-  accepts it, the default engine does not), a line that does not start with ``{``, JSON DuckDB cannot
-  parse (a lone surrogate, NaN where it is read...).
+DuckDB's reader casts freely (``"5"`` to 5, ``2.5`` to 2, an object where a list belongs to NULL) and
+accepts what the default engine refuses (trailing commas); so every line is checked where the filter reads
+it, and a line DuckDB cannot answer for exactly is written behind a marker instead, for Python to read as
+the default engine does and to apply ``predicate()``:
+
+- a leaf of the wrong kind (text where an integer is declared...), a list that is an object or a scalar,
+  custom properties in the API's list shape, a number token a double does not hold exactly where a
+  ``number`` field is read (16 or more digits, an exponent of 3 digits), an escaped ASCII character (a key
+  could hide behind it), a trailing comma, a line that does not start with ``{``, an export page, JSON
+  DuckDB cannot parse (a lone surrogate...).
 
 In Python such a line is a record that fits (then ``predicate()`` decides), or one that does not fit the
-schema where the filter reads it: an error naming file and line (exit 2), or skipped and counted with
-``--skip-invalid``.  Input that is not plain JSON Lines (a JSON array, export pages, a record over several
-lines, bad UTF-8, malformed JSON, a lone carriage return) is read by the default engine, whole file, with its
-own messages.  Output for a file is written once the file is done (so a fallback never repeats a record).
+schema where the filter reads it: an error naming file and line (exit 2, after the records before it), or
+skipped and counted with ``--skip-invalid``.  Input that is not plain JSON Lines (a JSON array, export pages,
+a record over several lines, bad UTF-8, malformed JSON, a lone carriage return, a raw control character) is
+read by the default engine, whole file, with its own messages.  Nothing of a file is written before DuckDB
+is done with it, so a fallback never repeats a record.
 
 Known limit: an object with the same key twice (DuckDB reads the first, the default engine the last).
 """
