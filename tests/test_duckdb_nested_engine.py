@@ -131,6 +131,10 @@ def test_hostile_lines(files: dict[str, Path], tmp_path: Path, text: str, skip: 
     b'{"id":"1","name":"a"}\n{"id":"2",name:"a"}\n{"id":"3","name":"a"}\n',    # malformed JSON
     b'{"id":"1","name":"a"}\n{"id":"2","name":"a",}\n{"id":"3","name":"a", }\n',  # trailing commas
     b'{"id":"1","name":"a"}\n{"id":"2","name":"a","pets":[{"name":"a"},]}\n',
+    b'{"id":"1","name":"a"}\n{"id":"2","name":"a"}\x01{"id":"3"}\n{"id":"4","name":"a"}\n',  # raw control
+    b'{"id":"1","name":"a"}\n{"id":"2","name":"a\x00"}\n',                     # a raw NUL
+    b'\xef\xbb\xbf{"id":"1","name":"a"}\n{"id":"2","name":"a"}\n',              # a byte order mark
+    b'\n\n{"id":"1","name":"a"}\r\n\r\n{"id":"2","name":"a"}\n\n{"id":"3","name":"a"}',  # blank lines
 ])
 @pytest.mark.parametrize("skip", [False, True])
 def test_other_input_is_read_as_the_default_engine_reads_it(files: dict[str, Path], tmp_path: Path,

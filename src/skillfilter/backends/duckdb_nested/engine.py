@@ -215,6 +215,12 @@ def _query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any
     return sql, comp.params, comp.used
 
 
+def _rows_query(copy_sql: str) -> str:
+    """The status (0, 1 Python, 2 match) and length in bytes of every line, in file order."""
+    inner = copy_sql[copy_sql.index("SELECT line, "): copy_sql.index(") WHERE status > 0) TO '")]
+    return f"SELECT status, strlen(line) FROM ({inner})"
+
+
 # --------------------------------------------------------------------------------------------------
 # Python's side: does a record fit where the filter reads it?
 # --------------------------------------------------------------------------------------------------
@@ -318,6 +324,72 @@ class _Locator:
         return self.line  # pragma: no cover - the line is in the file
 
 
+_RAW, _LINE, _PY = 0, 1, 2
+
+
+class _At:
+    """The line number of a line already known (for messages)."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+    def __call__(self, data: bytes) -> int:
+        return self.line
+
+
+def _align(m: mmap.mmap, rows: list[tuple[int, int]]) -> list[tuple[int, int, int, int]] | None:
+    """What to write, from DuckDB's (status, length) of each line that is not empty, in file order:
+    ``(_RAW, a, b, n)`` bytes as they are (whole lines with their ``\\n``), ``(_LINE, a, b, n)`` a line
+    then ``\\n``, ``(_PY, a, b, n)`` line ``n`` for Python; ``None`` if a length does not end a line."""
+    ops: list[tuple[int, int, int, int]] = []
+    size = len(m)
+    off = line = 0
+    run_start = run_end = -1
+    for status, length in rows:
+        while True:  # empty lines: DuckDB has no row for them
+            if m[off : off + 1] == b"\n":
+                off += 1
+            elif m[off : off + 2] == b"\r\n":
+                off += 2
+            else:
+                break
+            line += 1
+        line += 1
+        end = off + length
+        if m[end : end + 1] == b"\n":
+            after = end + 1
+        elif m[end : end + 2] == b"\r\n" or end == size:
+            after = -1
+        else:
+            return None
+        if status == 2 and after > 0:
+            if run_end == off:
+                run_end = after
+            else:
+                if run_start >= 0:
+                    ops.append((_RAW, run_start, run_end, 0))
+                run_start, run_end = off, after
+        else:
+            if run_start >= 0:
+                ops.append((_RAW, run_start, run_end, 0))
+                run_start = run_end = -1
+            if status == 2:
+                ops.append((_LINE, off, end, line))
+            elif status == 1:
+                ops.append((_PY, off, end, line))
+        off = after if after > 0 else end + (2 if m[end : end + 1] == b"\r" else 0)
+    if run_start >= 0:
+        ops.append((_RAW, run_start, run_end, 0))
+    while off < size:
+        if m[off : off + 1] == b"\n":
+            off += 1
+        elif m[off : off + 2] == b"\r\n":
+            off += 2
+        else:
+            return None
+    return ops
+
+
 def _count_lines(m: mmap.mmap) -> int:
     n = 0
     for start in range(0, len(m), 1 << 24):
@@ -413,6 +485,7 @@ class _Run:
     def __init__(self, con: Any, sql: str, params: list[Any], use: Use, test: Callable[[Any], bool], *,
                  out: IO[bytes], err: TextIO, skip_invalid: bool, state: dict[str, int]) -> None:
         self.con, self.sql, self.params, self.use, self.test = con, sql, params, use, test
+        self.rows_sql = _rows_query(sql)
         self.out, self.err, self.skip_invalid = out, err, skip_invalid
         self.state = state
         for k in ("skipped", "duckdb", "python", "fallback"):
@@ -427,11 +500,68 @@ class _Run:
             self.err.write(f"{PROG}: (more invalid records: only counted from here on)\n")
 
     def duckdb_file(self, path: str, label: str) -> bool:
-        """Filter one file through DuckDB; ``False``: the default engine must read it (nothing written)."""
+        """Filter one file through DuckDB; ``False``: the default engine must read it (nothing written).
+
+        DuckDB gives each line's status and length; the lines are found in the file by those lengths (a
+        check of every line end), and the matching ones written from the mapped file.  Where that does
+        not line up, DuckDB writes the lines itself (:meth:`copied_file`).
+        """
         import duckdb
 
         if _has_lone_cr(path):
             return False
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                return True
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                if m[:3] == b"\xef\xbb\xbf":
+                    return False  # a byte order mark: the default engine says what it makes of it
+                if m.find(b"\x01") >= 0 or m.find(b"\x00") >= 0:
+                    return self.copied_file(path, label)
+                try:
+                    rows = self.con.execute(self.rows_sql, [*self.params, path]).fetchall()
+                except duckdb.Error:
+                    return False
+                ops = _align(m, rows)
+                self.state["duckdb"] += sum(1 for st, _ in rows if st == 2) if ops is not None else 0
+                if ops is None:
+                    return self.copied_file(path, label)  # pragma: no cover - lengths always line up
+                return self._write_ops(m, ops, label)
+
+    def _write_ops(self, m: mmap.mmap, ops: list[tuple[int, int, int, int]], label: str) -> bool:
+        verdicts: dict[int, bool | str] = {}
+        for i, (kind, a, b, line) in enumerate(ops):
+            if kind == _PY:
+                verdict = self.python_line(m[a:b], label, _At(line))
+                if verdict is None:
+                    return False
+                verdicts[i] = verdict
+                if isinstance(verdict, str) and not self.skip_invalid:
+                    break
+        self.state["python"] += len(verdicts)
+        with memoryview(m) as view:
+            for i, (kind, a, b, _line) in enumerate(ops):
+                if kind == _RAW:
+                    self.out.write(view[a:b])
+                elif kind == _LINE:
+                    self.out.write(view[a:b])
+                    self.out.write(b"\n")
+                else:
+                    verdict = verdicts[i]
+                    if verdict is True:
+                        self.out.write(view[a:b])
+                        self.out.write(b"\n")
+                    elif isinstance(verdict, str):
+                        if not self.skip_invalid:
+                            raise _Stop(verdict)
+                        self.skip(verdict)
+        return True
+
+    def copied_file(self, path: str, label: str) -> bool:
+        """DuckDB writes the matching lines (and those for Python, marked) into a file of its own."""
+        import duckdb
+
         with tempfile.TemporaryDirectory(prefix="skillfilter-") as folder:
             target = os.path.join(folder, "lines")
             try:
@@ -477,7 +607,7 @@ class _Run:
             self.out.write(view[done:])
         return True
 
-    def python_line(self, data: bytes, label: str, locate: _Locator) -> bool | str | None:
+    def python_line(self, data: bytes, label: str, locate: Callable[[bytes], int]) -> bool | str | None:
         """Whether the line is written (read as the default engine reads it), the message of a record that
         does not fit, or ``None``: not one record (the default engine reads the file)."""
         from ...cli.records import RecordError, RecordReader
