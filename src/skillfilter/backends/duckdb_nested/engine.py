@@ -153,6 +153,57 @@ def _align(m: mmap.mmap, rows: list[tuple[int, int]]) -> list[tuple[int, int, in
     return ops
 
 
+def _numpy_ops(m: mmap.mmap, cur: Any) -> tuple[list[tuple[int, int, int, int]], int] | None:
+    """:func:`_align` at C speed (with NumPy) for a file of ``\\n``-ended lines, none empty: every line end
+    checked at once; ``None`` (NumPy missing, or another file) for the line-by-line walk."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy comes with most DuckDB installs, not all
+        return None
+    got = cur.fetchnumpy()
+    status = np.asarray(got["status"], dtype=np.int8)
+    length = np.asarray(got[list(got)[1]], dtype=np.int64)
+    size = len(m)
+    if not len(status):
+        return None
+    ends = np.cumsum(length + 1) - 1  # where each line's \n must be
+    total = int(ends[-1]) + 1
+    if total == size + 1:  # the last line has no line end
+        if m[size - 1 : size] == b"\n":
+            return None
+        body = ends[:-1]
+    elif total == size:
+        body = ends
+    else:
+        return None
+    data = np.frombuffer(m, dtype=np.uint8)
+    ok = bool((data[body] == 10).all()) if len(body) else True
+    if ok and len(body):
+        starts_cr = data[body - 1] == 13 if int(body.min()) > 0 else np.ones(1, dtype=bool)
+        ok = not bool(starts_cr.any())  # a line ending in \r\n: the walk strips it
+    del data
+    if not ok:
+        return None
+    starts = ends - length
+    ops: list[tuple[int, int, int, int]] = []
+    hit = status == 2
+    hits = int(hit.sum())
+    # runs of matching lines: written as they are, line ends included
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], hit.view(np.int8), [0]))))
+    special = np.flatnonzero(status == 1)
+    pieces: list[tuple[int, int, int, int]] = []
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        pieces.append((_RAW, int(starts[a]), min(int(ends[b - 1]) + 1, size), a))
+        if int(ends[b - 1]) + 1 > size:  # the last line, without its \n: write one
+            pieces[-1] = (_RAW, int(starts[a]), size, a)
+            pieces.append((_LINE, size, size, b))
+    for i in special.tolist():
+        pieces.append((_PY, int(starts[i]), int(ends[i]), i + 1))
+    pieces.sort(key=lambda op: (op[1], op[0]))
+    ops = [(kind, a, b, (n if kind == _PY else 0)) for kind, a, b, n in pieces]
+    return ops, hits
+
+
 def _count_lines(m: mmap.mmap) -> int:
     n = 0
     for start in range(0, len(m), 1 << 24):
@@ -283,6 +334,11 @@ class _Run:
                 if m.find(b"\x01") >= 0 or m.find(b"\x00") >= 0:
                     return self.copied_file(path, label)
                 try:
+                    cur = self.con.execute(self.rows_sql, [*self.params, path])
+                    fast = _numpy_ops(m, cur)
+                    if fast is not None:
+                        self.state["duckdb"] += fast[1]
+                        return self._write_ops(m, fast[0], label)
                     rows = self.con.execute(self.rows_sql, [*self.params, path]).fetchall()
                 except duckdb.Error:
                     return False
