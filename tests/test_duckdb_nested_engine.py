@@ -278,3 +278,17 @@ def test_json_text_of_a_string_is_what_to_json_writes() -> None:
                 f"SELECT CAST(json_transform(?, '{structure}').a[1].b AS VARCHAR) = CAST(to_json(?) AS VARCHAR)",
                 [line, s]).fetchone()
             assert got == (True,), (s, ensure_ascii)
+
+
+def test_the_command_line_engine(files: dict[str, Path]) -> None:
+    """``skillfilter filter --engine duckdb`` (the option comes with the cli work): the default's bytes."""
+    helptext = subprocess.run([sys.executable, "-m", "skillfilter", "filter", "--help"], capture_output=True,
+                              text=True, check=False).stdout
+    if "--engine" not in helptext:
+        pytest.skip("skillfilter filter has no --engine option in this tree")
+    text = "not pets__visits__note__icontains='ß'"
+    ref = default_cli(text, [files["data"]], files["schema"])
+    cmd = [sys.executable, "-m", "skillfilter", "filter", "--engine", "duckdb", "--schema", str(files["schema"]),
+           "--entity", "people", text, str(files["data"])]
+    got = subprocess.run(cmd, capture_output=True, check=False)
+    assert (got.returncode, got.stdout, got.stderr) == (0, ref.stdout, b"")
