@@ -36,28 +36,35 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import sys
+from array import array
 from decimal import Decimal
 from typing import Any
 
 from ...errors import FilterError
 from ...language.ast import Expr
 from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, Test
-from ...plan.nodes import CPKey, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
+from ...plan.nodes import CPKey, PAnd, PConst, PExists, PNode, PNot, POr
 from ...semantics.operators import simple_fold
 from ...semantics.schema import Entity, Schema
 
-__all__ = ["KEEP", "FoldTable", "duckdb_columns", "fold_sql", "to_sql_nested"]
+__all__ = ["KEEP", "Use", "duckdb_columns", "fold_sql", "to_sql_nested"]
 
 
 def _keep_set() -> str:
-    """Characters rule 5 keeps although ``str.upper()`` changes them (full upper case of 2+ characters)."""
-    out = []
-    for i in range(sys.maxunicode + 1):
-        if 0xD800 <= i <= 0xDFFF:
-            continue
-        c = chr(i)
-        if c.upper() != c and simple_fold(c) == c:
-            out.append(c)
+    """Characters rule 5 keeps although ``str.upper()`` changes them (full upper case of 2+ characters).
+
+    A block of code points whose upper case is longer than itself holds such a character; only those
+    blocks are looked at one character at a time.
+    """
+    points = array("I", range(0xD800))  # every code point but the surrogates, decoded in one go
+    points.extend(range(0xE000, sys.maxunicode + 1))
+    every = points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be")
+    out: list[str] = []
+    step = 1024
+    for start in range(0, len(every), step):
+        block = every[start : start + step]
+        if len(block.upper()) != len(block):
+            out.extend(c for c in block if c.upper() != c and simple_fold(c) == c)
     return "".join(out)
 
 
@@ -65,10 +72,8 @@ def _keep_set() -> str:
 KEEP = _keep_set()
 
 
-class FoldTable:
-    """Rule 5 in DuckDB: ``upper()`` except on strings that hold a character of :data:`KEEP`."""
-
-    pattern = "[" + KEEP + "]"
+#: Strings that hold one of these are mapped one character at a time; the others by ``upper()``.
+_KEEP_PATTERN = "[" + KEEP + "]"
 
 
 def _quote(name: str) -> str:
@@ -79,7 +84,7 @@ def fold_sql(x: str) -> str:
     """``x`` (a VARCHAR expression) mapped by rule 5."""
     slow = (f"array_to_string(list_transform(string_split({x}, ''), lambda _sf_c: CASE WHEN "
             f"contains('{KEEP}', _sf_c) THEN _sf_c ELSE upper(_sf_c) END), '')")
-    return f"(CASE WHEN regexp_matches({x}, '{FoldTable.pattern}') THEN {slow} ELSE upper({x}) END)"
+    return f"(CASE WHEN regexp_matches({x}, '{_KEEP_PATTERN}') THEN {slow} ELSE upper({x}) END)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -163,7 +168,10 @@ def _double_threshold(kind: str, lit: Any) -> tuple[str, float] | bool:
     A double's value is its shortest decimal form; those values order as the doubles do, so the doubles
     that pass form a ray bounded by the double nearest the literal.
     """
-    exact = lit if isinstance(lit, Decimal) else Decimal(repr(lit)) if isinstance(lit, float) else Decimal(lit)
+    if isinstance(lit, Decimal):
+        exact = lit
+    else:
+        exact = Decimal(repr(lit)) if isinstance(lit, float) else Decimal(lit)
     if exact.is_infinite():
         d = float(exact)
         return (_OPS[kind], d)
@@ -185,12 +193,33 @@ def _double_threshold(kind: str, lit: Any) -> tuple[str, float] | bool:
 # --------------------------------------------------------------------------------------------------
 # the compiler
 # --------------------------------------------------------------------------------------------------
+class Use:
+    """What a filter reads of a record: ``kind`` is ``one`` (a to-one relation or the custom properties),
+    ``many`` (a to-many relation), ``list`` (a ``list[text]``) or ``leaf`` (a field of type ``type``)."""
+
+    __slots__ = ("children", "kind", "type")
+
+    def __init__(self, kind: str, type_name: str = "") -> None:
+        self.kind = kind
+        self.type = type_name
+        self.children: dict[str, Use] = {}
+
+    def child(self, key: str, kind: str, type_name: str = "") -> Use:
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = Use(kind, type_name)
+        return found
+
+
 class _Compiler:
-    def __init__(self, schema: Schema, entity: str) -> None:
+    def __init__(self, schema: Schema, entity: str, raw: bool = False, root: str = "") -> None:
         self.schema = schema
+        self.raw = raw
         self.params: list[Any] = []
-        #: variable -> (its SQL, the entity its element belongs to, or None for a text element)
-        self.vars: dict[str, tuple[str, Entity | None]] = {"r": ("", schema.entity(entity))}
+        self.used = Use("one")
+        #: variable -> (its SQL, the entity its element belongs to (None: a text element), what it reads)
+        self.vars: dict[str, tuple[str, Entity | None, Use]] = {"r": (root, schema.entity(entity), self.used)}
+        self.last_use = self.used
         names = set(schema.entity(entity).fields) | set(schema.entity(entity).relations)
         self.prefix = "_sf_"
         while any(n.startswith(self.prefix) for n in names):
@@ -202,7 +231,8 @@ class _Compiler:
 
     def path(self, var: str, keys: tuple[Any, ...], what: str) -> tuple[str, str | None, Entity | None]:
         """SQL, declared type (``None``: an entity's element) and entity at the end of ``keys``."""
-        sql, ent = self.vars[var]
+        sql, ent, use = self.vars[var]
+        self.last_use = use
         if ent is None:  # a list[text] element
             if keys:  # pragma: no cover - the planner never goes below a text value
                 raise FilterError("a text value has no fields")
@@ -222,16 +252,21 @@ class _Compiler:
                     )
                 base = _quote("custom_properties") if not sql else f"({sql}).{_quote('custom_properties')}"
                 sql = f"({base}).{_quote(key.name)}"
+                cps = use.child("custom_properties", "one")
+                self.last_use = cps.child(key.name, "list" if declared == "list[text]" else "leaf", declared)
                 return sql, declared, None
             step = _quote(key) if not sql else f"({sql}).{_quote(key)}"
             sql = step
             if key in ent.relations:
                 rel = ent.relations[key]
                 ent = self.schema.entity(rel.target)
+                use = use.child(key, "many" if rel.many else "one")
+                self.last_use = use
                 if last:
                     return sql, None, ent
             elif key in ent.fields:
                 type_name = ent.fields[key].type
+                self.last_use = use.child(key, "list" if type_name == "list[text]" else "leaf", type_name)
                 return sql, type_name, None
             else:  # pragma: no cover - the planner resolved every key
                 raise FilterError(f"`{key}` is not a field or relation of `{ent.name}` ({what})")
@@ -251,7 +286,7 @@ class _Compiler:
             if type_name is not None and type_name != "list[text]":  # pragma: no cover
                 raise FilterError(f"a field of type {type_name} is not a list")
             var = self.prefix + n.var
-            self.vars[n.var] = (var, ent)
+            self.vars[n.var] = (var, ent, self.last_use)
             body = self.node(n.body)
             lst = sql if n.skip_null else f"(CASE WHEN len({sql}) > 0 THEN {sql} ELSE [NULL] END)"
             return f"(len(list_filter({lst}, lambda {var}: {body})) > 0)"
@@ -260,8 +295,26 @@ class _Compiler:
             raise FilterError("a comparison needs a field")
         return self.atom(sql, type_name, n.test)
 
+    def leaf(self, x: str, type_name: str) -> str:
+        """The value of leaf ``x``: itself, or (raw mode: ``x`` is the leaf's JSON text) converted."""
+        if not self.raw:
+            return x
+        if type_name == "integer":
+            return f"TRY_CAST({x} AS HUGEINT)"
+        if type_name == "number":
+            return f"TRY_CAST({x} AS DOUBLE)"
+        if type_name == "boolean":
+            return f"(CAST({x} AS VARCHAR) = 'true')"
+        return f"json_extract_string({x}, '$')"
+
     def atom(self, x: str, type_name: str, t: Test) -> str:
         kind = t.kind
+        if self.raw and kind == "exact" and not t.ci and t.vtype not in (NUMBER, BOOLEAN, DATE, DATETIME):
+            # Equal text is equal JSON text: DuckDB writes a string it read as to_json() writes it (no
+            # leaf to decode per element).
+            return f"(CAST({x} AS VARCHAR) = CAST(to_json({self.param(t.value, 'VARCHAR')}) AS VARCHAR))"
+        if kind not in ("isnull", "notnull"):
+            x = self.leaf(x, "text" if type_name == "list[text]" else type_name)
         if kind == "isnull":
             return f"({x} IS NULL)"
         if kind == "notnull":
@@ -299,11 +352,8 @@ class _Compiler:
                 below = lit < 0  # every stored value lies above the literal
                 holds = kind in ("gt", "gte") if below else kind in ("lt", "lte")
                 return f"({x} IS NOT NULL)" if holds else "false"
-            # a float literal on an integer field (not made by the validator, which converts to int)
-            d = _double_threshold(kind, lit)
-            if isinstance(d, bool):
-                return "false"
-            raise FilterError("a non-integer literal on an integer field")  # pragma: no cover
+            # the validator converts every literal on an integer field to an int
+            raise FilterError(f"{lit!r} is not an integer")  # pragma: no cover
         got = _double_threshold(kind, lit)
         if got is False:
             return "false"

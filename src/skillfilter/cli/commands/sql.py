@@ -3,7 +3,7 @@
 Usage::
 
     skillfilter sql --dialect sqlite|postgresql [--entity E] [--schema FILE|skillengine|export]
-                    [--mapping FILE] [--select] [--alias NAME] FILTER
+                    [--mapping FILE] [--select] [--alias NAME] [--layout tables|nested] FILTER
 
 Prints the SQL (a condition on the entity's table, or with ``--select`` a whole ``SELECT`` of the keys of the
 matching rows) on one line, then the parameters as one JSON array: numbers as JSON numbers of exactly the
@@ -43,6 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", action="store_true",
                    help="a whole SELECT of the entity's keys, not just the condition")
     p.add_argument("--alias", help="the name the condition uses for the entity's table")
+    p.add_argument(
+        "--layout", choices=("tables", "nested"), default="tables",
+        help="tables (default: the mapping's tables) or nested (DuckDB only: one row per record, as "
+        "read_json or Parquet give it; see docs/engines.md)",
+    )
 
 
 def _mapping_file(path: str) -> Any:
@@ -134,6 +139,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except UsageError as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
+    if getattr(args, "layout", "tables") == "nested":
+        return _nested(text, schema, args, stdout=stdout, stderr=stderr)
     try:
         sql, params = to_sql(
             text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
@@ -144,6 +151,27 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except FilterError as exc:
         stderr.write(f"{exc}\n")
         return 1
+    stdout.write(sql + "\n")
+    stdout.write(json_params(params) + "\n")
+    return 0
+
+
+def _nested(text: str, schema: Any, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    """``--layout nested``: the DuckDB condition over one row per record (``docs/engines.md``)."""
+    if args.dialect != "duckdb":
+        stderr.write("skillfilter sql: --layout nested is for --dialect duckdb\n")
+        return 2
+    from ...backends.duckdb_nested import to_sql_nested
+
+    entity = args.entity or schema.implied_entity() or "employees"
+    try:
+        sql, params = to_sql_nested(text, schema=schema, entity=entity)
+    except FilterError as exc:
+        stderr.write(f"{exc}\n")
+        return 1
+    if args.select:
+        name = (args.alias or entity).replace('"', '""')
+        sql = f'SELECT * FROM "{name}" WHERE {sql}'
     stdout.write(sql + "\n")
     stdout.write(json_params(params) + "\n")
     return 0
