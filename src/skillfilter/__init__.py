@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .authoring.complete import Completion, complete
+    from .authoring.jsonform import from_json, to_json
+    from .authoring.simplify import simplify
+    from .authoring.split import split
     from .backends.python import predicate
     from .backends.sql import to_sql
     from .errors import Diagnostic, FilterError, FilterSyntaxError, FilterValidationError, QueryStringError
@@ -36,6 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "And",
     "Comparison",
+    "Completion",
     "CustomProperty",
     "Diagnostic",
     "Expr",
@@ -52,9 +57,14 @@ __all__ = [
     "Transformer",
     "Visitor",
     "check",
+    "complete",
+    "from_json",
     "parse",
     "parse_query_string",
     "predicate",
+    "simplify",
+    "split",
+    "to_json",
     "to_query_string",
     "to_sql",
     "to_text",
@@ -89,6 +99,12 @@ _LAZY = {
     "validate": "semantics.validate",
     "predicate": "backends.python",
     "to_sql": "backends.sql",
+    "Completion": "authoring.complete",
+    "complete": "authoring.complete",
+    "from_json": "authoring.jsonform",
+    "to_json": "authoring.jsonform",
+    "simplify": "authoring.simplify",
+    "split": "authoring.split",
 }
 
 
