@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from skillfilter import And, Expr, FilterError, Not, Or, complete, parse, split  # noqa: E402
-from skillfilter.authoring.split import naive_bound  # noqa: E402
+from skillfilter import And, Expr, FilterError, Not, Or, complete, parse, split
+from skillfilter.authoring.split import naive_bound
 
 FIELDS = ["external_id", "assigned_position", "organisational_unit", "cp_language", "cp_location"]
 

@@ -2,10 +2,10 @@
 """Write the bundled synthetic skill-cluster export: ``examples/sample_export.jsonl``, ``sample_pages.json``.
 
 The records have the shape of the SkillEngine export endpoint (``POST /export/employees/skill_clusters``):
-an employee's ``external_id`` and ``skill_clusters`` with current, related and rejected skills -- nothing else,
-as the endpoint's documentation shows its records (no custom properties: filter on those through the API's
-``$employees=`` parameter, not over an export).  The data is synthetic and deterministic (seeded): running the
-script again gives the same bytes, which a test checks.
+an employee's ``external_id`` and ``skill_clusters`` with current, related and rejected skills -- nothing
+else, as the endpoint's documentation shows its records (no custom properties: filter on those through the
+API's ``$employees=`` parameter, not over an export).  The data is synthetic and deterministic (seeded):
+running the script again gives the same bytes, which a test checks.
 
 It deliberately holds what breaks careless filters: nulls, empty lists, missing keys, non-ASCII names
 (é, ß, Ω, CJK, emoji) and hostile strings (quotes, backslashes, ``%`` and ``_``, the words and/or/not,

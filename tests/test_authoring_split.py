@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_predicate_properties import comparisons, dense_comparisons, records_for, shared_comparisons
 
 from skillfilter import And, Expr, FilterError, Not, Or, parse, predicate, simplify, split, to_text
 from skillfilter.authoring.split import naive_bound
+from test_predicate_properties import comparisons, dense_comparisons, records_for, shared_comparisons
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LEAVES = st.one_of(shared_comparisons(), dense_comparisons(), comparisons())

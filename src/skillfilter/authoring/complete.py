@@ -88,7 +88,9 @@ class _Context:
             return None, None, None, False
         return entity, None, None, True
 
-    def operators(self, entity: Entity | None, fld: Field | None, cp_type: str | None) -> list[tuple[str, str]]:
+    def operators(
+        self, entity: Entity | None, fld: Field | None, cp_type: str | None
+    ) -> list[tuple[str, str]]:
         if self.schema is None or entity is None:
             return [(name, op.description) for name, op in BUILTIN_OPERATORS.items()]
         type_name = fld.type if fld is not None else (None if cp_type in (None, "any") else cp_type)
@@ -139,9 +141,11 @@ def complete(
 
     state, depth, field_text = _scan(text, before)
     if current is None:
-        return _candidates(ctx, text, state, depth, field_text, "", cursor, cursor, None)
+        return _candidates(ctx, text, state, depth, field_text, prefix="", start=cursor, end=cursor,
+                           token_kind=None)
     kind, start, end = current
-    return _candidates(ctx, text, state, depth, field_text, text[start:cursor], start, end, kind)
+    return _candidates(ctx, text, state, depth, field_text, prefix=text[start:cursor], start=start, end=end,
+                       token_kind=kind)
 
 
 def _context(schema: Schema | str | None, entity: str | None) -> _Context:
@@ -179,13 +183,10 @@ def _scan(text: str, before: list[tuple[str, int, int]]) -> tuple[str, int, str]
                 state = _TERM
         elif state == _VALUE:
             state = _AFTER
-        else:  # _AFTER
-            if kind == "word" and word in ("and", "or"):
-                state = _TERM
-            elif kind == "rp":
-                depth = max(0, depth - 1)
-            elif kind == "word" and word == "not":
-                state = _TERM
+        elif kind == "word" and word in ("and", "or", "not"):  # _AFTER
+            state = _TERM
+        elif kind == "rp":
+            depth = max(0, depth - 1)
     return state, depth, field_text
 
 
@@ -195,6 +196,7 @@ def _candidates(
     state: str,
     depth: int,
     field_text: str,
+    *,
     prefix: str,
     start: int,
     end: int,
@@ -204,7 +206,7 @@ def _candidates(
     if state == _TERM:
         if token_kind not in (None, "word"):
             return out
-        _term(ctx, out, prefix, start, end, text[start:end])
+        _term(ctx, out, prefix, start=start, word=text[start:end])
         if "__" not in prefix:
             for label, detail in (("not", "negate what follows"), ("(", "group")):
                 if label.startswith(prefix):
@@ -214,20 +216,19 @@ def _candidates(
         if token_kind is None:
             out.append(Completion("=", "operator", "=", start, end, "compare (exact)"))
     elif state == _VALUE:
-        _values(ctx, out, field_text, prefix, start, end, token_kind)
-    else:
-        if token_kind in (None, "word"):
-            words = [("and", "both must hold"), ("or", "either may hold")]
-            if depth > 0:
-                words.append((")", "close the group"))
-            for label, detail in words:
-                if label.startswith(prefix) and (token_kind is None or label != ")"):
-                    out.append(Completion(label, "keyword", label + " " if label != ")" else label,
-                                          start, end, detail))
+        _values(ctx, out, field_text, prefix=prefix, start=start, end=end, token_kind=token_kind)
+    elif token_kind in (None, "word"):
+        words = [("and", "both must hold"), ("or", "either may hold")]
+        if depth > 0:
+            words.append((")", "close the group"))
+        for label, detail in words:
+            if label.startswith(prefix) and (token_kind is None or label != ")"):
+                out.append(Completion(label, "keyword", label + " " if label != ")" else label,
+                                      start, end, detail))
     return out
 
 
-def _term(ctx: _Context, out: list[Completion], prefix: str, start: int, end: int, word: str) -> None:
+def _term(ctx: _Context, out: list[Completion], prefix: str, *, start: int, word: str) -> None:
     """A field reference being typed: ``prefix`` is the word up to the cursor."""
     segments = prefix.split("__")
     done, partial = segments[:-1], segments[-1]
@@ -270,14 +271,14 @@ def _term(ctx: _Context, out: list[Completion], prefix: str, start: int, end: in
 
 
 def _values(
-    ctx: _Context, out: list[Completion], field_text: str, prefix: str, start: int, end: int,
+    ctx: _Context, out: list[Completion], field_text: str, *, prefix: str, start: int, end: int,
     token_kind: str | None,
 ) -> None:
     segments = field_text.split("__")
     names = (ctx.schema.operator_names(ctx.entity.name) if ctx.schema is not None and ctx.entity is not None
              else BUILTIN_OPERATORS)
     op = segments.pop() if len(segments) > 1 and segments[-1] in names else "exact"
-    reached, fld, cp_type, known = ctx.walk(segments)
+    _, fld, cp_type, _ = ctx.walk(segments)
     type_name = fld.type if fld is not None else cp_type if cp_type not in (None, "any") else None
     candidates: list[tuple[str, str]] = []
     if op == "is_null":
@@ -296,8 +297,9 @@ def _values(
             candidates.append(("''", "text, in quotes"))
         if type_name in ("integer", "number"):
             candidates.append(("0", type_name))
+    in_string = token_kind == "str"  # noqa: S105 - a token kind, not a secret
     for label, detail in candidates:
-        if token_kind == "str" and not label.startswith("'"):
+        if in_string and not label.startswith("'"):
             continue
-        if label.startswith(prefix) or (token_kind == "str" and label[:1] == prefix[:1]):
+        if label.startswith(prefix) or (in_string and label[:1] == prefix[:1]):
             out.append(Completion(label, "value", label, start, end, detail))

@@ -70,7 +70,9 @@ def export_request(
     text = expr if isinstance(expr, str) else None
     tree = parse(expr) if isinstance(expr, str) else expr
     if not isinstance(tree, Expr):
-        raise FilterTypeError(f"export_request() takes filter text or an expression, not {type(expr).__name__}")
+        raise FilterTypeError(
+            f"export_request() takes filter text or an expression, not {type(expr).__name__}"
+        )
     conjuncts = list(tree.operands) if isinstance(tree, And) else [tree]
     server: list[Comparison] = []
     local: list[Expr] = []
@@ -82,7 +84,7 @@ def export_request(
         inside = [node for node in part.comparisons() if _server_field(node)]
         for node in inside:
             problems.append(_diag(
-                    NOT_A_CONJUNCT, node,
+                NOT_A_CONJUNCT, node,
                 f"`{node.target.text()}` is filtered by the export endpoint itself, whose filters are "
                 "joined with `and`: it cannot stand inside `or` or `not`",
                 "send one request per operand of the `or` (`skillfilter split` lists them), or move the "
@@ -107,9 +109,10 @@ def export_request(
         include_list = _include(include)
         for name in needed:
             if name not in include_list:
-                node = next(c for c in local_expr.comparisons() if name in _reads(c)) if local_expr else None
+                where = (next(c for c in local_expr.comparisons() if name in _reads(c))
+                         if local_expr is not None else None)
                 problems.append(_diag(
-                    NOT_INCLUDED, node,
+                    NOT_INCLUDED, where,
                     f"the filter reads `{name}`, which the request does not include",
                     f'add "{name}" to `include`',
                 ))
@@ -165,9 +168,8 @@ def _server_filter(node: Comparison, problems: list[Diagnostic]) -> dict[str, An
 def _reads(node: Comparison) -> list[str]:
     """What of ``include`` a comparison (on the export schema) needs."""
     path = node.target.path
-    if len(path) >= 2 and path[0] == "skill_clusters":
-        if path[1] in ("current_skills", "related_skills", "rejected_skills", "sources"):
-            return [path[1]]
+    if len(path) >= 2 and path[0] == "skill_clusters" and path[1] in INCLUDE:
+        return [path[1]]
     return []
 
 
@@ -214,7 +216,9 @@ def check_body(body: Any) -> None:
         elif item.get("filter") == "last_updated":
             if set(item) != {"filter", "value", "operator"} or item.get("operator") not in TIME_OPERATORS \
                     or not isinstance(item.get("value"), str):
-                problems.append(f'{where}: {{"filter": "last_updated", "value": "2022-03-25", "operator": "gt"}}')
+                problems.append(
+                    f'{where}: {{"filter": "last_updated", "value": "2022-03-25", "operator": "gt"}}'
+                )
         else:
             problems.append(f"{where}: `filter` is `is_active` or `last_updated`")
     include = body.get("include", [])

@@ -129,7 +129,7 @@ def json_schema() -> dict[str, Any]:
     from importlib.resources import files
 
     data: dict[str, Any] = json.loads(
-        files("skillfilter").joinpath("data", SCHEMA_RESOURCE).read_text(encoding="utf-8")
+        files("skillfilter").joinpath("data").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     )
     return data
 
@@ -218,7 +218,8 @@ def _expr(node: Any, at: str, depth: int) -> Expr:
     if len(kinds) != 1:
         what = "none" if not kinds else " and ".join(f"`{k}`" for k in kinds)
         raise FilterJSONError(
-            f"a filter node has exactly one of `and`, `or`, `not`, `field`, `custom_property`; this has {what}",
+            "a filter node has exactly one of `and`, `or`, `not`, `field`, `custom_property`; "
+            f"this has {what}",
             at,
         )
     kind = kinds[0]
@@ -319,7 +320,9 @@ def _literal(raw: Any, at: str) -> Any:
 
 def _integer(value: Any, at: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str, float)):
-        raise FilterJSONError(f"an integer value is a JSON integer or a decimal string, not {_kind(value)}", at)
+        raise FilterJSONError(
+            f"an integer value is a JSON integer or a decimal string, not {_kind(value)}", at
+        )
     if isinstance(value, float):
         if not value.is_integer():
             raise FilterJSONError(f"{value!r} is not an integer", at, hint='use {"type": "float", ...}')

@@ -92,7 +92,10 @@ class _Simplifier:
                 if not self.removable(op):
                     items.append(op)
                 continue
-            items.extend(s.operands if type(s) is type(node) else (s,))  # type: ignore[attr-defined]
+            if isinstance(s, (And, Or)) and type(s) is type(node):
+                items.extend(s.operands)
+            else:
+                items.append(s)
         items = list(dict.fromkeys(items))
         if is_and and _contradicts([i for i in items if self._plain_value(i)]):
             return None
@@ -118,7 +121,7 @@ class _Simplifier:
         return all(n >= self.total[p] for p, n in inside.items())
 
     def _absorb(self, items: list[Expr], is_and: bool) -> list[Expr]:
-        """In an ``or``: drop ``A and B`` when ``A`` is an operand; in an ``and``: drop ``A or B`` likewise."""
+        """In an ``or`` drop ``A and B`` when ``A`` is an operand; in an ``and``, ``A or B`` likewise."""
         inner_kind = Or if is_and else And
         out = list(items)
         for x in items:
@@ -166,8 +169,8 @@ def _contradicts(items: list[Expr]) -> bool:
     for group in seen.values():
         if len(group) < 2:
             continue
-        nulls = {c.value for c in group if c.op == "is_null"} | {True for c in group
-                                                                 if c.op == "exact" and c.value is None}
+        nulls = {c.value for c in group if c.op == "is_null"}
+        nulls |= {True for c in group if c.op == "exact" and c.value is None}
         values = [c.value for c in group if c.op == "exact" and c.value is not None]
         if True in nulls and (values or False in nulls):
             return True

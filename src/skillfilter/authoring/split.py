@@ -69,7 +69,9 @@ class _Splitter:
         text = to_text(part)
         if len(text) > 200:
             text = text[:197] + "…"
-        return FilterError(f"cannot split `{text}` into filters of at most {self.cap} logical operators: {why}")
+        return FilterError(
+            f"cannot split `{text}` into filters of at most {self.cap} logical operators: {why}"
+        )
 
     # -- pieces: disjuncts whose union is exact ----------------------------------------------------
     def pieces(self, expr: Expr) -> list[Expr]:

@@ -29,7 +29,7 @@ COMMANDS = {
     "filter": "filter JSON records (array, JSON Lines or export pages) and write the matches as JSON Lines",
     "sql": "print the parameterised SQL for a filter",
     "split": "split a filter into API requests within the cap of logical operators",
-    "export-request": "build the body of an export request from a filter (POST /export/employees/skill_clusters)",
+    "export-request": "the body of an export request (POST /export/employees/skill_clusters) for a filter",
 }
 
 
