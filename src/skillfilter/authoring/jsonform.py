@@ -30,7 +30,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import FilterSyntaxError, FilterTypeError
+from ..errors import FilterArgumentError, FilterSyntaxError, FilterTypeError
 from ..language.ast import MAX_DEPTH, And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
 from ..language.parser import float_value, parse_lookup
 from ..language.printer import format_literal, format_lookup
@@ -113,8 +113,11 @@ def _value(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"type": "text", "value": str(value)}
     if isinstance(value, int):
-        format_literal(int(value))  # the parser's limit on digits
         n = int(value)
+        try:
+            format_literal(n)  # the parser's limit on digits
+        except ValueError as exc:
+            raise FilterArgumentError(str(exc)) from None
         return {"type": "integer", "value": n if -_SAFE_INT <= n <= _SAFE_INT else str(n)}
     if isinstance(value, float):
         if not math.isfinite(value):
