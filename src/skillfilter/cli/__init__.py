@@ -291,7 +291,7 @@ _FAST_OPTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     },
 }
 _FAST_DEFAULTS: dict[str, dict[str, object]] = {
-    "fmt": {"pretty": False},
+    "fmt": {"pretty": False, "to_form": "text", "from_form": "text"},
     "lint": {"entity": None, "schema": "skillengine", "max_logical_operators": 5, "format": "text",
              "color": "auto"},
 }
