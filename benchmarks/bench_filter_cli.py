@@ -44,11 +44,10 @@ FILTERS = [
         'and any(.current_skills[]?; .name == "Python" and .validation_state == "validated")))',
     ),
     (
-        "custom property",
-        "cp_language='de'",
-        "select(.custom_properties as $c | if ($c | type) == \"object\" then $c.language == \"de\" "
-        'elif ($c | type) == "array" then any($c[]; .property_name == "language" and .property_value == "de") '
-        "else false end)",
+        # (The export's records have no custom properties, as the endpoint documents: a list of text instead.)
+        "list of text",
+        "skill_clusters__sources='learning'",
+        'select(any(.skill_clusters[]?; any(.sources[]?; . == "learning")))',
     ),
     (
         "most records",
