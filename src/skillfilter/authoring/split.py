@@ -171,18 +171,39 @@ class _Splitter:
         error: FilterError | None = None
         for index, disjuncts in options[:_TRIES]:
             rest = operands[:index] + operands[index + 1:]
-            try:
-                pieces = self.union([And.of(*rest, d) for d in disjuncts])
-            except FilterError as exc:
-                error = error or exc
-                continue
-            packed = self.pack(pieces)
-            if best is None or len(packed) < len(best):
-                best = packed
+            for chunked in (True, False):
+                candidates = self.chunks(rest, disjuncts) if chunked else [[d] for d in disjuncts]
+                try:
+                    pieces = self.union([And.of(*rest, Or.of(*c) if len(c) > 1 else c[0]) for c in candidates])
+                except FilterError as exc:
+                    error = error or exc
+                    continue
+                packed = self.pack(pieces)
+                if best is None or len(packed) < len(best):
+                    best = packed
         if best is None:
             assert error is not None
             raise error
         return best
+
+    def chunks(self, rest: list[Expr], disjuncts: list[Expr]) -> list[list[Expr]]:
+        """``disjuncts`` in groups that, joined with ``or`` and put next to ``rest``, fit the cap:
+        ``R and (B1 or B2 or B3)`` needs fewer requests than one ``R and Bi`` each."""
+        rest_cost = sum(op.logical_operator_count() for op in rest) + len(rest)  # its `and`s, and one more
+        room = self.cap - rest_cost + 1
+        out: list[list[Expr]] = []
+        free: list[int] = []
+        for d in sorted(disjuncts, key=lambda e: -e.logical_operator_count()):
+            size = d.logical_operator_count() + 1
+            for b, left in enumerate(free):
+                if size <= left:
+                    out[b].append(d)
+                    free[b] -= size
+                    break
+            else:
+                out.append([d])
+                free.append(room - size)
+        return out
 
     # -- packing: as few requests as fit ----------------------------------------------------------
     def pack(self, pieces: list[Expr]) -> list[Expr]:
