@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from skillfilter import parse, parse_query_string, predicate
+from skillfilter import parse_query_string, predicate
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_predicate_properties import HOSTILE
 
 from skillfilter import (
     And,
@@ -27,6 +26,7 @@ from skillfilter import (
 )
 from skillfilter.authoring.jsonform import FilterJSONError, json_schema
 from skillfilter.semantics.operators import BUILTIN_OPERATORS
+from test_predicate_properties import HOSTILE
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

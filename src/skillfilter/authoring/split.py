@@ -174,7 +174,8 @@ class _Splitter:
             for chunked in (True, False):
                 candidates = self.chunks(rest, disjuncts) if chunked else [[d] for d in disjuncts]
                 try:
-                    pieces = self.union([And.of(*rest, Or.of(*c) if len(c) > 1 else c[0]) for c in candidates])
+                    pieces = self.union([And.of(*rest, Or.of(*c) if len(c) > 1 else c[0])
+                                         for c in candidates])
                 except FilterError as exc:
                     error = error or exc
                     continue
