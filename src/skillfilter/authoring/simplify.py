@@ -24,16 +24,25 @@ if TYPE_CHECKING:
 __all__ = ["simplify"]
 
 
-def simplify(expr: Expr, *, schema: Schema | str | None = None, entity: str | None = None) -> Expr:
+def simplify(expr: Expr | str, *, schema: Schema | str | None = None, entity: str | None = None) -> Expr:
     """An equivalent filter (same matches as ``expr`` under ``predicate()`` for every record) that has at most
     as many logical operators; with ``schema``/``entity`` the filter is checked and the schema decides which
-    paths may hold lists."""
+    paths may hold lists.  ``expr`` may be filter text."""
+    expr = _tree(expr)
     prefixes = _prefixes(expr, schema, entity)
     work = _Simplifier(prefixes, prefixes.counts(expr))
     result = work.visit(expr)
     if result is None or result.logical_operator_count() > expr.logical_operator_count():
         return expr
     return result
+
+
+def _tree(expr: Expr | str) -> Expr:
+    if isinstance(expr, str):
+        from ..language.parser import parse
+
+        return parse(expr)
+    return expr
 
 
 def _prefixes(expr: Expr, schema: Schema | str | None, entity: str | None) -> Prefixes:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..errors import FilterArgumentError, FilterError
 from ..language.ast import And, Comparison, Expr, Not, Or
 from .scopes import Prefixes
-from .simplify import _prefixes, simplify
+from .simplify import _prefixes, _tree, simplify
 
 if TYPE_CHECKING:
     from ..semantics.schema import Schema
@@ -34,19 +34,21 @@ _TRIES = 4
 
 
 def split(
-    expr: Expr,
+    expr: Expr | str,
     *,
     max_logical_operators: int = 5,
     schema: Schema | str | None = None,
     entity: str | None = None,
 ) -> list[Expr]:
     """Filters, each with at most ``max_logical_operators`` logical operators, whose matches together are
-    exactly ``expr``'s (by the entity's key).  ``[expr]`` (simplified) when it fits already."""
+    exactly ``expr``'s (by the entity's key).  ``[expr]`` (simplified) when it fits already.  ``expr`` may
+    be filter text."""
     if isinstance(max_logical_operators, bool) or not isinstance(max_logical_operators, int) \
             or max_logical_operators < 0:
         raise FilterArgumentError(
             f"max_logical_operators is a non-negative int, not {max_logical_operators!r}"
         )
+    expr = _tree(expr)
     prefixes = _prefixes(expr, schema, entity)
     small = simplify(expr, schema=schema, entity=entity)
     if small.logical_operator_count() <= max_logical_operators:
