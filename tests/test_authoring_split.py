@@ -164,3 +164,19 @@ def test_negated_or_becomes_a_conjunction_that_cannot_be_split() -> None:
 
 def test_naive_bound() -> None:
     assert naive_bound(parse("(a=1 or a=2) and (b=1 or b=2 or b=3)")) == 6
+
+
+def test_long_lists_split_in_near_linear_time() -> None:
+    import time
+
+    def cost(n: int) -> float:
+        expr = Or.of(*(parse(f"external_id='{i}'") for i in range(n)))
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            pieces = split(expr)
+            best = min(best, time.perf_counter() - start)
+        assert len(pieces) == -(-n // 6)
+        return best
+
+    assert cost(2000) / cost(500) < 10  # 4 times the terms; quadratic work would be about 16

@@ -115,9 +115,11 @@ class _Splitter:
                 i = parent[i]
             return i
 
-        for i in range(len(operands)):
-            for j in range(i + 1, len(operands)):
-                if refs[i] & refs[j]:
+        holders: dict[object, int] = {}  # prefix -> the first operand that refers to it
+        for i, referred in enumerate(refs):
+            for prefix in referred:
+                j = holders.setdefault(prefix, i)
+                if j != i:
                     parent[find(i)] = find(j)
         groups: dict[int, list[Expr]] = {}
         for i, op in enumerate(operands):
@@ -137,9 +139,13 @@ class _Splitter:
                 i = parent[i]
             return i
 
+        choosers: dict[object, list[int]] = {}  # prefix -> the operands that choose it
+        for j, chosen in enumerate(direct):
+            for prefix in chosen:
+                choosers.setdefault(prefix, []).append(j)
         for i in range(len(operands)):
-            for j in range(len(operands)):
-                if i != j and (direct[j] - direct[i]) & negated[i]:
+            for prefix in negated[i] - direct[i]:  # operand i sees it chosen only with the others
+                for j in choosers.get(prefix, ()):
                     parent[find(i)] = find(j)
         groups: dict[int, list[Expr]] = {}
         for i, op in enumerate(operands):
