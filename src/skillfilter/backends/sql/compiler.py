@@ -294,7 +294,8 @@ class Compiler:
         """Custom property ``=`` one of some values, as JSON containment (``{"name": value}`` for the value
         itself, ``{"name": [value]}`` for an element of a list: a containment one level down matches only
         elements, as the scope wants).  A text value itself is compared as ``column ->> 'name'`` instead
-        (``cp_text_equals``), faster unless an index serves the containment (``custom_properties_indexed``)."""
+        (``cp_text_equals``), faster unless an index serves the containment
+        (``custom_properties_indexed``)."""
         if not self.d.json_contains:
             return None
         atoms = n.body.items if isinstance(n.body, POr) else [n.body]
@@ -426,7 +427,9 @@ def _mapping_for(mapping: Any, schema: Any, entity: str | None) -> SchemaMapping
             raise MappingError(f"the mapping is for entity `{mapping.entity}`, not `{entity}`")
         return mapping
     if mapping is not None and not isinstance(mapping, AbcMapping):
-        raise MappingError(f"`mapping` is a SchemaMapping or a dict of overrides, not {type(mapping).__name__}")
+        raise MappingError(
+            f"`mapping` is a SchemaMapping or a dict of overrides, not {type(mapping).__name__}"
+        )
     return SchemaMapping(schema, entity, mapping or None)
 
 
@@ -489,7 +492,9 @@ def to_sql(
     return f"SELECT {root_ref}.{d.ident(root.key)} FROM {table}{where}", list(frag.params)
 
 
-def _nested(expr: Expr | str, name: str, layout: str, schema: Any, entity: str | None) -> tuple[str, list[Any]]:
+def _nested(
+    expr: Expr | str, name: str, layout: str, schema: Any, entity: str | None
+) -> tuple[str, list[Any]]:
     from .dialect import DialectError
 
     if layout != "nested":

@@ -34,6 +34,8 @@ __all__ = ["LoadError", "TableDef", "create_tables", "ddl_statements", "table_de
 class LoadError(FilterError, ValueError):
     """A record that does not fit the schema (or cannot be stored by the database)."""
 
+    __module__ = "skillfilter.backends.sql.load"
+
 
 @dataclass(slots=True)
 class TableDef:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...plan.nodes import PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
+from ...plan.nodes import PAnd, PAtom, PConst, PExists, PNode, POr, walk
 from .fragments import ATOM, FALSE, TRUE, Frag
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def joint(c: Compiler, n: PExists, group: list[PExists], env: Env) -> Frag:
         return [node]
 
     if all(len(owner(u)) <= 1 for u in units(n)):
-        return _vector(c, n, group, roots, root_of, owner, env)
+        return _vector(c, n, group, env, roots=roots, root_of=root_of, owner=owner)
     return _product(c, n, group, env)
 
 
@@ -116,8 +116,8 @@ def _product(c: Compiler, n: PExists, group: list[PExists], env: Env) -> Frag:
                 ATOM, depth=where.depth + 4 + sum(j.count("(") for j in joins))
 
 
-def _vector(c: Compiler, n: PExists, group: list[PExists], roots: list[str], root_of: Any, owner: Any,
-            env: Env) -> Frag:
+def _vector(c: Compiler, n: PExists, group: list[PExists], env: Env, *, roots: list[str], root_of: Any,
+            owner: Any) -> Frag:
     inner_env = dict(env)
     tables: dict[str, tuple[str, list[str], list[Any], list[str], list[Any]]] = {}
     for r in roots:

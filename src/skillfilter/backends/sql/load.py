@@ -175,7 +175,8 @@ class _Loader:
             listy = declared is None or declared == "list[text]"
             elements = value if listy and isinstance(value, list) else [value]
             for element in elements:
-                json_value = self.d.store_json(element, json.dumps(element, ensure_ascii=False, allow_nan=False))
+                text = json.dumps(element, ensure_ascii=False, allow_nan=False)
+                json_value = self.d.store_json(element, text)
                 rows.append({table.link: owner, table.name: name, table.value: json_value})
 
     def property_values(self, props: Any) -> dict[str, Any] | None:
@@ -381,6 +382,8 @@ def load_records(
     loader = _Loader(conn, m, d)
     root = m.root
     keys: list[Any] = []
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise LoadError(f"records are an iterable of JSON objects, not {type(records).__name__}")
     with d.atomic(conn):
         first = 1
         n = 0

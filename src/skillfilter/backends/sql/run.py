@@ -19,6 +19,8 @@ class MissingFunctionError(FilterError, RuntimeError):
     """The database lacks ``skillfilter_fold``: call :func:`register_functions` (SQLite) or
     :func:`install_functions` (PostgreSQL) first."""
 
+    __module__ = "skillfilter.backends.sql"
+
 
 def detect_dialect(conn: Any) -> str:
     """The name of the dialect of a connection object, from its type's module (``sqlite``, ``postgresql``,

@@ -16,9 +16,9 @@ import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from ._values import INT64_MAX, INT64_MIN, canonical_datetime
 from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, register_dialect
 from .fragments import Frag, paren
-from ._values import INT64_MAX, INT64_MIN, canonical_datetime
 
 __all__ = ["SQLite"]
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    skillfilter sql --dialect sqlite|postgresql [--entity E] [--schema FILE|skillengine|export]
+    skillfilter sql --dialect sqlite|postgresql|... [--entity E] [--schema FILE|skillengine|export]
                     [--mapping FILE] [--select] [--alias NAME] FILTER
 
 Prints the SQL (a condition on the entity's table, or with ``--select`` a whole ``SELECT`` of the keys of the
@@ -30,9 +30,12 @@ from ._common import UsageError, load_schema
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("filter", metavar="FILTER", help="the filter (`-`: read it from standard input)")
+    from ...backends.sql.dialect import dialect, dialect_names
+
+    names = dialect_names()  # every registered dialect, plug-ins included
     p.add_argument(
-        "--dialect", "-d", required=True, choices=("sqlite", "postgresql"),
-        help="SQL dialect: sqlite (parameters `?`) or postgresql (psycopg's `%%s`)",
+        "--dialect", "-d", required=True, choices=names,
+        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names),
     )
     p.add_argument("--entity", "-e", help="the filtered entity (default: the schema's default entity, "
                    "else `employees`)")
