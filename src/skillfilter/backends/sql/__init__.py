@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._values import canonical_datetime
+from ...semantics.values import canonical_datetime
 from .compiler import to_sql
 from .ddl import LoadError, TableDef, create_tables, table_definitions
 from .dialect import (

@@ -29,7 +29,7 @@ from ...language.ast import Expr
 from ...plan.atoms import Test
 from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ...semantics.schema import Entity, Schema
-from ._values import canonical_datetime
+from ...semantics.values import canonical_datetime
 from .dialect import Dialect
 from .fragments import AND, ATOM, FALSE, TRUE, Frag, join, negate, paren, wrap
 from .mapping import ListMapping, MappingError, PropertyTable, SchemaMapping, TableMapping

@@ -7,11 +7,9 @@ mapping as a table, for dialects that spell it with ``translate()``.
 
 from __future__ import annotations
 
-import functools
-import sys
 from typing import Any
 
-from ...semantics.operators import simple_fold
+from ...semantics.values import fold_table, simple_fold
 from .dialect import FOLD_FUNCTION
 from .dialect import dialect as get_dialect
 
@@ -29,22 +27,6 @@ def register_functions(conn: Any) -> None:
     ...); without it SQLite says ``no such function: skillfilter_fold``.
     """
     conn.create_function(FOLD_FUNCTION, 1, _fold_value, deterministic=True)
-
-
-@functools.lru_cache(maxsize=1)
-def fold_table() -> tuple[str, str]:
-    """``(from, to)``: every character whose ``upper()`` is one other character, and that character."""
-    src: list[str] = []
-    dst: list[str] = []
-    for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        c = chr(cp)
-        u = c.upper()
-        if len(u) == 1 and u != c:
-            src.append(c)
-            dst.append(u)
-    return "".join(src), "".join(dst)
 
 
 def install_functions(conn: Any, dialect: str | None = None) -> None:

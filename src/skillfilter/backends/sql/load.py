@@ -15,24 +15,27 @@ being stored as something else (a filter would then answer differently from :fun
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 import json
 import math
-import re
 from collections.abc import Iterable
 from collections.abc import Mapping as AbcMapping
 from typing import Any
 
-from ...semantics.schema import Schema, parse_datetime
-from ._values import INT64_MAX, INT64_MIN, canonical_datetime
+from ...semantics.schema import Schema
+from ...semantics.values import (
+    as_date,
+    as_datetime,
+    canonical_datetime,
+    float_decimal,
+    in_int64,
+    parse_datetime,
+)
 from .ddl import LoadError, TableDef, as_mapping, create_tables, table_definitions
 from .dialect import Dialect, dialect
 from .mapping import ListMapping, PropertyTable, SchemaMapping, TableMapping
 
 __all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_definitions"]
 
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_INT64 = (INT64_MIN, INT64_MAX)
 #: Digits of an integer in a JSON value (Python's default limit on converting integers to text).
 _JSON_DIGITS = 4_300
 _NUMERIC_DIGITS = 131_072
@@ -117,12 +120,12 @@ class _Loader:
                 if isinstance(value, float):
                     if not value.is_integer():
                         raise LoadError(f"{where}: {_show(value)} is not an integer")
-                    value = int(decimal.Decimal(repr(value)))  # what it stands for: 1e23 is 10**23
-                if not isinstance(value, int) or not _INT64[0] <= value <= _INT64[1]:
+                    value = int(float_decimal(value))  # what it stands for: 1e23 is 10**23
+                if not isinstance(value, int) or not in_int64(value):
                     raise LoadError(f"{where}: {_show(value)} does not fit in 64 bits")
                 return value
             stored: Any = value
-            if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+            if isinstance(value, int) and not in_int64(value):
                 stored = self.d.store_big_integer(value)
             elif isinstance(value, float):
                 stored = self.d.store_float(value)
@@ -134,24 +137,12 @@ class _Loader:
                 raise LoadError(f"{where}: expected true or false, found {type(value).__name__}")
             return value
         if type_name == "date":
-            d = value if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime) else None
-            if isinstance(value, str) and _DATE_RE.match(value):
-                try:
-                    d = _dt.date.fromisoformat(value)
-                except ValueError:
-                    d = None
+            d = as_date(value)
             if d is None:
                 raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {_show(value)}")
             return self.d.store_date(d)
         if type_name == "datetime":
-            dt: _dt.datetime | None = None
-            if isinstance(value, str):
-                try:
-                    dt = parse_datetime(value)
-                except (ValueError, OverflowError):
-                    dt = None
-            elif isinstance(value, _dt.datetime):
-                dt = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+            dt = as_datetime(value) if isinstance(value, (str, _dt.datetime)) else None
             if dt is None:
                 raise LoadError(f"{where}: expected an ISO 8601 date-time, found {_show(value)}")
             return self.d.store_datetime(dt)
@@ -218,7 +209,7 @@ class _Loader:
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
-            if self.d.json_int_limit() and not _INT64[0] <= value <= _INT64[1]:
+            if self.d.json_int_limit() and not in_int64(value):
                 raise LoadError(f"{where}: {self.d.title()}'s JSON reads integers of at most 64 bits")
             if value.bit_length() > 1000:
                 try:

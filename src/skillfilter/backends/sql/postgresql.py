@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-from ._values import float_decimal
+from ...semantics.values import float_decimal
 from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, like_pattern, register_dialect
 from .fragments import AND, ATOM, FALSE, OR, Frag, paren
 

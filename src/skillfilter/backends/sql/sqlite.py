@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ._values import INT64_MAX, INT64_MIN, canonical_datetime
+from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_decimal, in_int64
 from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, register_dialect
 from .fragments import Frag, paren
 
@@ -67,22 +67,22 @@ class SQLite(Dialect):
         shortest form, as a float does in Python."""
         if isinstance(value, int):
             real = _real_side(kind, value)
-            if not INT64_MIN <= value <= INT64_MAX:
+            if not in_int64(value):
                 # Stored integers (64 bits) all lie on one side of it.
                 return _typed(x, _beyond(kind, value), (), real)
             if real[1] == (float(value),) and real[0] == f"{SQL_OPS[kind]} ?" and int(real[1][0]) == value:
                 # The nearest double is the integer itself and stands for it: one comparison serves both.
                 return Frag(f"{x} {SQL_OPS[kind]} ?", (value,))
             return _typed(x, f"{x} {SQL_OPS[kind]} ?", (value,), real)
-        meaning = decimal.Decimal(repr(value))
-        if not math.isfinite(value) or abs(value) < 2**53 or meaning == decimal.Decimal(value):
+        meaning = float_decimal(value)
+        if not math.isfinite(value) or abs(value) < EXACT_FLOAT_INTS or meaning == decimal.Decimal(value):
             return Frag(f"{x} {SQL_OPS[kind]} ?", (value,))
         # A float beyond 2**53 whose shortest form is another integer (1e23 stands for 10**23): stored
         # integers compare with that integer, stored reals with the float.
         n = int(meaning)
         int_sql = f"{x} {SQL_OPS[kind]} ?"
         int_params: tuple[Any, ...] = (n,)
-        if not INT64_MIN <= n <= INT64_MAX:
+        if not in_int64(n):
             int_sql = _beyond(kind, n)
             int_params = ()
         return _typed(x, int_sql, int_params, (f"{SQL_OPS[kind]} ?", (value,)))
@@ -134,11 +134,11 @@ class SQLite(Dialect):
 
     # -- loading ------------------------------------------------------------------------------------
     def store_float(self, value: float) -> Any:
-        if value.is_integer() and abs(value) >= 2**53:
+        if value.is_integer() and abs(value) >= EXACT_FLOAT_INTS:
             # NUMERIC affinity would keep the binary value as an integer (2**62 for 4.611686018427388e18);
             # store the integer the float stands for (semantics.md, "Numbers").
-            meaning = int(decimal.Decimal(repr(value)))
-            if INT64_MIN <= meaning <= INT64_MAX:
+            meaning = int(float_decimal(value))
+            if in_int64(meaning):
                 return meaning
         return value
 
@@ -190,7 +190,7 @@ def _real_side(kind: str, value: int) -> tuple[str, tuple[Any, ...]]:
         f = float(value)
     except OverflowError:
         f = math.inf if value > 0 else -math.inf
-    m = decimal.Decimal(repr(f))
+    m = float_decimal(f)
     if m == value:
         return f"{SQL_OPS[kind]} ?", (f,)
     if kind == "exact":
