@@ -249,7 +249,7 @@ class Compiler:
             if test.vtype in ("date", "datetime"):
                 cmp = d.text(x, test.kind, _json_temporal(test), False)
             else:
-                cmp = self.compare(x, test)
+                cmp = self.compare(x, test, "json")
         else:
             if bind.kind == "list":
                 assert isinstance(bind.node, ListMapping) and not keys
@@ -263,17 +263,18 @@ class Compiler:
                 return Frag(f"{x} IS NULL" if test.kind == "isnull" else f"{x} IS NOT NULL")
             if _STORAGE_KIND[storage] != test.vtype:
                 return FALSE
-            cmp = self.compare(x, test)
+            cmp = self.compare(x, test, storage)
         if cmp.const is not None or not neg:
             return cmp
         return self.join("and", [Frag(f"{paren(x)} IS NOT NULL"), cmp])
 
-    def compare(self, x: str, test: Test) -> Frag:
+    def compare(self, x: str, test: Test, storage: str) -> Frag:
+        """``test`` on the value ``x``, stored as ``storage`` (a schema type, or ``json``)."""
         d = self.d
         if test.vtype == "text":
             return d.text(x, test.kind, test.value, test.ci)
         if test.vtype == "number":
-            return d.number(paren(x), test.kind, test.value)
+            return d.number(paren(x), test.kind, test.value, storage)
         if test.vtype == "boolean":
             return d.boolean(paren(x), test.value)
         return d.temporal(x, test.kind, test.value, test.vtype)
@@ -402,7 +403,7 @@ class Compiler:
         if test.vtype in ("date", "datetime"):
             cmp = self.d.text(x, test.kind, _json_temporal(test), False)
         else:
-            cmp = self.compare(x, test)
+            cmp = self.compare(x, test, "json")
         if cmp.const is not None:
             return cmp
         # `x` (holding the placeholder of `key` once) starts every comparison, before its own placeholders
@@ -499,9 +500,13 @@ def _nested(
 
     if layout != "nested":
         raise DialectError(f"unknown layout {layout!r}: `tables` (the default) or `nested` (DuckDB)")
-    if name != "duckdb":
+    if name != "duckdb":  # the one engine with a nested layout (a module of its own)
         raise DialectError(f"layout='nested' is DuckDB's (dialect='duckdb'), not {name}'s")
-    from .. import duckdb_nested  # type: ignore[attr-defined, unused-ignore]
+    import importlib
 
-    result: tuple[str, list[Any]] = duckdb_nested.to_sql_nested(expr, schema=schema, entity=entity)
+    try:
+        nested = importlib.import_module("skillfilter.backends.duckdb_nested")
+    except ModuleNotFoundError as exc:  # pragma: no cover - shipped with the package
+        raise DialectError("layout='nested' is not available in this installation") from exc
+    result: tuple[str, list[Any]] = nested.to_sql_nested(expr, schema=schema, entity=entity)
     return result

@@ -91,7 +91,9 @@ class Dialect:
     def text(self, x: str, kind: str, value: str, ci: bool) -> Frag:
         raise NotImplementedError
 
-    def number(self, x: str, kind: str, value: Any) -> Frag:
+    def number(self, x: str, kind: str, value: Any, storage: str = "number") -> Frag:
+        """``x <kind> value`` by decimal value, ``x`` stored as ``storage`` (``integer``, ``number`` or
+        ``json``: a number read from a JSON value)."""
         return Frag(f"{x} {SQL_OPS[kind]} {self.placeholder}", (self.param(value, "number"),))
 
     def boolean(self, x: str, value: bool) -> Frag:

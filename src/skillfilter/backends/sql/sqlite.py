@@ -62,7 +62,7 @@ class SQLite(Dialect):
         size = len(value.encode("utf-8"))
         return Frag(f"substr({blob}, ?) = CAST(? || x'FF' AS BLOB)", (-size - 1, value))
 
-    def number(self, x: str, kind: str, value: Any) -> Frag:
+    def number(self, x: str, kind: str, value: Any, storage: str = "number") -> Frag:
         """``x <op> value`` by decimal value (docs/semantics.md, "Numbers"): a stored real stands for its
         shortest form, as a float does in Python."""
         if isinstance(value, int):
