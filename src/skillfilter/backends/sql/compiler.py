@@ -419,8 +419,6 @@ def _json_temporal(test: Test) -> str:
 # the public function
 # --------------------------------------------------------------------------------------------------
 def _mapping_for(mapping: Any, schema: Any, entity: str | None) -> SchemaMapping:
-    from ...semantics.schema import Schema
-
     if isinstance(mapping, SchemaMapping):
         if schema is not None and Schema.coerce(schema) is not mapping.schema:
             raise MappingError("`schema` differs from the mapping's schema: pass one of them")
@@ -431,7 +429,22 @@ def _mapping_for(mapping: Any, schema: Any, entity: str | None) -> SchemaMapping
         raise MappingError(
             f"`mapping` is a SchemaMapping or a dict of overrides, not {type(mapping).__name__}"
         )
-    return SchemaMapping(schema, entity, mapping or None)
+    if mapping:
+        return SchemaMapping(schema, entity, mapping)
+    # The default mapping of a schema (schemas are immutable), found by identity among the last few used:
+    # its nodes are derived once, not on every call.
+    resolved = Schema.coerce(schema)
+    for s, e, m in list(_DEFAULT_MAPPINGS):
+        if s is resolved and e == entity:
+            return m
+    made = SchemaMapping(resolved, entity)
+    _DEFAULT_MAPPINGS.insert(0, (resolved, entity, made))
+    del _DEFAULT_MAPPINGS[8:]
+    return made
+
+
+#: The default mappings used last, most recent first: ``(schema, entity, mapping)``.
+_DEFAULT_MAPPINGS: list[tuple[Schema, str | None, SchemaMapping]] = []
 
 
 def to_sql(
