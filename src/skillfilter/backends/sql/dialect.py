@@ -237,11 +237,6 @@ _INSTANCES: dict[str, Dialect] = {}
 _NOT_DIALECTS = frozenset({
     "compiler", "ddl", "dialect", "fragments", "functions", "load", "mapping", "run",
 })
-#: Engines refused, and why (a dialect module of that name, once written, takes precedence).
-_REFUSED: dict[str, str] = {
-    "duckdb": "DuckDB is not supported: it compares BIGINT with DOUBLE through doubles, so numbers would not "
-              "compare exactly as the language says",
-}
 
 
 def register_dialect(name: str, cls: type[Dialect]) -> None:
@@ -289,8 +284,6 @@ def dialect(name: str) -> Dialect:
     cls = _REGISTRY.get(key)
     if cls is None:
         known = ", ".join(dialect_names())
-        if name in _REFUSED:
-            raise DialectError(f"{_REFUSED[name]}; dialects: {known}")
         raise DialectError(f"unknown SQL dialect {name!r}; dialects: {known}")
     found = _INSTANCES.get(key)
     if found is None:
