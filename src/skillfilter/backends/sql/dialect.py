@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import pkgutil
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...errors import FilterError
+from ...semantics.values import float_decimal
 from .fragments import FALSE, Frag
 from .mapping import check_identifier
 
 __all__ = [
-    "FOLD_FUNCTION", "SQL_OPS", "Dialect", "DialectError", "dialect", "dialect_names", "like_pattern",
-    "register_dialect",
+    "FOLD_FUNCTION", "SQL_OPS", "Dialect", "DialectError", "beyond_int64", "dialect", "dialect_names",
+    "like_pattern", "real_side", "register_dialect",
 ]
 
 #: The SQL function applying LANGUAGE.md rule 5 (simple case mapping).
@@ -44,6 +46,33 @@ def like_pattern(kind: str, value: str) -> str:
     if kind == "startswith":
         return escaped + "%"
     return "%" + escaped
+
+
+def beyond_int64(kind: str, value: int) -> str:
+    """``x <kind> value`` for every 64-bit integer ``x``, where ``value`` is beyond 64 bits."""
+    holds = {"exact": False, "gt": value < 0, "gte": value < 0, "lt": value > 0, "lte": value > 0}[kind]
+    return "TRUE" if holds else "FALSE"
+
+
+def real_side(kind: str, value: int) -> tuple[str, tuple[Any, ...]]:
+    """The comparison of a stored real with the integer ``value`` by decimal value, as ``(op ?, params)``
+    or a constant ``("", ())`` meaning false.
+
+    Rounding is monotonic and distinct doubles stand for distinct decimals, so only the double ``f`` nearest
+    to ``value`` needs care: it stands for ``m = Decimal(repr(f))``, which may be above or below ``value``.
+    """
+    try:
+        f = float(value)
+    except OverflowError:
+        f = math.inf if value > 0 else -math.inf
+    m = float_decimal(f)
+    if m == value:
+        return f"{SQL_OPS[kind]} ?", (f,)
+    if kind == "exact":
+        return "", ()
+    if m > value:  # f stands for more than value: x > value <=> x >= f
+        return {"gt": ">=", "gte": ">=", "lt": "<", "lte": "<"}[kind] + " ?", (f,)
+    return {"gt": ">", "gte": ">", "lt": "<=", "lte": "<="}[kind] + " ?", (f,)
 
 
 class Dialect:

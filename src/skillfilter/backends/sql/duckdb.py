@@ -25,9 +25,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ...semantics.values import canonical_datetime, float_decimal, fold_table, in_int64
-from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, register_dialect
+from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import FALSE, Frag, paren
-from .sqlite import _beyond, _real_side
 
 __all__ = ["DuckDB"]
 
@@ -76,7 +75,7 @@ class DuckDB(Dialect):
         i, f = f"union_extract({x}, 'i')", f"union_extract({x}, 'f')"
         int_sql, int_params = _integer_side(i, kind, value)
         if isinstance(value, int):
-            op, real_params = _real_side(kind, value)
+            op, real_params = real_side(kind, value)
             real_sql = f"{f} {op}" if op else "FALSE"
         else:
             real_sql, real_params = f"{f} {SQL_OPS[kind]} ?", (value,)
@@ -203,7 +202,7 @@ def _integer_side(x: str, kind: str, value: Any) -> tuple[str, tuple[Any, ...]]:
         value = int(value) if value == value.to_integral_value() else float(value)
         return _integer_side(x, kind, value)
     if not in_int64(value):
-        return _beyond(kind, value), ()
+        return beyond_int64(kind, value), ()
     return f"{x} {SQL_OPS[kind]} ?", (value,)
 
 
@@ -213,6 +212,8 @@ def _regex_class(chars: Iterable[str]) -> str:
 
 def _fold_body(conn: Any) -> str:
     import duckdb
+
+    from .functions import fold_differences
 
     found = _FOLD_BODIES.get(duckdb.__version__)
     if found is not None:
@@ -224,9 +225,7 @@ def _fold_body(conn: Any) -> str:
         "FROM (SELECT * FROM range(1, 55296) UNION ALL SELECT * FROM range(57344, 1114112)) AS t(cp)) "
         "WHERE u <> c"
     ).fetchall()
-    theirs = {chr(int(cp)): u for cp, u in rows}
-    ours = dict(zip(src, dst, strict=True))
-    differ = {c for c in set(theirs) | set(ours) if theirs.get(c) != ours.get(c)}
+    differ = fold_differences({chr(int(cp)): u for cp, u in rows})
     body = "upper(s)"
     if differ:
         body = (f"CASE WHEN regexp_matches(s, '{_regex_class(differ)}') THEN translate(s, '{src}', '{dst}') "

@@ -7,13 +7,14 @@ mapping as a table, for dialects that spell it with ``translate()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...semantics.values import fold_table, simple_fold
 from .dialect import FOLD_FUNCTION
 from .dialect import dialect as get_dialect
 
-__all__ = ["FOLD_FUNCTION", "fold_table", "install_functions", "register_functions"]
+__all__ = ["FOLD_FUNCTION", "fold_differences", "fold_table", "install_functions", "register_functions"]
 
 
 def _fold_value(value: Any) -> Any:
@@ -27,6 +28,14 @@ def register_functions(conn: Any) -> None:
     ...); without it SQLite says ``no such function: skillfilter_fold``.
     """
     conn.create_function(FOLD_FUNCTION, 1, _fold_value, deterministic=True)
+
+
+def fold_differences(theirs: Mapping[str, str]) -> set[str]:
+    """The characters where an engine's ``upper()`` differs from rule 5; ``theirs`` maps each character the
+    engine's ``upper()`` changes to its result."""
+    src, dst = fold_table()
+    ours = dict(zip(src, dst, strict=True))
+    return {c for c in set(theirs) | set(ours) if theirs.get(c) != ours.get(c)}
 
 
 def install_functions(conn: Any, dialect: str | None = None) -> None:

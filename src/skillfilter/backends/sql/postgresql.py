@@ -205,7 +205,7 @@ def _fold_statements(conn: Any) -> list[str]:
     """``CREATE FUNCTION skillfilter_fold``: ``upper()`` under a libc UTF-8 collation (C code, fast) for
     text without the characters where that differs from rule 5 (checked here, one by one, against this
     Python), and ``translate()`` over the whole table for text with them (slow, exact, rare)."""
-    from .functions import fold_table
+    from .functions import fold_differences, fold_table
 
     src, dst = fold_table()
     assert not set("'$%\\") & set(src + dst)
@@ -224,9 +224,7 @@ def _fold_statements(conn: Any) -> list[str]:
             f"SELECT cp, upper(chr(cp) COLLATE {quoted}) FROM generate_series(1, 1114111) AS cp "
             f"WHERE (cp < 55296 OR cp > 57343) AND upper(chr(cp) COLLATE {quoted}) <> chr(cp)"
         ).fetchall()
-        theirs = {chr(cp): u for cp, u in changed}
-        ours = dict(zip(src, dst, strict=True))
-        differ = {c for c in set(theirs) | set(ours) if theirs.get(c) != ours.get(c)}
+        differ = fold_differences({chr(cp): u for cp, u in changed})
         fast = f"upper($1 COLLATE {quoted})"
         if not differ:
             body = fast

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_decimal, in_int64
-from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, register_dialect
+from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import Frag, paren
 
 __all__ = ["SQLite"]
@@ -66,10 +66,10 @@ class SQLite(Dialect):
         """``x <op> value`` by decimal value (docs/semantics.md, "Numbers"): a stored real stands for its
         shortest form, as a float does in Python."""
         if isinstance(value, int):
-            real = _real_side(kind, value)
+            real = real_side(kind, value)
             if not in_int64(value):
                 # Stored integers (64 bits) all lie on one side of it.
-                return _typed(x, _beyond(kind, value), (), real)
+                return _typed(x, beyond_int64(kind, value), (), real)
             if real[1] == (float(value),) and real[0] == f"{SQL_OPS[kind]} ?" and int(real[1][0]) == value:
                 # The nearest double is the integer itself and stands for it: one comparison serves both.
                 return Frag(f"{x} {SQL_OPS[kind]} ?", (value,))
@@ -83,7 +83,7 @@ class SQLite(Dialect):
         int_sql = f"{x} {SQL_OPS[kind]} ?"
         int_params: tuple[Any, ...] = (n,)
         if not in_int64(n):
-            int_sql = _beyond(kind, n)
+            int_sql = beyond_int64(kind, n)
             int_params = ()
         return _typed(x, int_sql, int_params, (f"{SQL_OPS[kind]} ?", (value,)))
 
@@ -171,33 +171,6 @@ class SQLite(Dialect):
 
 def _json_types(vtype: str) -> str:
     return {"number": "'integer', 'real'", "boolean": "'true', 'false'"}.get(vtype, "'text'")
-
-
-def _beyond(kind: str, value: int) -> str:
-    """``x <kind> value`` for every 64-bit integer ``x``, where ``value`` is beyond 64 bits."""
-    holds = {"exact": False, "gt": value < 0, "gte": value < 0, "lt": value > 0, "lte": value > 0}[kind]
-    return "TRUE" if holds else "FALSE"
-
-
-def _real_side(kind: str, value: int) -> tuple[str, tuple[Any, ...]]:
-    """The comparison of a stored real with the integer ``value`` by decimal value, as ``(op ?, params)``
-    or a constant ``("", ())`` meaning false.
-
-    Rounding is monotonic and distinct doubles stand for distinct decimals, so only the double ``f`` nearest
-    to ``value`` needs care: it stands for ``m = Decimal(repr(f))``, which may be above or below ``value``.
-    """
-    try:
-        f = float(value)
-    except OverflowError:
-        f = math.inf if value > 0 else -math.inf
-    m = float_decimal(f)
-    if m == value:
-        return f"{SQL_OPS[kind]} ?", (f,)
-    if kind == "exact":
-        return "", ()
-    if m > value:  # f stands for more than value: x > value <=> x >= f
-        return {"gt": ">=", "gte": ">=", "lt": "<", "lte": "<"}[kind] + " ?", (f,)
-    return {"gt": ">", "gte": ">", "lt": "<=", "lte": "<="}[kind] + " ?", (f,)
 
 
 def _typed(x: str, int_sql: str, int_params: tuple[Any, ...], real: tuple[str, tuple[Any, ...]]) -> Frag:
