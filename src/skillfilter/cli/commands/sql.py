@@ -2,7 +2,7 @@
 
 Usage::
 
-    skillfilter sql --dialect sqlite|postgresql [--entity E] [--schema FILE|skillengine|export]
+    skillfilter sql --dialect sqlite|postgresql|... [--entity E] [--schema FILE|skillengine|export]
                     [--mapping FILE] [--select] [--alias NAME] [--layout tables|nested] FILTER
 
 Prints the SQL (a condition on the entity's table, or with ``--select`` a whole ``SELECT`` of the keys of the
@@ -30,9 +30,12 @@ from ._common import UsageError, load_schema
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("filter", metavar="FILTER", help="the filter (`-`: read it from standard input)")
+    from ...backends.sql.dialect import dialect, dialect_names
+
+    names = dialect_names()  # every registered dialect, plug-ins included
     p.add_argument(
-        "--dialect", "-d", required=True, choices=("sqlite", "postgresql"),
-        help="SQL dialect: sqlite (parameters `?`) or postgresql (psycopg's `%%s`)",
+        "--dialect", "-d", required=True, choices=names,
+        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names),
     )
     p.add_argument("--entity", "-e", help="the filtered entity (default: the schema's default entity, "
                    "else `employees`)")
@@ -124,6 +127,7 @@ def json_params(params: list[Any]) -> str:
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from ...backends.sql import to_sql
+    from ...backends.sql.dialect import DialectError
     from ...backends.sql.mapping import MappingError, SchemaMapping
 
     text = args.filter
@@ -145,7 +149,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         sql, params = to_sql(
             text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
         )
-    except MappingError as exc:
+    except (MappingError, DialectError) as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
     except FilterError as exc:
