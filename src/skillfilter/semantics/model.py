@@ -300,6 +300,14 @@ class Schema(Frozen):
                     )
 
     # -- queries -----------------------------------------------------------------------------------
+    def entity(self, name: str) -> Entity:
+        """The entity ``name``; an unknown name is a :class:`~skillfilter.errors.FilterError`."""
+        found = self.entities.get(name) if isinstance(name, str) else None
+        if found is None:
+            known = ", ".join(sorted(self.entities))
+            raise FilterError(f"unknown entity `{name}` in schema `{self.name}` (known: {known})")
+        return found
+
     def implied_entity(self) -> str | None:
         """``default_entity``, else the only entity of a one-entity schema, else ``None``."""
         if self.default_entity is not None:

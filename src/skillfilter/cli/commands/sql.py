@@ -34,8 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     names = dialect_names()  # every registered dialect, plug-ins included
     p.add_argument(
-        "--dialect", "-d", required=True, choices=names,
-        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names),
+        "--dialect", "-d", required=True, choices=[*names, "spark"],
+        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names)
+        + ", spark (Spark SQL over nested records: spark.sql(query, args=...); the `spark` extra)",
     )
     p.add_argument("--entity", "-e", help="the filtered entity (default: the schema's default entity, "
                    "else `employees`)")
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except UsageError as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
-    if getattr(args, "layout", "tables") == "nested":
+    if getattr(args, "layout", "tables") == "nested" or args.dialect == "spark":
         return _nested(text, schema, args, stdout=stdout, stderr=stderr)
     try:
         sql, params = to_sql(
@@ -161,15 +162,22 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
 
 def _nested(text: str, schema: Any, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
-    """``--layout nested``: the DuckDB condition over one row per record (``docs/engines.md``)."""
-    if args.dialect != "duckdb":
-        stderr.write("skillfilter sql: --layout nested is for --dialect duckdb\n")
+    """``--layout nested`` (DuckDB) and ``--dialect spark``: a condition over one row per record, as
+    ``read_json``, Parquet or ``spark.read.json`` give it (``docs/engines.md``)."""
+    if args.dialect not in ("duckdb", "spark"):
+        stderr.write("skillfilter sql: --layout nested is for --dialect duckdb or spark\n")
         return 2
-    from ...backends.duckdb_nested import to_sql_nested
-
     entity = args.entity or schema.implied_entity() or "employees"
     try:
-        sql, params = to_sql_nested(text, schema=schema, entity=entity)
+        if args.dialect == "spark":
+            from ...backends.spark import to_spark_sql
+
+            sql, named = to_spark_sql(text, schema=schema, entity=entity)
+            params: Any = list(named.values())
+        else:
+            from ...backends.duckdb_nested import to_sql_nested
+
+            sql, params = to_sql_nested(text, schema=schema, entity=entity)
     except FilterError as exc:
         stderr.write(f"{exc}\n")
         return 1
