@@ -19,7 +19,9 @@ A line that may spell the text with escapes passes whatever it holds: one with a
 (``\\u0050ython``), or with any backslash when the literal holds a character that another escape spells
 (a quote, a backslash, ``/``, a control character).
 The condition only lets the reader leave out lines that cannot match; every line that passes is decoded
-and gets the exact predicate.
+and gets the exact predicate.  A line left out must still be a record the reader would have accepted (else
+its error would go unreported): :class:`Proof` shows that without building the record, with msgspec's
+validating parser (the ``fast`` extra), else orjson's; a line it cannot prove is decoded after all.
 
 >>> from skillfilter.plan.planner import compile_plan
 >>> check = line_condition(compile_plan("skill__name='Python' or not x=1")[0])
@@ -35,15 +37,17 @@ True
 from __future__ import annotations
 
 import bisect
+import importlib
 import json
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..plan.atoms import TEXT
 from ..plan.nodes import Key, PAnd, PAtom, PExists, PNode, POr
 
-__all__ = ["LineCondition", "Needle", "line_condition", "needs"]
+__all__ = ["LineCondition", "Needle", "Proof", "line_condition", "needs", "proof"]
 
 _QUOTED_KINDS = {"exact": (True, True), "startswith": (True, False), "endswith": (False, True),
                  "contains": (False, False)}
@@ -130,8 +134,11 @@ def needs(node: PNode) -> Condition | None:
 class LineCondition:
     """A necessary condition on lines: call it on one line, or ask :meth:`lines` of a block of them."""
 
-    def __init__(self, cond: Condition) -> None:
+    def __init__(self, cond: Condition, proof: Proof | None = None) -> None:
         self.cond = cond
+        #: What shows that a line passed over is a record the reader accepts (``None``: none installed;
+        #: the reader then decodes every line).
+        self.proof = proof
         names: dict[str, object] = {}
         body = _source(cond, names)
         namespace: dict[str, object] = dict(names)
@@ -249,4 +256,89 @@ def line_condition(plan: PNode) -> LineCondition | None:
     """A function of a line's bytes that is false only where the line's record cannot satisfy ``plan``
     (``None``: no condition is known, every line may match)."""
     cond = needs(plan)
-    return None if cond is None else LineCondition(cond)
+    return None if cond is None else LineCondition(cond, proof())
+
+
+# --------------------------------------------------------------------------------------------------
+# Proof that a line passed over is a record the reader accepts
+# --------------------------------------------------------------------------------------------------
+#: An exponent of 16 digits or more: it may be beyond :mod:`decimal`'s range, which the reader reports.
+_LONG_EXPONENT = re.compile(rb"[eE][+-]?[0-9]{16}")
+#: A line whose first member's name is spelled without escapes and is no export page's key (or ``{}``):
+#: what it holds is a record, not a page.
+_PLAIN_FIRST_KEY = re.compile(
+    rb'[ \t]*\{[ \t\r\n]*(?:\}|"(?!(?:has_next|records|next_starting_after)")[^"\\]*")'
+)
+#: In a block of lines each ``{"...``: a line whose first member's name has an escape in its first three
+#: characters (at the block's start, and after a newline).
+_ESCAPED_KEY = re.compile(rb'\{"[^"\\\n]{0,2}\\')
+_ESCAPED_KEY_AFTER = re.compile(rb'\n\{"[^"\\\n]{0,2}\\')
+
+
+class Proof:
+    """Shows that lines the prefilter passes over are records the JSON Lines reader accepts: valid JSON,
+    one object that is not an export page, no number beyond what the reader holds.  ``validate`` decodes
+    one line (raising ``ValueError`` where it is not valid JSON) without building the record where it can;
+    ``validate_lines``, where given, does the same for a block of lines at once (a sequence of values).
+    Every line is assumed valid UTF-8 and nested at most :data:`~skillfilter.cli.jsontext.MAX_DEPTH`
+    levels (the reader checks both before it asks).  What the validator accepts must be a subset of what
+    the reader's decoders accept (msgspec and orjson refuse ``NaN``, lone surrogates, ..., which the
+    reader takes: such a line is only decoded after all)."""
+
+    def __init__(
+        self, name: str, validate: Callable[[bytes], object],
+        validate_lines: Callable[[bytes], list[object]] | None = None,
+    ) -> None:
+        self.name = name
+        self._validate = validate
+        self._validate_lines = validate_lines
+
+    def line(self, text: bytes) -> bool:
+        """Whether ``text`` (one line, without its newline) is proven a record the reader accepts."""
+        if _PLAIN_FIRST_KEY.match(text) is None or _LONG_EXPONENT.search(text) is not None:
+            return False
+        try:
+            self._validate(text)
+        except (ValueError, RecursionError):
+            return False
+        return True
+
+    def unproven(self, block: bytes, texts: list[bytes], indexes: Iterable[int]) -> list[int]:
+        """Which of the lines ``indexes`` of ``block`` (split into ``texts``) are not proven records.  Every
+        line starts with ``{"``, ends with ``}`` (and maybe ``\\r``) and is no export page by its first
+        three bytes: no value can then span two lines (``}`` and ``{`` never follow each other inside one),
+        so a block that holds as many valid values as lines holds one valid object on each line."""
+        if self._validate_lines is not None and _LONG_EXPONENT.search(block) is None:
+            try:
+                whole = len(self._validate_lines(block)) == len(texts)
+            except (ValueError, RecursionError):
+                whole = False
+            if whole:
+                # A first member's name with an escape in its first three characters may spell a page's.
+                if _ESCAPED_KEY.match(block) is None and _ESCAPED_KEY_AFTER.search(block) is None:
+                    return []
+                return [i for i in indexes if _PLAIN_FIRST_KEY.match(texts[i]) is None]
+        return [i for i in indexes if not self.line(texts[i])]
+
+
+def proof() -> Proof | None:
+    """The fastest validator installed: msgspec (which checks JSON without building the values it skips),
+    else orjson; ``None`` without either, or with ``SKILLFILTER_JSON=stdlib`` (then every line the
+    prefilter would pass over is decoded)."""
+    if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
+        return None
+    try:
+        msgspec = importlib.import_module("msgspec")
+    except ImportError:
+        pass
+    else:
+        class _Anything(msgspec.Struct):  # type: ignore[misc,name-defined]  # no fields: members skipped
+            pass
+
+        decoder = msgspec.json.Decoder(_Anything)
+        return Proof("msgspec", decoder.decode, decoder.decode_lines)
+    try:
+        orjson = importlib.import_module("orjson")
+    except ImportError:
+        return None
+    return Proof("orjson", orjson.loads)

@@ -33,8 +33,10 @@ Numbers are read exactly, the same with and without orjson: an ``int``, a ``floa
 ``repr`` has the token's decimal value, else a :class:`decimal.Decimal` (``1e400``, ``1e-400``, more digits
 than a double holds).  :attr:`RecordReader.raw` is the text of the record last handed out, as written.
 
-With :attr:`RecordReader.prefilter` set (:mod:`skillfilter.cli.prefilter`), a line of JSON Lines shaped as
-one object whose bytes fail that condition is counted as a record but not decoded: it cannot match.  The
+With :attr:`RecordReader.prefilter` set (:mod:`skillfilter.cli.prefilter`), a line of JSON Lines whose bytes
+fail that condition, and that its :class:`~skillfilter.cli.prefilter.Proof` shows to be a record this
+reader accepts (valid JSON, one object, no export page, numbers it holds), is counted as a record but not
+decoded: it cannot match.  Any other line is decoded, so errors are the same with and without it.  The
 module is split in three: :mod:`~skillfilter.cli.jsontext` (numbers, raw text, :class:`RecordError`),
 :mod:`~skillfilter.cli.documents` (the document reader) and this one (the JSON Lines reader).
 """
@@ -231,6 +233,11 @@ class RecordReader(BufferedReader):
         """
         fast = FAST_LOADS
         check = self.prefilter
+        # A line passed over must be proven a record the reader accepts (else its error would go
+        # unreported): without a validator for that, every line is decoded.
+        proof = getattr(check, "proof", None)
+        if proof is None:
+            check = None
         while True:
             if not self._stream_done:
                 more = self._stream.read(max(self._chunk, len(pending)))
@@ -264,6 +271,10 @@ class RecordReader(BufferedReader):
                 inexact = fast is not None and self.exact_numbers
                 passable = block.isascii() or _utf8(block.translate(None, _ASCII))
                 candidates = self._candidates(block, texts, shape, deep=deep) if passable else None
+                if candidates is not None:  # the lines passed over: each a valid record, or decoded
+                    skipped = set(range(len(texts))).difference(candidates)
+                    if skipped:
+                        candidates.update(proof.unproven(block, texts, skipped))
             first_line = line
             pairs: Iterable[tuple[int, bytes]] = enumerate(texts)
             if candidates is not None:
@@ -296,7 +307,8 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._report(error)
                         continue
-                elif check is not None and passable and not check(text) and _object_line(text, shapes[index]):
+                elif (check is not None and passable and not check(text) and _object_line(text, shapes[index])
+                      and proof.line(text)):
                     self.records += 1  # an object that cannot match: not decoded
                     if self.tick is not None and not self.records % self.tick_every:
                         self.tick()
