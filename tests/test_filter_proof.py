@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skillfilter.cli import main, parallel, prefilter
-from skillfilter.cli.prefilter import Proof, line_condition
 from skillfilter.cli.jsontext import _too_deep_bytes
+from skillfilter.cli.prefilter import Proof, line_condition
 from skillfilter.cli.records import RecordError, RecordReader
 from skillfilter.plan.planner import compile_plan
 

@@ -235,7 +235,7 @@ class RecordReader(BufferedReader):
         check = self.prefilter
         # A line passed over must be proven a record the reader accepts (else its error would go
         # unreported): without a validator for that, every line is decoded.
-        proof = getattr(check, "proof", None)
+        proof: Any = getattr(check, "proof", None)
         if proof is None:
             check = None
         while True:
