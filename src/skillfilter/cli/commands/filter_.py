@@ -101,7 +101,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-prefilter", dest="prefilter", action="store_false",
         help="decode every line of JSON Lines (default: a line whose bytes cannot match is not decoded, "
-        "only checked to be shaped as one object)",
+        "only validated)",
     )
     p.add_argument(
         "--engine", choices=("python", "duckdb"), default="python",
