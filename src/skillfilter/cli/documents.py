@@ -124,6 +124,8 @@ class BufferedReader:
         self._raw: bytes | None = None
         self._raw_start = 0
         self._raw_end = 0
+        #: The line number of the JSON Lines record last handed out.
+        self.last_line = 0
 
     @property
     def raw(self) -> bytes:

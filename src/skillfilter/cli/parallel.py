@@ -18,6 +18,7 @@ reader's.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 from collections.abc import Callable
@@ -68,9 +69,14 @@ class Job:
 
 @dataclass
 class RangeResult:
-    """What one range gave: the matching lines (each ending in ``\\n``) and the counts and problems."""
+    """What one range gave: the matching lines (each ending in ``\\n``), or where they are in the file
+    (``spans``), and the counts and problems."""
 
     data: bytes = b""
+    #: Instead of ``data``: runs of matching lines as ``(start, end)`` offsets in the file, each run ending
+    #: after its last line's newline (``newline``: the last run ends the file without one).
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    newline: bool = False
     matched: int = 0
     lines: int = 0
     records: int = 0
@@ -115,6 +121,8 @@ class _Slice:
         self._left = size
         self.newlines = 0
         self.last = b""
+        #: What was read (a range: about :data:`RANGE_SIZE` bytes).
+        self.chunks: list[bytes] = []
 
     def read(self, n: int = -1) -> bytes:
         if self._left <= 0:
@@ -126,6 +134,7 @@ class _Slice:
         else:
             self.newlines += data.count(b"\n")
             self.last = data[-1:]
+            self.chunks.append(data)
         return data
 
 
@@ -135,7 +144,7 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     job: Job = _STATE["job"]
     test = _STATE["test"]
     result = RangeResult()
-    out: list[bytes] = []
+    out: list[int] = []  # the line numbers of the matches, from 1 at the range's start
     with open(path, "rb") as handle:
         handle.seek(start)
         stream = _Slice(handle, end - start)
@@ -147,7 +156,7 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         try:
             for record in reader.json_lines(0):
                 if test(record):
-                    out.append(reader.raw)
+                    out.append(reader.last_line)
         except RecordError as exc:
             result.fatal = exc
         except IrregularLines:
@@ -155,12 +164,37 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         except OSError as exc:
             result.fatal = RecordError(f"cannot read: {exc.strerror or exc}", source=path)
     if out:
-        out.append(b"")
-        result.data = b"\n".join(out)
-    result.matched = len(out) - 1 if out else 0
+        _matches(result, b"".join(stream.chunks), out, start)
+    result.matched = len(out)
     result.lines = stream.newlines + (1 if stream.last not in (b"", b"\n") else 0)
     result.records = reader.records
     return result
+
+
+def _matches(result: RangeResult, data: bytes, numbers: list[int], start: int) -> None:
+    """Put the lines ``numbers`` (ascending, from 1) of ``data`` (read from offset ``start``) in
+    ``result``: as runs of whole lines in the file (the main process copies them from there: less to
+    send back when most lines match), or as bytes where a line ends in ``\\r`` (which is not written)."""
+    lines = data.split(b"\n")
+    chosen = [lines[n - 1] for n in numbers]
+    if any(line[-1:] == b"\r" for line in chosen):
+        chosen = [line[:-1] if line[-1:] == b"\r" else line for line in chosen]
+        chosen.append(b"")
+        result.data = b"\n".join(chosen)
+        return
+    # Where each line starts: the lengths of the lines before it, and their newlines.
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=start))
+    spans = result.spans
+    first = previous = numbers[0]
+    for n in itertools.chain(numbers[1:], (0,)):
+        if n != previous + 1:  # a run of lines ends at `previous`
+            spans.append((starts[first - 1], starts[previous]))
+            first = n
+        previous = n
+    end = start + len(data)
+    if spans[-1][1] > end:  # the file's last line, without a newline
+        spans[-1] = (spans[-1][0], end)
+        result.newline = True
 
 
 def json_lines_start(path: str) -> tuple[int, int] | None:
@@ -272,6 +306,29 @@ def run_file(
         cuts = _cuts(handle, offset, size)
     tasks = [(path, cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
     pool = workers.pool()
+    with open(path, "rb") as handle:
+        _collect(path, tasks, workers, pool, handle.fileno(), write_block=write_block, skip=skip,
+                 sequential=sequential, tally=tally, tick=tick, lines_before=lines_before, size=size)
+
+
+def _copy(fd: int, result: RangeResult) -> bytes:
+    """The matching lines of ``result``, copied from the file (each ending in ``\\n``)."""
+    spans = result.spans
+    base = spans[0][0]
+    data = os.pread(fd, spans[-1][1] - base, base)
+    if len(spans) > 1:
+        view = memoryview(data)
+        data = b"".join([view[s - base : e - base] for s, e in spans])
+    return data + b"\n" if result.newline else data
+
+
+def _collect(
+    path: str, tasks: list[tuple[str, int, int]], workers: Workers, pool: Pool, fd: int, *,
+    write_block: Callable[[bytes, int], None], skip: Callable[[RecordError], None] | None,
+    sequential: Callable[[RecordReader, int], None], tally: Tally, tick: Callable[[], None] | None,
+    lines_before: int, size: int,
+) -> None:
+    """:func:`run_file`'s loop: hand out the ranges, take their results in order."""
     window = workers.jobs * AHEAD + 1
     pending: list[AsyncResult[RangeResult]] = []
     records_before = 0
@@ -297,6 +354,8 @@ def run_file(
             return
         if result.data:
             write_block(result.data, result.matched)
+        elif result.spans:
+            write_block(_copy(fd, result), result.matched)
         for error in result.errors:
             assert skip is not None
             skip(_moved(error, lines_before, records_before))

@@ -326,6 +326,7 @@ class RecordReader(BufferedReader):
                     if type(value) is dict and not (value and next(iter(value)) in _PAGE_KEYS):
                         self.records += 1
                         self._raw = text[:-1] if text[-1:] == b"\r" else text
+                        self.last_line = line
                         yield value
                         continue
                     if type(value) is not dict and type(value) is not list:
