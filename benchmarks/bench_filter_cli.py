@@ -7,6 +7,7 @@ a whole process writing to a file:
 - ``skillfilter``: this checkout (``--jobs`` default: the cores available), and ``--jobs 1``;
 - ``today``: ``skillfilter filter`` of another checkout (``--baseline-src``: its ``src`` directory, e.g. a
   worktree of main before a change), the baseline the goals are stated against;
+- ``previous``: optionally a third checkout (``--previous-src``), on 2 processes and on 1;
 - ``floor``: a single process decoding every line with orjson and doing nothing else;
 - ``jq -c 'select(...)'`` with the equivalent program (skipped with a note when jq is not installed);
 - ``duckdb``: DuckDB reading the raw lines (``read_json_objects``) with an equivalent query, writing the
@@ -20,6 +21,8 @@ against the whole input.
 
     python benchmarks/bench_filter_cli.py --baseline-src /work/wt/cli-base/src        # 500 MB, once
     python benchmarks/bench_filter_cli.py --megabytes 50 --repeat 3
+    python benchmarks/bench_filter_cli.py --megabytes 100 --repeat 3 --baseline-src /work/wt/cli-base/src \\
+        --previous-src /work/main/src     # also main before a change, `previous`
 
 The machine may be shared: run it when it is quiet, or read the ratios (measured in the same run) rather
 than the seconds.
@@ -168,6 +171,11 @@ def tools_for(sf_filter: str, jq_program: str, duck_condition: str, args: argpar
     if args.baseline_src:
         tools.append(Tool("today", [sys.executable, "-m", "skillfilter", "filter", sf_filter],
                           {**base, "PYTHONPATH": args.baseline_src}))
+    if args.previous_src:
+        previous = {**base, "PYTHONPATH": args.previous_src}
+        tools.append(Tool("previous", [sys.executable, "-m", "skillfilter", "filter", sf_filter], previous))
+        tools.append(Tool("previous --jobs 1", [sys.executable, "-m", "skillfilter", "filter", "--jobs", "1",
+                                                sf_filter], previous))
     tools.append(Tool("floor (orjson loop)", [sys.executable, "-c", FLOOR], base, output_is_records=False))
     if args.jq:
         tools.append(Tool("jq", [args.jq, "-c", jq_program], base))
@@ -205,6 +213,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--jq", default=shutil.which("jq"))
     parser.add_argument("--baseline-src", help="the src directory of the checkout to compare with (today's)")
+    parser.add_argument("--previous-src", help="the src directory of another checkout to compare with, on 2 "
+                        "processes and on 1 (e.g. main before a change; `today` is the issue's baseline)")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this directory (and reuse them)")
     args = parser.parse_args()
 
