@@ -267,17 +267,10 @@ def _rebuild_record_error(*args: Any) -> RecordError:
 
 
 def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
+    """What a JSON value is, for a message (``a number``): the JSON form reader's words."""
+    from ..authoring.jsonform import _kind as kind  # only on an error: not imported before
+
+    return kind(value)
 
 
 _MISSING: Any = object()
