@@ -3,8 +3,10 @@
 A regular file whose first value is a one-line object (JSON Lines, as :class:`~skillfilter.cli.records.
 RecordReader` decides), of at least :data:`MIN_RANGES` ranges, is cut into ranges of about
 :data:`RANGE_SIZE` bytes, each starting just after a newline.  Each worker reads its range line by line
-(:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back the matching lines
-(as read, line end ``\\n``), how many lines and records the range held, and the problems it met.  The main
+(:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back where the matching
+lines are (runs of whole lines: the main process copies them from the file, so that a filter most records
+match does not send them all through a pipe; as bytes, line end ``\\n``, where a line ends in ``\\r\\n``),
+how many lines and records the range held, and the problems it met.  The main
 process takes the results in input order, so the output, the record and line numbers of every message
 (counted on from the ranges before), ``--skip-invalid``'s messages and count, and the progress line are what
 one process reading the file gives.
