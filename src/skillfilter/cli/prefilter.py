@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 from ..plan.atoms import TEXT
 from ..plan.nodes import Key, PAnd, PAtom, PExists, PNode, POr
+from .jsontext import _NUMBER_MARKS
 
 __all__ = ["LineCondition", "Needle", "Proof", "line_condition", "needs", "proof"]
 
@@ -262,8 +263,18 @@ def line_condition(plan: PNode) -> LineCondition | None:
 # --------------------------------------------------------------------------------------------------
 # Proof that a line passed over is a record the reader accepts
 # --------------------------------------------------------------------------------------------------
-#: An exponent of 16 digits or more: it may be beyond :mod:`decimal`'s range, which the reader reports.
-_LONG_EXPONENT = re.compile(rb"[eE][+-]?[0-9]{16}")
+#: An exponent of 16 digits or more (in text marked by ``_NUMBER_MARKS``: digits as ``0``, ``e``/``E`` as
+#: ``e``, signs as ``+``): it may be beyond :mod:`decimal`'s range, which the reader reports (from 18 digits).
+_LONG_EXPONENTS = (b"e" + b"0" * 16, b"e+" + b"0" * 16)
+
+
+def _long_exponent(data: bytes) -> bool:
+    """Whether ``data`` may hold a number with an exponent of 16 digits or more (a translation and two
+    searches, at C speed: a regular expression takes ten times as long)."""
+    marks = data.translate(_NUMBER_MARKS)
+    return any(marks.find(needle) >= 0 for needle in _LONG_EXPONENTS)
+
+
 #: A line whose first member's name is spelled without escapes and is no export page's key (or ``{}``):
 #: what it holds is a record, not a page.
 _PLAIN_FIRST_KEY = re.compile(
@@ -295,7 +306,7 @@ class Proof:
 
     def line(self, text: bytes) -> bool:
         """Whether ``text`` (one line, without its newline) is proven a record the reader accepts."""
-        if _PLAIN_FIRST_KEY.match(text) is None or _LONG_EXPONENT.search(text) is not None:
+        if _PLAIN_FIRST_KEY.match(text) is None or _long_exponent(text):
             return False
         try:
             self._validate(text)
@@ -308,14 +319,15 @@ class Proof:
         line starts with ``{"``, ends with ``}`` (and maybe ``\\r``) and is no export page by its first
         three bytes: no value can then span two lines (``}`` and ``{`` never follow each other inside one),
         so a block that holds as many valid values as lines holds one valid object on each line."""
-        if self._validate_lines is not None and _LONG_EXPONENT.search(block) is None:
+        if self._validate_lines is not None and not _long_exponent(block):
             try:
                 whole = len(self._validate_lines(block)) == len(texts)
             except (ValueError, RecursionError):
                 whole = False
             if whole:
                 # A first member's name with an escape in its first three characters may spell a page's.
-                if _ESCAPED_KEY.match(block) is None and _ESCAPED_KEY_AFTER.search(block) is None:
+                if b"\\" not in block or (_ESCAPED_KEY.match(block) is None
+                                           and _ESCAPED_KEY_AFTER.search(block) is None):
                     return []
                 return [i for i in indexes if _PLAIN_FIRST_KEY.match(texts[i]) is None]
         return [i for i in indexes if not self.line(texts[i])]
