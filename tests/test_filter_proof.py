@@ -11,6 +11,7 @@ record.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from pathlib import Path
@@ -81,6 +82,8 @@ TOKENS = [
     "\\'", "\\U0041", "\x00", "\x01", "\x1f", "\t", "\x7f", "\x0c", "\x0b", "\u2028", "\u00a0", "\ufeff",
     ",", ":", "{", "}", "[", "]", '"', " ", "\r", "é", "🚀", '{"a":1}', "[]", "{}", ",,", '"x":', '"Python"',
     "\\u0050ython", '"h\\u0061s_next":', '"records":', '"\\u0072ecords":',
+    # bytes that are not UTF-8 (see `encode`): alone, cut, and cut by an ASCII byte
+    "\udcff", "\udcc3", "\udcc3A\udca9", "\udce2\udc82", "\udce2\udc82 \udcac", "\udcc3\udca9", "\udced\udca0\udc80",
 ]
 KEYS = st.sampled_from(["name", "id", "tags", "x", "Python", "has_next", "records", "nex"])
 SCALARS = st.one_of(
@@ -122,8 +125,20 @@ def garbled(draw: st.DrawFn) -> str:
     return text.replace("\n", "")
 
 
+def _raw_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """Surrogates U+DC80..U+DCFF as the bytes 0x80..0xFF (bad UTF-8 of any kind), other ones as UTF-8
+    would spell them (also bad UTF-8)."""
+    assert isinstance(exc, UnicodeEncodeError)
+    out = b"".join(bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("utf-8", "surrogatepass")
+                   for c in exc.object[exc.start : exc.end])
+    return out, exc.end
+
+
+codecs.register_error("test-raw-bytes", _raw_bytes)
+
+
 def encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
+    return text.encode("utf-8", "test-raw-bytes")
 
 
 def asked(line: bytes) -> bool:
@@ -226,10 +241,10 @@ def test_a_malformed_record_that_cannot_match_is_still_reported(
     use_validator(monkeypatch, validator)
     good = [json.dumps({"id": i, "name": "Python" if i % 7 == 0 else "Java"}) for i in range(60)]
     bad = ['{"name":"Java","id": tru}', '{"name":"Java","id": 01}', '{"name":"Java","x": "a\\qb"}',
-           '{"name":"Java"} x', '{"name":"Java","n":1e99999999999999999999}']
+           '{"name":"Java"} x', '{"name":"Java","n":1e99999999999999999999}', '{"name":"Java","x":"\udcc3A\udca9"}']
     lines = good[:10] + bad[:2] + good[10:40] + bad[2:] + good[40:]
     path = tmp_path / "bad.jsonl"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_bytes(encode("\n".join(lines) + "\n"))
     args = ["name='Python'", str(path), *(["--skip-invalid"] if skip else [])]
     want = run([*args, "--jobs", "1", "--no-prefilter"])
     reported = want[2].count("record ")

@@ -108,7 +108,8 @@ FAST_LOADS = _fast_loads()
 
 
 _NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}\n")
-_ASCII = bytes(range(128))
+#: Every ASCII byte as a space: runs of them become one separator between the runs of other bytes.
+_ASCII_AS_SPACE = bytes(0x20 if i < 0x80 else i for i in range(256))
 _PAGE_PREFIXES = frozenset(key[:3].encode() for key in _PAGE_KEYS)
 _OBJECT_ENDS = (b"}", b"}\r")
 #: What :func:`_object_line` looks at: brackets, quotes, backslashes (and the newlines between lines).
@@ -116,8 +117,12 @@ _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
 def _utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8: whether each run of its non-ASCII bytes is (an ASCII byte is a
+    character of its own, so no character spans two runs); cheaper than decoding it all."""
+    if data.isascii():
+        return True
     try:
-        data.decode("utf-8")
+        b" ".join(data.translate(_ASCII_AS_SPACE).split()).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -269,7 +274,7 @@ class RecordReader(BufferedReader):
                 shapes = shape.split(b"\n")
                 deep = max(map(len, shapes)) > MAX_DEPTH
                 inexact = fast is not None and self.exact_numbers
-                passable = block.isascii() or _utf8(block.translate(None, _ASCII))
+                passable = _utf8(block)
                 candidates = self._candidates(block, texts, shape, deep=deep) if passable else None
                 if candidates is not None:  # the lines passed over: each a valid record, or decoded
                     skipped = set(range(len(texts))).difference(candidates)
