@@ -54,10 +54,6 @@ __all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
 #: The SkillEngine API allows at most this many ``and``/``or``/``not`` keywords in one filter.
 DEFAULT_MAX_LOGICAL_OPERATORS = 5
 
-# Until language/ passes ``code=`` for the lookup rule (it applies ``lookup_value_problem`` but raises its
-# FilterSyntaxError with the default code), the two messages of that rule name their code here.  Once every
-# raiser passes its code this table is never consulted and can go.
-_PARSER_VALUE_ERRORS = (("`is_null` takes", "SF211"), ("`null` cannot be used with", "SF212"))
 
 
 def validate(
@@ -178,8 +174,6 @@ def _run(
 
 def _syntax_diagnostic(exc: FilterSyntaxError, entity: str) -> Diagnostic:
     code = exc.code  # set where the problem was found
-    if code == "SF100":  # transitional: see _PARSER_VALUE_ERRORS
-        code = next((c for prefix, c in _PARSER_VALUE_ERRORS if exc.reason.startswith(prefix)), code)
     message = exc.reason
     if exc.expected and code == "SF100":
         items = list(dict.fromkeys(exc.expected))
