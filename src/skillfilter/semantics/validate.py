@@ -42,7 +42,6 @@ from ..errors import (
 )
 from ..language.ast import And, Comparison, Expr, FieldRef, Not, Or, Span
 from ..language.parser import parse
-from ..language.printer import format_literal, format_lookup, respan
 from .operators import OpKind, lookup_value_problem
 from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
@@ -246,6 +245,8 @@ def _check_comparison(schema: Schema, entity: str, node: Comparison) -> Comparis
 def _lookup(node: Comparison) -> str:
     """The left-hand side as the printer writes it; for a comparison the printer refuses (``is_null``
     without a boolean, ``null`` with another operator), the plain ``path__op``."""
+    from ..language.printer import format_lookup
+
     try:
         return format_lookup(node)
     except ValueError:
@@ -259,6 +260,8 @@ def _show(value: object) -> str:
 
 def _write_literal(value: Literal) -> str:
     """A literal in the text made for a tree built in Python: canonical where possible, else described."""
+    from ..language.printer import format_literal
+
     try:
         return format_literal(value)
     except (TypeError, ValueError):
@@ -284,6 +287,8 @@ def _fully_spanned(expr: Expr) -> bool:
 def _respan(expr: Expr) -> tuple[str, Expr]:
     """The canonical text of ``expr`` and a copy of it whose spans point into that text: the printer's
     spans, with lenient writers for what the printer refuses (positions are all a diagnostic needs)."""
+    from ..language.printer import respan  # (text input never needs the printer: loaded here)
+
     return respan(expr, write_lookup=_lookup, write_literal=_write_literal)
 
 
