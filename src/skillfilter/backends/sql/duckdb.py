@@ -25,7 +25,15 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ...semantics.values import canonical_datetime, float_decimal, fold_table, in_int64
-from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
+from .dialect import (
+    FOLD_FUNCTION,
+    SQL_OPS,
+    Dialect,
+    beyond_int64,
+    json_each_domain,
+    real_side,
+    register_dialect,
+)
 from .fragments import FALSE, Frag, paren
 
 __all__ = ["DuckDB"]
@@ -88,20 +96,8 @@ class DuckDB(Dialect):
     # -- custom properties (JSON) ----------------------------------------------------------------------
     def cp_domain(self, owner: str, column: str, name: str, *, alias: str, aux: str,
                   listy: bool) -> tuple[str, tuple[Any, ...]]:
-        p, e = f'"{aux}p"', f'"{aux}e"'
-        if not listy:
-            sql = (
-                f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
-                f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ?) AS {alias}"
-            )
-            return sql, (name,)
-        sql = (
-            f"(SELECT CASE WHEN {p}.type = 'ARRAY' THEN {e}.value ELSE {p}.value END AS v, "
-            f"CASE WHEN {p}.type = 'ARRAY' THEN {e}.type ELSE {p}.type END AS t "
-            f'FROM (SELECT 1) AS "{aux}d" '
-            f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ? "
-            f"LEFT JOIN json_each(CASE WHEN {p}.type = 'ARRAY' THEN {p}.value END) AS {e} ON TRUE) AS {alias}"
-        )
+        source = f"{owner}.{self.ident(column)}"
+        sql = json_each_domain(source, alias=alias, aux=aux, listy=listy, array="ARRAY", on=" ON TRUE")
         return sql, (name,)
 
     def cp_value(self, alias: str, vtype: str) -> str:

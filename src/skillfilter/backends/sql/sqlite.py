@@ -17,7 +17,15 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_decimal, in_int64
-from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
+from .dialect import (
+    FOLD_FUNCTION,
+    SQL_OPS,
+    Dialect,
+    beyond_int64,
+    json_each_domain,
+    real_side,
+    register_dialect,
+)
 from .fragments import Frag, paren
 
 __all__ = ["SQLite"]
@@ -92,21 +100,8 @@ class SQLite(Dialect):
 
     def cp_domain(self, owner: str, column: str, name: str, *, alias: str, aux: str,
                   listy: bool) -> tuple[str, tuple[Any, ...]]:
-        p, e = f'"{aux}p"', f'"{aux}e"'
-        if not listy:
-            sql = (
-                f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
-                f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ?) AS {alias}"
-            )
-            return sql, (name,)
-        sql = (
-            f"(SELECT CASE WHEN {p}.type = 'array' THEN {e}.value ELSE {p}.value END AS v, "
-            f"CASE WHEN {p}.type = 'array' THEN {e}.type ELSE {p}.type END AS t "
-            f'FROM (SELECT 1) AS "{aux}d" '
-            f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ? "
-            f"LEFT JOIN json_each(CASE WHEN {p}.type = 'array' THEN {p}.value END) AS {e}) AS {alias}"
-        )
-        return sql, (name,)
+        source = f"{owner}.{self.ident(column)}"
+        return json_each_domain(source, alias=alias, aux=aux, listy=listy, array="array"), (name,)
 
     def cp_value(self, alias: str, vtype: str) -> str:
         return f"CASE WHEN {alias}.t IN ({_json_types(vtype)}) THEN {alias}.v END"
