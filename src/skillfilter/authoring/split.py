@@ -107,51 +107,25 @@ class _Splitter:
     def independent(self, operands: list[Expr]) -> list[list[Expr]]:
         """Operands of an ``and`` grouped so that no two groups share a to-many prefix."""
         refs = [self.p.refs(op) for op in operands]
-        parent = list(range(len(operands)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         holders: dict[object, int] = {}  # prefix -> the first operand that refers to it
-        for i, referred in enumerate(refs):
-            for prefix in referred:
-                j = holders.setdefault(prefix, i)
-                if j != i:
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[Expr]] = {}
-        for i, op in enumerate(operands):
-            groups.setdefault(find(i), []).append(op)
-        return list(groups.values())
+        links = [(i, j) for i, referred in enumerate(refs) for prefix in referred
+                 if (j := holders.setdefault(prefix, i)) != i]
+        return _grouped(operands, links)
 
     def union(self, operands: list[Expr]) -> list[Expr]:
         """Pieces of ``op1 or op2 or ...`` at the top of a filter: operands that must share their scope
         (a ``not`` in one refers to a prefix another chooses) stay together."""
         direct = [self.p.direct(op) for op in operands]
         negated = [self.p.under_not(op) for op in operands]
-        parent = list(range(len(operands)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         choosers: dict[object, list[int]] = {}  # prefix -> the operands that choose it
         for j, chosen in enumerate(direct):
             for prefix in chosen:
                 choosers.setdefault(prefix, []).append(j)
-        for i in range(len(operands)):
-            for prefix in negated[i] - direct[i]:  # operand i sees it chosen only with the others
-                for j in choosers.get(prefix, ()):
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[Expr]] = {}
-        for i, op in enumerate(operands):
-            groups.setdefault(find(i), []).append(op)
+        links = [(i, j) for i in range(len(operands))
+                 for prefix in negated[i] - direct[i]  # operand i sees it chosen only with the others
+                 for j in choosers.get(prefix, ())]
         out: list[Expr] = []
-        for group in groups.values():
+        for group in _grouped(operands, links):
             if len(group) == 1:
                 out.extend(self.pieces(group[0]))
                 continue
@@ -232,6 +206,25 @@ class _Splitter:
                 bins.append([piece])
                 room.append(self.cap + 1 - size)
         return [Or.of(*b) if len(b) > 1 else b[0] for b in bins]
+
+
+def _grouped(operands: list[Expr], links: list[tuple[int, int]]) -> list[list[Expr]]:
+    """The operands in groups, each operand ``i`` with ``j`` for every link ``(i, j)`` (union-find), in
+    the operands' order."""
+    parent = list(range(len(operands)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in links:
+        parent[find(i)] = find(j)
+    groups: dict[int, list[Expr]] = {}
+    for i, op in enumerate(operands):
+        groups.setdefault(find(i), []).append(op)
+    return list(groups.values())
 
 
 def naive_bound(expr: Expr) -> int:
