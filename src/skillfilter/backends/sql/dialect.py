@@ -324,24 +324,3 @@ def dialect_names() -> list[str]:
     """The names of every dialect (each dialect module of this package, imported to ask it)."""
     _discover()
     return sorted(_REGISTRY)
-
-
-def json_each_domain(source: str, *, alias: str, aux: str, listy: bool, array: str, on: str = "") -> str:
-    """The domain of a custom property for dialects with SQLite's ``json_each`` (rows with ``key``,
-    ``value`` and ``type``): a derived table ``alias(v, t)`` over the property ``?`` of the JSON object
-    ``source``, one row with null where it is missing; with ``listy``, one row per element of a JSON array
-    (whose ``type`` the dialect spells ``array``; ``on`` is the join condition its second ``json_each``
-    needs, if any) and the value itself otherwise.  ``aux`` prefixes the inner aliases."""
-    p, e = f'"{aux}p"', f'"{aux}e"'
-    if not listy:
-        return (
-            f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
-            f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ?) AS {alias}"
-        )
-    return (
-        f"(SELECT CASE WHEN {p}.type = '{array}' THEN {e}.value ELSE {p}.value END AS v, "
-        f"CASE WHEN {p}.type = '{array}' THEN {e}.type ELSE {p}.type END AS t "
-        f'FROM (SELECT 1) AS "{aux}d" '
-        f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ? "
-        f"LEFT JOIN json_each(CASE WHEN {p}.type = '{array}' THEN {p}.value END) AS {e}{on}) AS {alias}"
-    )

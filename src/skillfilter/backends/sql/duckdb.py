@@ -25,16 +25,9 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ...semantics.values import canonical_datetime, float_decimal, fold_table, in_int64
-from .dialect import (
-    FOLD_FUNCTION,
-    SQL_OPS,
-    Dialect,
-    beyond_int64,
-    json_each_domain,
-    real_side,
-    register_dialect,
-)
+from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import FALSE, Frag, paren
+from .sqlite import json_each_domain
 
 __all__ = ["DuckDB"]
 

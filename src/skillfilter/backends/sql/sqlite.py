@@ -17,18 +17,10 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_decimal, in_int64
-from .dialect import (
-    FOLD_FUNCTION,
-    SQL_OPS,
-    Dialect,
-    beyond_int64,
-    json_each_domain,
-    real_side,
-    register_dialect,
-)
+from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import Frag, paren
 
-__all__ = ["SQLite"]
+__all__ = ["SQLite", "json_each_domain"]
 
 
 class SQLite(Dialect):
@@ -176,3 +168,24 @@ def _typed(x: str, int_sql: str, int_params: tuple[Any, ...], real: tuple[str, t
 
 
 register_dialect(SQLite.name, SQLite)
+
+
+def json_each_domain(source: str, *, alias: str, aux: str, listy: bool, array: str, on: str = "") -> str:
+    """The domain of a custom property for SQLite and the dialects with its ``json_each`` (rows
+    with ``key``, ``value`` and ``type``): a derived table ``alias(v, t)`` over the property ``?`` of the
+    JSON object ``source``, one row with null where it is missing; with ``listy``, one row per element
+    of a JSON array (whose ``type`` the dialect spells ``array``; ``on`` is the join condition its second
+    ``json_each`` needs, if any) and the value itself otherwise.  ``aux`` prefixes the inner aliases."""
+    p, e = f'"{aux}p"', f'"{aux}e"'
+    if not listy:
+        return (
+            f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
+            f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ?) AS {alias}"
+        )
+    return (
+        f"(SELECT CASE WHEN {p}.type = '{array}' THEN {e}.value ELSE {p}.value END AS v, "
+        f"CASE WHEN {p}.type = '{array}' THEN {e}.type ELSE {p}.type END AS t "
+        f'FROM (SELECT 1) AS "{aux}d" '
+        f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ? "
+        f"LEFT JOIN json_each(CASE WHEN {p}.type = '{array}' THEN {p}.value END) AS {e}{on}) AS {alias}"
+    )
