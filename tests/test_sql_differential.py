@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.backends.python import compile_plan, predicate
 from skillfilter.backends.python.codegen import interpret
-from skillfilter.backends.sql import register_functions, to_sql
+from skillfilter.backends.sql import install_functions, register_functions, to_sql
 from skillfilter.backends.sql.load import create_tables, load_records
 from skillfilter.backends.sql.mapping import SchemaMapping
 from skillfilter.semantics.schema import Schema
@@ -262,6 +262,7 @@ class Loaded:
     sqlite: sqlite3.Connection
     pg: Any  # a psycopg connection, or None
     style: str = "json"
+    duck: Any = None  # a duckdb connection (None: duckdb is not installed)
 
     @property
     def mapping(self) -> dict[str, Any] | None:
@@ -282,6 +283,8 @@ class Loaded:
         sql, params = self.sql(engine, expr)
         if engine == "sqlite":
             rows = self.sqlite.execute(sql, params).fetchall()
+        elif engine == "duckdb":
+            rows = self.duck.execute(sql, params).fetchall()
         else:
             rows = self.pg.execute(sql, params).fetchall()
         keys = [r[0] for r in rows]
@@ -296,6 +299,19 @@ def load_sqlite(schema: Schema, entity: str, records: list[dict[str, Any]],
     create_tables(conn, schema, entity, mapping)
     keys = load_records(conn, records, schema, entity, mapping)
     conn.commit()
+    return conn, keys
+
+
+def load_duckdb(schema: Schema, entity: str, records: list[dict[str, Any]],
+                mapping: dict[str, Any] | None = None) -> tuple[Any, list[Any]] | None:
+    try:
+        import duckdb
+    except ImportError:  # the `duckdb` extra is not installed
+        return None
+    conn = duckdb.connect()
+    install_functions(conn)
+    create_tables(conn, schema, entity, mapping)
+    keys = load_records(conn, records, schema, entity, mapping)
     return conn, keys
 
 
@@ -317,7 +333,11 @@ def loaded(pg_schema: Callable[[], Any]) -> dict[tuple[str, str], Loaded]:
         create_tables(pg, schema, entity, mapping)
         pg_keys = load_records(pg, records, schema, entity, mapping)
         assert pg_keys == keys
-        out[(schema_name, entity, style)] = Loaded(schema, entity, records, keys, lite, pg, style)
+        duck = load_duckdb(schema, entity, records, mapping)
+        if duck is not None:
+            assert duck[1] == keys
+        out[(schema_name, entity, style)] = Loaded(schema, entity, records, keys, lite, pg, style,
+                                                   duck[0] if duck is not None else None)
     return out
 
 
@@ -428,6 +448,9 @@ def check_all(data: Loaded, expr: Expr) -> None:
     assert got_sqlite == want, _explain(data, expr, "sqlite", got_sqlite, want)
     got_pg = data.run("postgresql", expr)
     assert got_pg == want, _explain(data, expr, "postgresql", got_pg, want)
+    if data.duck is not None:
+        got_duck = data.run("duckdb", expr)
+        assert got_duck == want, _explain(data, expr, "duckdb", got_duck, want)
     if data.style == "json" and any(isinstance(c.target, CustomProperty) for c in expr.comparisons()):
         got_indexed = data.run("postgresql-indexed", expr)
         assert got_indexed == want, _explain(data, expr, "postgresql-indexed", got_indexed, want)

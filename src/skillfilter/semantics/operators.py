@@ -1,25 +1,39 @@
-"""The one table of operators, and the one table of logical precedence.
+"""The one table of operators, the one table of logical precedence, the kind names, and the lookup rules.
 
 Every stage reads these tables: the parser (which names end a field reference), the builder, the validator
 (which types an operator takes), the printer and the SQL emitter (where parentheses go), and both backends
 (what an operator means).  A schema may add operators per entity by registering more :class:`Operator`
 entries (see :mod:`skillfilter.semantics.schema`).
+
+The names stages compare are enums here, based on ``str`` so that a member equals (and hashes as, and prints
+as) its value while callers migrate from plain strings: :class:`OpKind` (what an operator does),
+:class:`ValueKind` (what an operator takes), :class:`FieldType` (what a schema declares) and
+:class:`ValueType` (a converted literal's type).  :func:`lookup_value_problem` is the rule on ``is_null``
+and ``null`` (LANGUAGE.md rule 2) that the parser, the builder, the printer and the validator apply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
 from types import MappingProxyType
+
+from .values import simple_fold  # re-exported: the case mapping lives with the other value rules
 
 __all__ = [
     "BUILTIN_OPERATORS",
     "KEYWORDS",
     "LOGICAL_KEYWORDS",
     "OPERATOR_NAMES",
+    "FieldType",
+    "OpKind",
     "Operator",
     "Precedence",
+    "ValueKind",
+    "ValueType",
+    "lookup_value_problem",
+    "simple_fold",
 ]
 
 
@@ -41,11 +55,91 @@ LOGICAL_KEYWORDS: Mapping[str, Precedence] = MappingProxyType(
 #: Words that cannot be a field reference on their own.
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"})
 
-#: Value kinds an operator may take (schema field types map onto these).
-TEXT = "text"
-NUMBER = "number"
-BOOLEAN = "boolean"
-TEMPORAL = "temporal"  # date and datetime
+class _StrEnum(str, Enum):
+    """A ``str`` enum that equals, hashes, formats, prints and even ``repr``s as its value (``repr`` too,
+    so that code generated with ``{kind!r}`` and messages stay as they were while callers migrate)."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(self, spec)
+
+    def __repr__(self) -> str:
+        return str.__repr__(self)
+
+
+class OpKind(_StrEnum):
+    """What an operator does (an :class:`Operator`'s ``kind``)."""
+
+    EXACT = "exact"  # equality (`null` allowed, meaning `is_null=true`)
+    IS_NULL = "is_null"  # takes `true`/`false`
+    CONTAINS = "contains"
+    STARTSWITH = "startswith"
+    ENDSWITH = "endswith"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+
+
+#: The substring tests (text only) and the orderings.
+STRING_KINDS = frozenset({OpKind.CONTAINS, OpKind.STARTSWITH, OpKind.ENDSWITH})
+ORDER_KINDS = frozenset({OpKind.GT, OpKind.GTE, OpKind.LT, OpKind.LTE})
+
+
+class ValueKind(_StrEnum):
+    """What an operator takes (an :class:`Operator`'s ``kinds``); every field type has one."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    TEMPORAL = "temporal"  # date and datetime
+
+
+class FieldType(_StrEnum):
+    """The types a schema may declare for a field (and, but ``integer`` and ``date``, a custom property)."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    LIST_TEXT = "list[text]"
+
+    @property
+    def kind(self) -> ValueKind:
+        """The :class:`ValueKind` whose operators a field of this type takes."""
+        return _FIELD_KIND[self]
+
+
+_FIELD_KIND = {
+    FieldType.TEXT: ValueKind.TEXT,
+    FieldType.LIST_TEXT: ValueKind.TEXT,
+    FieldType.INTEGER: ValueKind.NUMBER,
+    FieldType.NUMBER: ValueKind.NUMBER,
+    FieldType.BOOLEAN: ValueKind.BOOLEAN,
+    FieldType.DATE: ValueKind.TEMPORAL,
+    FieldType.DATETIME: ValueKind.TEMPORAL,
+}
+
+
+class ValueType(_StrEnum):
+    """The type of a literal once converted (what a test compares with)."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+# The value kinds by their old names (strings compare equal to them).
+TEXT = ValueKind.TEXT
+NUMBER = ValueKind.NUMBER
+BOOLEAN = ValueKind.BOOLEAN
+TEMPORAL = ValueKind.TEMPORAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +158,7 @@ class Operator:
     """
 
     name: str
-    kind: str
+    kind: OpKind
     case_insensitive: bool = False
     kinds: frozenset[str] = frozenset({TEXT, NUMBER, BOOLEAN, TEMPORAL})
     description: str = ""
@@ -77,19 +171,19 @@ BUILTIN_OPERATORS: Mapping[str, Operator] = MappingProxyType(
     {
         op.name: op
         for op in (
-            Operator("exact", "exact", description="equal (the default operator)"),
-            Operator("iexact", "exact", True, _STRINGY, "equal, ignoring case"),
-            Operator("contains", "contains", False, _STRINGY, "contains the text"),
-            Operator("icontains", "contains", True, _STRINGY, "contains the text, ignoring case"),
-            Operator("startswith", "startswith", False, _STRINGY, "starts with the text"),
-            Operator("istartswith", "startswith", True, _STRINGY, "starts with the text, ignoring case"),
-            Operator("endswith", "endswith", False, _STRINGY, "ends with the text"),
-            Operator("iendswith", "endswith", True, _STRINGY, "ends with the text, ignoring case"),
-            Operator("gt", "gt", False, _ORDERED, "greater than"),
-            Operator("gte", "gte", False, _ORDERED, "greater than or equal"),
-            Operator("lt", "lt", False, _ORDERED, "less than"),
-            Operator("lte", "lte", False, _ORDERED, "less than or equal"),
-            Operator("is_null", "is_null", description="is null (true) or is not null (false)"),
+            Operator("exact", OpKind.EXACT, description="equal (the default operator)"),
+            Operator("iexact", OpKind.EXACT, True, _STRINGY, "equal, ignoring case"),
+            Operator("contains", OpKind.CONTAINS, False, _STRINGY, "contains the text"),
+            Operator("icontains", OpKind.CONTAINS, True, _STRINGY, "contains the text, ignoring case"),
+            Operator("startswith", OpKind.STARTSWITH, False, _STRINGY, "starts with the text"),
+            Operator("istartswith", OpKind.STARTSWITH, True, _STRINGY, "starts with the text, ignoring case"),
+            Operator("endswith", OpKind.ENDSWITH, False, _STRINGY, "ends with the text"),
+            Operator("iendswith", OpKind.ENDSWITH, True, _STRINGY, "ends with the text, ignoring case"),
+            Operator("gt", OpKind.GT, False, _ORDERED, "greater than"),
+            Operator("gte", OpKind.GTE, False, _ORDERED, "greater than or equal"),
+            Operator("lt", OpKind.LT, False, _ORDERED, "less than"),
+            Operator("lte", OpKind.LTE, False, _ORDERED, "less than or equal"),
+            Operator("is_null", OpKind.IS_NULL, description="is null (true) or is not null (false)"),
         )
     }
 )
@@ -98,13 +192,29 @@ BUILTIN_OPERATORS: Mapping[str, Operator] = MappingProxyType(
 OPERATOR_NAMES = frozenset(BUILTIN_OPERATORS)
 
 
-def simple_fold(text: str) -> str:
-    """LANGUAGE.md rule 5: map each character to its upper case where that is one character."""
-    if text.isascii():
-        return text.upper()
-    return "".join(_fold_char(c) for c in text)
+#: Diagnostic codes of :func:`lookup_value_problem`.
+SF211_IS_NULL_VALUE = "SF211"
+SF212_NULL_OPERATOR = "SF212"
 
 
-def _fold_char(c: str) -> str:
-    u = c.upper()
-    return u if len(u) == 1 else c
+def lookup_value_problem(operator: Operator | str, value: object) -> str | None:
+    """The lookup rule on ``is_null`` and ``null`` (LANGUAGE.md rule 2), for every stage that builds or
+    checks a comparison: ``"SF211"`` when an operator of kind ``is_null`` gets anything but ``true`` or
+    ``false``; ``"SF212"`` when ``null`` goes with another operator than ``exact``; else ``None``.
+
+    ``operator`` is an :class:`Operator` or an operator's name (a name that is not a built-in operator is
+    judged by the name alone).
+    """
+    kind: str
+    if isinstance(operator, Operator):
+        name, kind = operator.name, operator.kind
+    else:
+        name = operator
+        builtin = BUILTIN_OPERATORS.get(operator)
+        kind = builtin.kind if builtin is not None else operator
+    if kind == OpKind.IS_NULL:
+        return None if value is True or value is False else SF211_IS_NULL_VALUE
+    if value is None and name != "exact":
+        return SF212_NULL_OPERATOR
+    return None
+

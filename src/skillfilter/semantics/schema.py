@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import FilterError, FilterTypeError, type_name
 from ..language.ast import Comparison, CustomProperty
 from ..language.parser import float_value, inexact_float_hint
-from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, Operator
+from .operators import BOOLEAN, BUILTIN_OPERATORS, NUMBER, TEMPORAL, TEXT, FieldType, Operator, OpKind
+from .values import MAX_DIGITS, as_date, as_datetime, float_decimal, parse_datetime
 
 if TYPE_CHECKING:
     from ..language.ast import Literal
@@ -45,24 +46,17 @@ __all__ = [
     "SchemaError",
     "UnknownSchemaError",
     "convert_literal",
+    "parse_datetime",
     "show_literal",
     "type_kind",
 ]
 
 #: The field types a schema may declare.
-FIELD_TYPES = ("text", "integer", "number", "boolean", "date", "datetime", "list[text]")
-_KIND = {
-    "text": TEXT,
-    "list[text]": TEXT,
-    "integer": NUMBER,
-    "number": NUMBER,
-    "boolean": BOOLEAN,
-    "date": TEMPORAL,
-    "datetime": TEMPORAL,
-}
+FIELD_TYPES = tuple(t.value for t in FieldType)
+_KIND = {t.value: t.kind for t in FieldType}
 #: Types of custom properties the API knows.
 CUSTOM_PROPERTY_TYPES = ("number", "text", "boolean", "datetime", "list[text]")
-_OPERATOR_KINDS = ("exact", "is_null", "contains", "startswith", "endswith", "gt", "gte", "lt", "lte")
+_OPERATOR_KINDS = tuple(k.value for k in OpKind)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -537,46 +531,10 @@ def _hint_names(word: str, names: list[str], what: str, prefix: str = "") -> str
 # --------------------------------------------------------------------------------------------------
 _INT_RE = re.compile(r"[+-]?[0-9]+\Z")
 _NUM_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
-
-_DATETIME_RE = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
-    r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?\Z"
-)
-
-
-def parse_datetime(text: str) -> _dt.datetime:
-    """An ISO 8601 date-time as an aware ``datetime``; raises ``ValueError``.
-
-    Accepted, the same on every Python version: ``YYYY-MM-DD`` (its midnight UTC), or that followed by
-    ``T`` (or a space), ``HH:MM``, optional ``:SS`` with an optional fraction (``.`` or ``,``), and an
-    optional offset ``Z``, ``±HH``, ``±HHMM`` or ``±HH:MM``; no offset means UTC.  A fraction finer than a
-    microsecond is refused unless its extra digits are zeros, so that no value is silently truncated.
-    """
-    m = _DATETIME_RE.match(text)
-    if m is None:
-        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
-    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = m.groups()
-    micro = 0
-    if fraction:
-        if len(fraction) > 6 and fraction[6:].strip("0"):
-            raise ValueError(f"{text!r} is more precise than a microsecond")
-        micro = int(fraction[:6].ljust(6, "0"))
-    tz = _dt.timezone.utc
-    if sign:
-        offset = _dt.timedelta(hours=int(off_h), minutes=int(off_m or 0))
-        if offset >= _dt.timedelta(hours=24):
-            raise ValueError(f"offset out of range in {text!r}")
-        tz = _dt.timezone(offset if sign == "+" else -offset)
-    return _dt.datetime(
-        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=tz
-    )
 
 
 #: Integers with more digits than this are refused, as the parser and the printer refuse them.
-_MAX_DIGITS = 4000
+_MAX_DIGITS = MAX_DIGITS
 _INT_LIMIT = 10**_MAX_DIGITS
 
 
@@ -633,9 +591,7 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
         if isinstance(value, float) and value.is_integer():
             # A float literal means the decimal value written (its shortest repr): 1e23 is 10**23, not the
             # double's binary value 99999999999999991611392.
-            from decimal import Decimal
-
-            return int(Decimal(repr(value)))
+            return int(float_decimal(value))
         if isinstance(value, str) and _INT_RE.match(value):
             return _int_from_text(value)
         raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
@@ -664,26 +620,16 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     if type_name == "date":
         if isinstance(value, _dt.datetime):
             raise ConversionError(f"{_show(value)} is not a date")
-        if isinstance(value, _dt.date):
-            return value
-        if isinstance(value, str) and _DATE_RE.match(value):
-            try:
-                return _dt.date.fromisoformat(value)
-            except ValueError:
-                pass
+        date = as_date(str.__str__(value) if isinstance(value, str) else value)
+        if date is not None:
+            return date
         raise ConversionError(
             f"{_show(value)} is not a date", "write an ISO 8601 date such as `'2024-01-31'`"
         )
     if type_name == "datetime":
-        if isinstance(value, _dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-        if isinstance(value, _dt.date):
-            return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
-        if isinstance(value, str):
-            try:
-                return parse_datetime(value)
-            except (ValueError, OverflowError):
-                pass
+        instant = as_datetime(str.__str__(value) if isinstance(value, str) else value)
+        if instant is not None:
+            return instant
         raise ConversionError(
             f"{_show(value)} is not a date-time",
             "write an ISO 8601 date-time such as `'2024-01-31T09:30:00Z'` (or a date for its midnight UTC)",
@@ -755,7 +701,7 @@ def _operator_from(source: str, where: str, name: str, data: Any) -> Operator:
         raise _err(source, where, "`case_insensitive` must be true or false")
     if ci and kinds - {TEXT}:
         raise _err(source, where, "a case-insensitive operator applies to text only")
-    return Operator(name, kind, ci, kinds, str(data.get("description", "")))
+    return Operator(name, OpKind(kind), ci, kinds, str(data.get("description", "")))
 
 
 def _field_from(source: str, where: str, name: str, data: Any) -> Field:

@@ -44,7 +44,7 @@ from ..errors import (
 from ..language.ast import And, Comparison, Expr, FieldRef, Not, Or, Span
 from ..language.parser import parse
 from ..language.printer import format_literal, format_lookup
-from .operators import Precedence
+from .operators import OpKind, Precedence, lookup_value_problem
 from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
 if TYPE_CHECKING:
@@ -200,29 +200,28 @@ def _check_comparison(schema: Schema, entity: str, node: Comparison) -> Comparis
     value = node.value
     new_value: Literal
     vstart, vend = _span(node.value_span)
-    if operator.kind == "is_null":
-        if not isinstance(value, bool):
-            lookup = "__".join(res.path) + ("" if operator.name == "exact" else f"__{operator.name}")
-            return Diagnostic(
-                "SF211",
-                f"`{operator.name}` takes `true` or `false`, not {_show(value)}",
-                vstart,
-                vend,
-                hint=f"write `{lookup}=true` (missing) or `{lookup}=false` (present)",
-                entity=entity,
-            )
+    problem = lookup_value_problem(operator, value)
+    if problem == "SF211":
+        lookup = "__".join(res.path) + ("" if operator.name == "exact" else f"__{operator.name}")
+        return Diagnostic(
+            "SF211",
+            f"`{operator.name}` takes `true` or `false`, not {_show(value)}",
+            vstart,
+            vend,
+            hint=f"write `{lookup}=true` (missing) or `{lookup}=false` (present)",
+            entity=entity,
+        )
+    if problem == "SF212":
+        return Diagnostic(
+            "SF212",
+            f"`null` cannot be used with `{operator.name}`, only with `exact`",
+            vstart,
+            vend,
+            hint=f"to test for a missing value write `{'__'.join(res.path)}__is_null=true`",
+            entity=entity,
+        )
+    if operator.kind == OpKind.IS_NULL or value is None:
         new_value = value
-    elif value is None:
-        if operator.name != "exact":
-            return Diagnostic(
-                "SF212",
-                f"`null` cannot be used with `{operator.name}`, only with `exact`",
-                vstart,
-                vend,
-                hint=f"to test for a missing value write `{'__'.join(res.path)}__is_null=true`",
-                entity=entity,
-            )
-        new_value = None
     else:
         try:
             new_value = convert_literal(value, res.type)

@@ -1,21 +1,10 @@
-"""Create the tables of a :class:`~skillfilter.backends.sql.mapping.SchemaMapping` and load JSON records.
+"""Load JSON records into the tables of a :class:`~skillfilter.backends.sql.mapping.SchemaMapping`.
 
-The tables hold the records the way :func:`~skillfilter.backends.sql.to_sql` expects them:
-
-========== ======================= ================================
-type        SQLite                   PostgreSQL
-========== ======================= ================================
-text        ``TEXT``                 ``TEXT COLLATE "C"``
-integer     ``INTEGER``              ``BIGINT``
-number      ``NUMERIC``              ``NUMERIC``
-boolean     ``BOOLEAN`` (0/1)        ``BOOLEAN``
-date        ``TEXT`` ``YYYY-MM-DD``  ``DATE``
-datetime    ``TEXT`` (UTC, fixed)    ``TIMESTAMPTZ``
-custom p.   ``TEXT`` (JSON object)   ``JSONB``
-========== ======================= ================================
-
-SQLite datetimes are text in one fixed format (:func:`~skillfilter.backends.sql.canonical_datetime`), so that
-text order is time order.  Custom properties are stored as a JSON object (the API's list form
+The tables (:mod:`skillfilter.backends.sql.ddl`) hold the records the way
+:func:`~skillfilter.backends.sql.to_sql` expects them; how each value is stored is the dialect's
+(:class:`~skillfilter.backends.sql.dialect.Dialect`: ``store_*``): SQLite datetimes are text in one fixed
+format (:func:`~skillfilter.backends.sql.canonical_datetime`), so that text order is time order; PostgreSQL
+numbers are ``numeric``.  Custom properties are stored as a JSON object (the API's list form
 ``[{"property_name": ..., "property_value": ...}]`` is turned into one, the first entry of a name winning);
 values of custom properties the schema declares ``datetime`` are stored in the same canonical text.
 
@@ -25,31 +14,31 @@ being stored as something else (a filter would then answer differently from :fun
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import decimal
-import hashlib
 import json
 import math
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import FilterError
-from ...semantics.schema import Schema, parse_datetime
-from . import _dialect, canonical_datetime, detect_dialect
+from ...semantics.schema import Schema
+from ...semantics.values import (
+    as_date,
+    as_datetime,
+    canonical_datetime,
+    float_decimal,
+    in_int64,
+    parse_datetime,
+)
+from .ddl import LoadError, TableDef, as_mapping, create_tables, table_definitions
+from .dialect import Dialect, dialect
 from .mapping import ListMapping, PropertyTable, SchemaMapping, TableMapping
 
 __all__ = ["LoadError", "TableDef", "create_tables", "load_records", "table_definitions"]
 
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_INT64 = (-(2**63), 2**63 - 1)
-#: Digits PostgreSQL's ``numeric`` holds before the decimal point.
-_NUMERIC_DIGITS = 131_072
 #: Digits of an integer in a JSON value (Python's default limit on converting integers to text).
 _JSON_DIGITS = 4_300
+_NUMERIC_DIGITS = 131_072
 
 
 def _show(value: Any) -> str:
@@ -72,160 +61,15 @@ def _check_encodable(text: str, where: str) -> None:
             "a database can store"
         ) from None
 
-_TYPES = {
-    "sqlite": {
-        "text": "TEXT", "integer": "INTEGER", "number": "NUMERIC", "boolean": "BOOLEAN", "date": "TEXT",
-        "datetime": "TEXT", "json": "TEXT", "key": "INTEGER",
-    },
-    "postgresql": {
-        "text": 'TEXT COLLATE "C"', "integer": "BIGINT", "number": "NUMERIC", "boolean": "BOOLEAN",
-        "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB", "key": "BIGINT",
-    },
-}
-
-
-class LoadError(FilterError, ValueError):
-    """A record that does not fit the schema (or cannot be stored by the database)."""
-
-
-@dataclass(slots=True)
-class TableDef:
-    """One table the mapping needs: its columns (name -> type name of :data:`_TYPES`), in order."""
-
-    name: str
-    columns: dict[str, str] = field(default_factory=dict)
-    primary_key: str | None = None
-    #: Columns to index (links to the parent).
-    indexes: list[str] = field(default_factory=list)
-
-    def add(self, column: str, type_name: str) -> None:
-        existing = self.columns.get(column)
-        if existing is not None and existing != type_name:
-            raise LoadError(f"table {self.name!r}: column {column!r} is used for two things")
-        self.columns[column] = type_name
-
-
-def _column_type(mapping: SchemaMapping, path: tuple[str, ...], table: TableMapping, column: str) -> str:
-    for name, type_name in mapping.fields(path).items():
-        if table.column(name) == column:
-            return type_name
-    if column == table.key:
-        return "key"
-    raise LoadError(f"table {table.table!r}: {column!r} is neither its key nor a field's column")
-
-
-def table_definitions(mapping: SchemaMapping) -> list[TableDef]:
-    """The tables (and columns) a mapping needs, parents first; a table reached twice is defined once."""
-    tables: dict[str, TableDef] = {}
-
-    def table_def(name: str) -> TableDef:
-        if name not in tables:
-            tables[name] = TableDef(name)
-        return tables[name]
-
-    for path, kind, node in mapping.tree():
-        if isinstance(node, ListMapping):
-            owner_path = path[:-1]
-            owner = mapping.table(owner_path)
-            t = table_def(node.table)
-            t.add(node.link, _column_type(mapping, owner_path, owner, node.link_to or owner.key))
-            t.add(node.value, "text")
-            t.indexes.append(node.link)
-            continue
-        t = table_def(node.table)
-        fields = mapping.fields(path)
-        if node.key not in {node.column(f) for f in fields}:
-            t.add(node.key, "key")
-        t.primary_key = node.key
-        for name, type_name in fields.items():
-            t.add(node.column(name), type_name)
-        if kind == "many":
-            parent_path = path[:-1]
-            parent = mapping.table(parent_path)
-            assert node.link is not None
-            t.add(node.link, _column_type(mapping, parent_path, parent, node.link_to or parent.key))
-            t.indexes.append(node.link)
-        elif kind == "one":
-            parent = mapping.table(path[:-1])
-            assert node.link is not None
-            link_type = _column_type(mapping, path, node, node.link_to or node.key)
-            table_def(parent.table).add(node.link, link_type)
-        if kind == "root" and isinstance(node.custom_properties, PropertyTable):
-            cp = node.custom_properties
-            pt = table_def(cp.table)
-            pt.add(cp.link, _column_type(mapping, path, node, cp.link_to or node.key))
-            pt.add(cp.name, "text")
-            pt.add(cp.value, "json")
-            pt.indexes.append(cp.link)
-        elif kind == "root" and isinstance(node.custom_properties, str):
-            t.add(node.custom_properties, "json")
-    return list(tables.values())
-
-
-def _short(name: str) -> str:
-    if len(name) <= 63:
-        return name
-    return name[:54] + "_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]  # noqa: S324 - a name
-
-
-def _ddl(defs: list[TableDef], dialect: str, indexes: bool, drop: bool) -> list[str]:
-    d = _dialect(dialect)
-    types = _TYPES[d.name]
-    out: list[str] = []
-    for t in defs:
-        if drop:
-            out.append(f"DROP TABLE IF EXISTS {d.quote(t.name)}")
-        cols = []
-        for name, type_name in t.columns.items():
-            spec = f"{d.quote(name)} {types[type_name]}"
-            if name == t.primary_key:
-                spec += " PRIMARY KEY"
-            cols.append(spec)
-        out.append(f"CREATE TABLE {d.quote(t.name)} ({', '.join(cols)})")
-        if indexes:
-            for col in t.indexes:
-                index = _short(f"{t.name}__{col}__idx")
-                out.append(f"CREATE INDEX {d.quote(index)} ON {d.quote(t.name)} ({d.quote(col)})")
-    return out
-
-
-def _mapping(schema: Schema | str | None, entity: str | None,
-             mapping: SchemaMapping | AbcMapping[str, Any] | None) -> SchemaMapping:
-    if isinstance(mapping, SchemaMapping):
-        return mapping
-    return SchemaMapping(schema, entity, mapping)
-
-
-def create_tables(
-    conn: Any,
-    schema: Schema | str | None = None,
-    entity: str | None = None,
-    mapping: SchemaMapping | AbcMapping[str, Any] | None = None,
-    *,
-    dialect: str | None = None,
-    indexes: bool = True,
-    drop: bool = False,
-) -> list[str]:
-    """Create the tables of the mapping (``drop=True``: drop them first); returns the statements run.
-
-    ``indexes`` adds an index on every link to a parent (what the ``EXISTS`` subqueries look up).
-    """
-    name = _dialect(dialect or detect_dialect(conn)).name
-    statements = _ddl(table_definitions(_mapping(schema, entity, mapping)), name, indexes, drop)
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    return statements
-
 
 # --------------------------------------------------------------------------------------------------
 # values
 # --------------------------------------------------------------------------------------------------
 class _Loader:
-    def __init__(self, conn: Any, mapping: SchemaMapping, dialect: str) -> None:
+    def __init__(self, conn: Any, mapping: SchemaMapping, d: Dialect) -> None:
         self.conn = conn
         self.mapping = mapping
-        self.dialect = dialect
+        self.d = d
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.next_key: dict[str, int] = {}
         self.defs = {t.name: t for t in table_definitions(mapping)}
@@ -241,7 +85,7 @@ class _Loader:
 
     def key_for(self, table: str, key_column: str) -> int:
         if table not in self.next_key:
-            d = _dialect(self.dialect)
+            d = self.d
             row = self.conn.execute(f"SELECT max({d.quote(key_column)}) FROM {d.quote(table)}").fetchone()
             self.next_key[table] = int(row[0] or 0) + 1 if row is not None else 1
         value = self.next_key[table]
@@ -256,8 +100,9 @@ class _Loader:
             return None
         if not isinstance(value, str):
             raise LoadError(f"{where}: expected text, found {type(value).__name__}")
-        if "\x00" in value and self.dialect == "postgresql":
-            raise LoadError(f"{where}: PostgreSQL text cannot hold NUL (U+0000)")
+        refused = self.d.store_text(value)
+        if refused is not None:
+            raise LoadError(f"{where}: {refused}")
         _check_encodable(value, where)
         return value
 
@@ -275,67 +120,39 @@ class _Loader:
                 if isinstance(value, float):
                     if not value.is_integer():
                         raise LoadError(f"{where}: {_show(value)} is not an integer")
-                    value = int(decimal.Decimal(repr(value)))  # what it stands for: 1e23 is 10**23
-                if not isinstance(value, int) or not _INT64[0] <= value <= _INT64[1]:
+                    value = int(float_decimal(value))  # what it stands for: 1e23 is 10**23
+                if not isinstance(value, int) or not in_int64(value):
                     raise LoadError(f"{where}: {_show(value)} does not fit in 64 bits")
                 return value
-            if isinstance(value, int) and self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
-                raise LoadError(f"{where}: SQLite stores integers of at most 64 bits")
-            if isinstance(value, int) and self.dialect == "postgresql" and value.bit_length() > 63:
-                exact = decimal.Decimal(value)  # psycopg writes an int through str(): limited to 4,300 digits
-                if exact.adjusted() + 1 > _NUMERIC_DIGITS:
-                    raise LoadError(f"{where}: a number of {exact.adjusted() + 1} digits does not fit in "
-                                    f"PostgreSQL's numeric (at most {_NUMERIC_DIGITS:,} before the point)")
-                return exact
-            if isinstance(value, float) and math.isinf(value) and self.dialect == "postgresql":
-                raise LoadError(f"{where}: {_show(value)} cannot be stored as a number")
-            if isinstance(value, float) and self.dialect == "postgresql":
-                return decimal.Decimal(repr(value))
-            if isinstance(value, float) and value.is_integer() and abs(value) >= 2**53:
-                # NUMERIC affinity would keep the binary value as an integer (2**62 for
-                # 4.611686018427388e18); store the integer the float stands for (semantics.md, "Numbers").
-                meaning = int(decimal.Decimal(repr(value)))
-                if _INT64[0] <= meaning <= _INT64[1]:
-                    return meaning
-            return value
+            stored: Any = value
+            if isinstance(value, int) and not in_int64(value):
+                stored = self.d.store_big_integer(value)
+            elif isinstance(value, float):
+                stored = self.d.store_float(value)
+            if isinstance(stored, str):
+                raise LoadError(f"{where}: {stored}")
+            return stored
         if type_name == "boolean":
             if not isinstance(value, bool):
                 raise LoadError(f"{where}: expected true or false, found {type(value).__name__}")
             return value
         if type_name == "date":
-            d = value if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime) else None
-            if isinstance(value, str) and _DATE_RE.match(value):
-                try:
-                    d = _dt.date.fromisoformat(value)
-                except ValueError:
-                    d = None
+            d = as_date(value)
             if d is None:
                 raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {_show(value)}")
-            return d.isoformat() if self.dialect == "sqlite" else d
+            return self.d.store_date(d)
         if type_name == "datetime":
-            dt: _dt.datetime | None = None
-            if isinstance(value, str):
-                try:
-                    dt = parse_datetime(value)
-                except (ValueError, OverflowError):
-                    dt = None
-            elif isinstance(value, _dt.datetime):
-                dt = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+            dt = as_datetime(value) if isinstance(value, (str, _dt.datetime)) else None
             if dt is None:
                 raise LoadError(f"{where}: expected an ISO 8601 date-time, found {_show(value)}")
-            return canonical_datetime(dt) if self.dialect == "sqlite" else dt
+            return self.d.store_datetime(dt)
         raise LoadError(f"{where}: unknown type {type_name}")  # pragma: no cover
 
     def custom_properties(self, props: Any) -> Any:
         out = self.property_values(props)
         if out is None:
             return None
-        text = json.dumps(out, ensure_ascii=False, allow_nan=False)
-        if self.dialect == "postgresql":
-            from psycopg.types.json import Jsonb
-
-            return Jsonb(out)
-        return text
+        return self.d.store_json(out, json.dumps(out, ensure_ascii=False, allow_nan=False))
 
     def property_rows(self, props: Any, owner: Any, table: PropertyTable) -> None:
         """The rows ``(owner, name, value)`` of a :class:`PropertyTable`: one per element of a list where
@@ -349,11 +166,8 @@ class _Loader:
             listy = declared is None or declared == "list[text]"
             elements = value if listy and isinstance(value, list) else [value]
             for element in elements:
-                json_value: Any = json.dumps(element, ensure_ascii=False, allow_nan=False)
-                if self.dialect == "postgresql":
-                    from psycopg.types.json import Jsonb
-
-                    json_value = Jsonb(element)
+                text = json.dumps(element, ensure_ascii=False, allow_nan=False)
+                json_value = self.d.store_json(element, text)
                 rows.append({table.link: owner, table.name: name, table.value: json_value})
 
     def property_values(self, props: Any) -> dict[str, Any] | None:
@@ -390,13 +204,13 @@ class _Loader:
     def check_json(self, value: Any, where: str) -> None:
         if isinstance(value, str):
             if "\x00" in value:
-                raise LoadError(f"{where}: JSON text in {self.dialect} cannot hold NUL (U+0000)")
+                raise LoadError(f"{where}: JSON text in {self.d.name} cannot hold NUL (U+0000)")
             _check_encodable(value, where)
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
-            if self.dialect == "sqlite" and not _INT64[0] <= value <= _INT64[1]:
-                raise LoadError(f"{where}: SQLite's JSON reads integers of at most 64 bits")
+            if self.d.json_int_limit() and not in_int64(value):
+                raise LoadError(f"{where}: {self.d.title()}'s JSON reads integers of at most 64 bits")
             if value.bit_length() > 1000:
                 try:
                     digits = len(str(abs(value)))
@@ -439,7 +253,7 @@ class _Loader:
         elif kind == "root" and isinstance(node.custom_properties, str):
             row[node.custom_properties] = self.custom_properties(data.get("custom_properties"))
         self.rows.setdefault(node.table, []).append(row)
-        entity, _ = self.mapping._walk(path)
+        entity = self.entity_at(path)
         for fname, fld in entity.fields.items():
             if fld.is_list:
                 self.add_list((*path, fname), row, data.get(fname))
@@ -485,8 +299,8 @@ class _Loader:
 
     def check_existing_keys(self) -> None:
         """:class:`LoadError` for a key from a field that a row already in the table has."""
-        d = _dialect(self.dialect)
-        mark = "?" if self.dialect == "sqlite" else "%s"
+        d = self.d
+        mark = d.placeholder
         for table, (column, keys) in self.pending_keys.items():
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
@@ -517,22 +331,18 @@ class _Loader:
 
     def flush(self) -> None:
         self.check_existing_keys()
-        d = _dialect(self.dialect)
         for table, rows in self.rows.items():
             if not rows:
                 continue
             columns = list(self.defs[table].columns)
-            values = [[r.get(c) for c in columns] for r in rows]
-            cols = ", ".join(d.quote(c) for c in columns)
-            if self.dialect == "postgresql":
-                statement = f"COPY {d.quote(table)} ({cols}) FROM STDIN"
-                with self.conn.cursor() as cur, cur.copy(statement) as copy:
-                    for v in values:
-                        copy.write_row(v)
-            else:
-                marks = ", ".join("?" for _ in columns)
-                self.conn.executemany(f"INSERT INTO {d.quote(table)} ({cols}) VALUES ({marks})", values)
+            self.d.insert_rows(self.conn, table, columns, [[r.get(c) for c in columns] for r in rows])
         self.rows.clear()
+
+    def entity_at(self, path: tuple[str, ...]) -> Any:
+        entity = self.mapping.schema.entities[self.mapping.entity]
+        for seg in path:
+            entity = self.mapping.schema.entities[entity.relations[seg].target]
+        return entity
 
 
 def load_records(
@@ -556,12 +366,16 @@ def load_records(
     raises :class:`LoadError` naming the record (``record 3``, its number from 1) and the field, after
     undoing everything this call inserted (a savepoint); the connection stays usable.
     """
-    name = _dialect(dialect or detect_dialect(conn)).name
-    m = _mapping(schema, entity, mapping)
-    loader = _Loader(conn, m, name)
+    from .run import detect_dialect
+
+    d = dialect_of(dialect or detect_dialect(conn))
+    m = as_mapping(schema, entity, mapping)
+    loader = _Loader(conn, m, d)
     root = m.root
     keys: list[Any] = []
-    with _atomic(conn, name):
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise LoadError(f"records are an iterable of JSON objects, not {type(records).__name__}")
+    with d.atomic(conn):
         first = 1
         n = 0
         for n, record in enumerate(records, 1):
@@ -586,56 +400,16 @@ def _key_note(root: TableMapping, record: AbcMapping[str, Any]) -> str:
     return ""
 
 
-def _database_errors(dialect: str) -> tuple[type[BaseException], ...]:
-    import sqlite3
-
-    errors: tuple[type[BaseException], ...] = (sqlite3.Error, UnicodeError, ValueError, OverflowError)
-    if dialect == "postgresql":
-        import psycopg
-
-        errors += (psycopg.Error,)
-    return errors
-
-
 def _flush(loader: _Loader, first: int, last: int) -> None:
     """Insert what the loader holds; an error of the database becomes a :class:`LoadError`."""
     try:
         loader.flush()
     except LoadError:
         raise
-    except _database_errors(loader.dialect) as exc:
+    except loader.d.database_errors() as exc:
         which = f"record {first}" if first >= last else f"records {first} to {last}"
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise LoadError(f"{which}: the database refused a row: {detail}") from None
 
 
-@contextlib.contextmanager
-def _atomic(conn: Any, dialect: str) -> Iterator[None]:
-    """Everything inside, or nothing: a savepoint (or, on a connection in autocommit mode, a transaction).
-
-    The caller's own transaction is left open, as it was: committing stays the caller's choice.
-    """
-    if dialect == "postgresql":
-        if getattr(conn, "autocommit", False):
-            with conn.transaction():
-                yield
-            return
-        begin = None
-    else:
-        autocommit = getattr(conn, "autocommit", None) is True or (
-            getattr(conn, "isolation_level", "") is None and not conn.in_transaction
-        )
-        # Python's sqlite3 (legacy transaction control): a SAVEPOINT outside a transaction would start one
-        # that RELEASE commits; BEGIN first, so that the caller commits.
-        begin = "BEGIN" if not autocommit and not getattr(conn, "in_transaction", True) else None
-    if begin is not None:
-        conn.execute(begin)
-    conn.execute("SAVEPOINT skillfilter_load")
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(Exception):
-            conn.execute("ROLLBACK TO SAVEPOINT skillfilter_load")
-            conn.execute("RELEASE SAVEPOINT skillfilter_load")
-        raise
-    conn.execute("RELEASE SAVEPOINT skillfilter_load")
+dialect_of = dialect

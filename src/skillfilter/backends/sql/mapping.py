@@ -398,9 +398,5 @@ class SchemaMapping:
             raise MappingError(f"{path!r} is a list field")
         return {n: f.type for n, f in entity.fields.items() if not f.is_list}
 
-    def relation_kind(self, path: str | tuple[str, ...]) -> str:
-        """``root``, ``one``, ``many`` or ``list``: how the node at ``path`` is reached."""
-        return self._walk(_path_key(path))[1]
-
     def __repr__(self) -> str:
         return f"SchemaMapping({self.schema.name!r}, {self.entity!r}, overrides={len(self._overrides)})"

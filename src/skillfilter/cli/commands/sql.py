@@ -2,8 +2,8 @@
 
 Usage::
 
-    skillfilter sql --dialect sqlite|postgresql [--entity E] [--schema FILE|skillengine|export]
-                    [--mapping FILE] [--select] [--alias NAME] FILTER
+    skillfilter sql --dialect sqlite|postgresql|... [--entity E] [--schema FILE|skillengine|export]
+                    [--mapping FILE] [--select] [--alias NAME] [--layout tables|nested] FILTER
 
 Prints the SQL (a condition on the entity's table, or with ``--select`` a whole ``SELECT`` of the keys of the
 matching rows) on one line, then the parameters as one JSON array: numbers as JSON numbers of exactly the
@@ -30,9 +30,12 @@ from ._common import UsageError, load_schema
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("filter", metavar="FILTER", help="the filter (`-`: read it from standard input)")
+    from ...backends.sql.dialect import dialect, dialect_names
+
+    names = dialect_names()  # every registered dialect, plug-ins included
     p.add_argument(
-        "--dialect", "-d", required=True, choices=("sqlite", "postgresql"),
-        help="SQL dialect: sqlite (parameters `?`) or postgresql (psycopg's `%%s`)",
+        "--dialect", "-d", required=True, choices=names,
+        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names),
     )
     p.add_argument("--entity", "-e", help="the filtered entity (default: the schema's default entity, "
                    "else `employees`)")
@@ -43,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", action="store_true",
                    help="a whole SELECT of the entity's keys, not just the condition")
     p.add_argument("--alias", help="the name the condition uses for the entity's table")
+    p.add_argument("--layout", choices=("tables", "nested"), default="tables",
+                   help="tables (default): over the mapped tables; nested (DuckDB): over one row per record "
+                        "with lists of structs")
 
 
 def _mapping_file(path: str) -> Any:
@@ -119,6 +125,7 @@ def json_params(params: list[Any]) -> str:
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from ...backends.sql import to_sql
+    from ...backends.sql.dialect import DialectError
     from ...backends.sql.mapping import MappingError, SchemaMapping
 
     text = args.filter
@@ -135,10 +142,14 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
     try:
-        sql, params = to_sql(
-            text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
-        )
-    except MappingError as exc:
+        if args.layout == "nested":
+            sql, params = to_sql(text, dialect=args.dialect, schema=schema, entity=args.entity,
+                                 layout="nested")
+        else:
+            sql, params = to_sql(
+                text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
+            )
+    except (MappingError, DialectError) as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
     except FilterError as exc:

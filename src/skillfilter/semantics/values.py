@@ -1,0 +1,228 @@
+"""The value rules of the language, in one place.
+
+- ISO 8601 dates and date-times (LANGUAGE.md rule 6): :func:`parse_date`, :func:`parse_datetime`, and the
+  coercion of a value (text, ``date`` or ``datetime``) to one: :func:`as_date`, :func:`as_datetime`;
+- the canonical text of a date-time, where a store has no time-zone aware type: :func:`canonical_datetime`;
+- integer bounds: :data:`INT64_MIN`, :data:`INT64_MAX` (:func:`in_int64`), :data:`EXACT_FLOAT_INTS` and
+  :data:`MAX_DIGITS` (the longest integer a filter may write);
+- numbers by the decimal value written: :func:`float_decimal` (a float stands for its shortest ``repr``) and
+  :func:`as_decimal`;
+- the simple case mapping of rule 5: :func:`simple_fold`, and :func:`fold_table` for databases.
+
+Every backend and every stage reads these; none spells them again.  Cheap to import (no ``decimal`` until a
+number needs it): the command line loads this module on every start.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+__all__ = [
+    "DATETIME_RE",
+    "DATE_RE",
+    "EXACT_FLOAT_INTS",
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_DIGITS",
+    "as_date",
+    "as_datetime",
+    "as_decimal",
+    "canonical_datetime",
+    "float_decimal",
+    "fold_table",
+    "in_int64",
+    "parse_date",
+    "parse_datetime",
+    "simple_fold",
+]
+
+# --------------------------------------------------------------------------------------------------
+# integers
+# --------------------------------------------------------------------------------------------------
+#: Bounds of a signed 64-bit integer (SQLite's integers, PostgreSQL's ``bigint``).
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+#: Integers up to this size (in absolute value) are doubles exactly: an int and a float compare directly.
+EXACT_FLOAT_INTS = 2**53
+#: Integers with more digits than this are refused (by the parser, the printer and literal conversion).
+MAX_DIGITS = 4000
+
+
+def in_int64(value: int) -> bool:
+    """Whether ``value`` fits in a signed 64-bit integer."""
+    return INT64_MIN <= value <= INT64_MAX
+
+
+# --------------------------------------------------------------------------------------------------
+# numbers by decimal value
+# --------------------------------------------------------------------------------------------------
+def float_decimal(value: float) -> Decimal:
+    """The decimal value a float stands for: its shortest ``repr`` (``0.1`` is one tenth, ``1e23`` is
+    ``10**23``), which is also what JSON text holds for it."""
+    from decimal import Decimal
+
+    return Decimal(repr(value))
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    """The decimal value a number stands for: an ``int`` exactly, a ``float`` as its shortest ``repr``
+    (``0.1`` is one tenth), a ``Decimal`` as itself; ``None`` for NaN and for anything not a number
+    (``bool`` included)."""
+    from decimal import Decimal
+
+    t = type(value)
+    if t is int:
+        return Decimal(value)
+    if t is float:
+        return None if math.isnan(value) else Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return None if value.is_nan() else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, float):
+        return as_decimal(float(value))
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# dates and date-times
+# --------------------------------------------------------------------------------------------------
+#: ``YYYY-MM-DD``, the only text that is a date.
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+#: The date-times :func:`parse_datetime` accepts (groups: year, month, day, hour, minute, second,
+#: fraction, ``Z``, offset sign, offset hours, offset minutes).
+DATETIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?\Z"
+)
+
+
+def parse_date(text: str) -> _dt.date:
+    """An ISO 8601 calendar date ``YYYY-MM-DD`` as a ``date``; raises ``ValueError`` for anything else
+    (other ISO forms that ``date.fromisoformat`` accepts on newer Pythons included)."""
+    if not DATE_RE.match(text):
+        raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {text!r}")
+    return _dt.date.fromisoformat(text)
+
+
+def parse_datetime(text: str) -> _dt.datetime:
+    """An ISO 8601 date-time as an aware ``datetime``; raises ``ValueError``.
+
+    Accepted, the same on every Python version: ``YYYY-MM-DD`` (its midnight UTC), or that followed by
+    ``T`` (or a space), ``HH:MM``, optional ``:SS`` with an optional fraction (``.`` or ``,``), and an
+    optional offset ``Z``, ``±HH``, ``±HHMM`` or ``±HH:MM``; no offset means UTC.  A fraction finer than a
+    microsecond is refused unless its extra digits are zeros, so that no value is silently truncated.
+    """
+    m = DATETIME_RE.match(text)
+    if m is None:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}")
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = m.groups()
+    micro = 0
+    if fraction:
+        if len(fraction) > 6 and fraction[6:].strip("0"):
+            raise ValueError(f"{text!r} is more precise than a microsecond")
+        micro = int(fraction[:6].ljust(6, "0"))
+    tz = _dt.timezone.utc
+    if sign:
+        offset = _dt.timedelta(hours=int(off_h), minutes=int(off_m or 0))
+        if offset >= _dt.timedelta(hours=24):
+            raise ValueError(f"offset out of range in {text!r}")
+        tz = _dt.timezone(offset if sign == "+" else -offset)
+    return _dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=tz
+    )
+
+
+def as_date(value: Any) -> _dt.date | None:
+    """``value`` as a date: ISO 8601 ``YYYY-MM-DD`` text or a ``date`` (not a ``datetime``); else ``None``.
+
+    Text is a ``str`` itself (a subclass is not text here, as in record data); literal conversion passes
+    ``str.__str__(value)`` for a subclass."""
+    if type(value) is str:
+        if DATE_RE.match(value):
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return None
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    return None
+
+
+def as_datetime(value: Any) -> _dt.datetime | None:
+    """``value`` as an aware datetime: ISO 8601 text (:func:`parse_datetime`), a ``datetime`` (naive means
+    UTC), or a ``date`` (its midnight UTC); else ``None``."""
+    if type(value) is str:
+        try:
+            return parse_datetime(value)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(value, _dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc)
+    return None
+
+
+def canonical_datetime(value: _dt.datetime) -> str:
+    """The stored text of a datetime where the store has no time zone aware type (SQLite, JSON):
+    UTC, microseconds, fixed width (``2024-01-31T09:30:00.000000+00:00``): text order is time order.
+
+    A naive datetime is UTC.  An instant just before year 1 or just after year 9999 in UTC (which Python
+    cannot hold) is written as a day of year 0 or as "December 32nd" of 9999, which sort before and after
+    every other value.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    try:
+        return value.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")
+    except OverflowError:
+        pass
+    offset = value.utcoffset() or _dt.timedelta(0)
+    naive = value.replace(tzinfo=None)
+    if offset > _dt.timedelta(0):  # before 0001-01-01T00:00 UTC
+        shifted = naive + (_dt.timedelta(days=1) - offset)  # the same clock time, one day later
+        return "0000-12-31" + shifted.isoformat(timespec="microseconds")[10:] + "+00:00"
+    shifted = naive - _dt.timedelta(days=1) - offset
+    return "9999-12-32" + shifted.isoformat(timespec="microseconds")[10:] + "+00:00"
+
+
+# --------------------------------------------------------------------------------------------------
+# simple case mapping (LANGUAGE.md rule 5)
+# --------------------------------------------------------------------------------------------------
+def simple_fold(text: str) -> str:
+    """LANGUAGE.md rule 5: map each character to its upper case where that is one character."""
+    if text.isascii():
+        return text.upper()
+    return "".join(_fold_char(c) for c in text)
+
+
+def _fold_char(c: str) -> str:
+    u = c.upper()
+    return u if len(u) == 1 else c
+
+
+def fold_table() -> tuple[str, str]:
+    """``(from, to)``: every character whose ``upper()`` is one other character, and that character (the
+    table a database's ``translate()`` needs to apply :func:`simple_fold`)."""
+    import sys
+
+    src: list[str] = []
+    dst: list[str] = []
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        u = c.upper()
+        if len(u) == 1 and u != c:
+            src.append(c)
+            dst.append(u)
+    return "".join(src), "".join(dst)
