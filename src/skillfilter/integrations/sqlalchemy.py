@@ -336,8 +336,9 @@ def to_sqlalchemy(
     :class:`~skillfilter.backends.sql.mapping.MappingError` for a bad mapping or tables.
 
     >>> import sqlalchemy as sa
+    >>> from sqlalchemy.dialects.postgresql import psycopg
     >>> cond = to_sqlalchemy("external_id__startswith='1' or active=true")
-    >>> print(sa.select(cond.table.c.id).where(cond).compile(dialect=sa.dialects.postgresql.dialect()))
+    >>> print(sa.select(cond.table.c.id).where(cond).compile(dialect=psycopg.dialect()))
     SELECT employees.id 
     FROM employees 
     WHERE ("employees"."external_id" COLLATE "C" LIKE %(param_1)s::VARCHAR ESCAPE E'\\\\' OR "employees"."active" = %(param_2)s)
