@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sql_differential import comparisons, filters, make_dataset
 
 from skillfilter import predicate
 from skillfilter.backends.sql import SchemaMapping, create_tables, load_records, register_functions
 from skillfilter.backends.sql.dialect import DialectError
 from skillfilter.backends.sql.mapping import MappingError
 from skillfilter.errors import FilterError, FilterSyntaxError, FilterValidationError
+from test_sql_differential import comparisons, filters, make_dataset
 
 sa = pytest.importorskip("sqlalchemy")
 

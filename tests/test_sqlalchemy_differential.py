@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+
+from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, parse
+from skillfilter.backends.sql.mapping import SchemaMapping
 from test_sql_differential import (  # noqa: F401 - `loaded` and `pg_schema` are fixtures used here
     BIG_INTS,
     INT_POOL,
@@ -29,9 +32,6 @@ from test_sql_differential import (  # noqa: F401 - `loaded` and `pg_schema` are
     random_comparison,
     targets,
 )
-
-from skillfilter import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, parse
-from skillfilter.backends.sql.mapping import SchemaMapping
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -86,7 +86,7 @@ class Engines:
 
 
 @pytest.fixture(scope="module")
-def engines(loaded: dict[tuple[str, str, str], Loaded]) -> dict[tuple[str, str, str], Engines]:
+def engines(loaded: dict[tuple[str, str, str], Loaded]) -> dict[tuple[str, str, str], Engines]:  # noqa: F811
     return {k: Engines(v) for k, v in loaded.items()}
 
 
