@@ -142,13 +142,14 @@ def _with_tables(m: SchemaMapping, tables: AbcMapping[str, TableLike]) -> tuple[
     for path, _kind, node in m.tree():
         known.add(node.table)
         fc = given.get(node.table)
-        if fc is not None and path:  # the filtered entity's table is referred to as SQLAlchemy renders it
+        if fc is not None and path and _name_of(fc, node.table) != node.table:
+            # (the filtered entity's table is referred to as SQLAlchemy renders it)
             overrides.setdefault(path, {})["table"] = _name_of(fc, node.table)
         if isinstance(node, TableMapping) and isinstance(node.custom_properties, PropertyTable):
             cp = node.custom_properties
             known.add(cp.table)
             fc = given.get(cp.table)
-            if fc is not None:
+            if fc is not None and _name_of(fc, cp.table) != cp.table:
                 fields = {"table": _name_of(fc, cp.table), "link": cp.link, "link_to": cp.link_to,
                           "name": cp.name, "value": cp.value}
                 overrides.setdefault(path, {})["custom_properties"] = fields
@@ -164,6 +165,24 @@ def _with_tables(m: SchemaMapping, tables: AbcMapping[str, TableLike]) -> tuple[
         root = build_tables(m, sa.MetaData(), indexes=False)[m.root.table]
     _check_columns(root, m.root, root_name)
     return m, root
+
+
+#: The tables used last, most recent first: ``(mapping, the tables given, the result)`` (found by identity).
+_RECENT: list[tuple[SchemaMapping, tuple[tuple[str, Any], ...], tuple[SchemaMapping, FromClause]]] = []
+
+
+def _with_tables_cached(
+    m: SchemaMapping, tables: AbcMapping[str, TableLike]
+) -> tuple[SchemaMapping, FromClause]:
+    items = tuple(tables.items())
+    for mm, given, found in list(_RECENT):
+        if mm is m and len(given) == len(items) and all(
+                a[0] == b[0] and a[1] is b[1] for a, b in zip(given, items, strict=True)):
+            return found
+    found = _with_tables(m, tables)
+    _RECENT.insert(0, (m, items, found))
+    del _RECENT[8:]
+    return found
 
 
 def _check_columns(fc: FromClause, node: TableMapping, key: str) -> None:
@@ -210,24 +229,31 @@ def _dialect_for(name: str) -> Dialect:
                            f"({exc})") from None
 
 
+_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "bool": sa.Boolean(), "int": sa.BigInteger(), "bigint": sa.Numeric(), "float": sa.Float(),
+    "decimal": sa.Numeric(asdecimal=True), "str": sa.String(), "datetime": sa.DateTime(timezone=True),
+    "naive": sa.DateTime(), "date": sa.Date(), "bytes": sa.LargeBinary(),
+}
+
+
 def _bind_type(value: Any) -> sa.types.TypeEngine[Any]:
     """The explicit SQLAlchemy type of a parameter the SQL backend binds."""
     if isinstance(value, bool):
-        return sa.Boolean()
+        return _TYPES["bool"]
     if isinstance(value, int):
-        return sa.BigInteger() if in_int64(value) else sa.Numeric()
+        return _TYPES["int" if in_int64(value) else "bigint"]
     if isinstance(value, float):
-        return sa.Float()
+        return _TYPES["float"]
     if isinstance(value, Decimal):
-        return sa.Numeric(asdecimal=True)
+        return _TYPES["decimal"]
     if isinstance(value, str):
-        return sa.String()
+        return _TYPES["str"]
     if isinstance(value, _dt.datetime):
-        return sa.DateTime(timezone=value.tzinfo is not None)
+        return _TYPES["datetime" if value.tzinfo is not None else "naive"]
     if isinstance(value, _dt.date):
-        return sa.Date()
+        return _TYPES["date"]
     if isinstance(value, bytes):
-        return sa.LargeBinary()
+        return _TYPES["bytes"]
     raise TypeError(f"unexpected parameter {value!r}")  # pragma: no cover - the SQL backend binds no other
 
 
@@ -350,7 +376,7 @@ def to_sqlalchemy(
     OR "employees"."active" = %(param_2)s)
     """
     m = _mapping(schema, entity, mapping)
-    m, root = _with_tables(m, tables or {})
+    m, root = _with_tables_cached(m, tables or {})
     plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
     return FilterCondition(plan, m, root)
 
