@@ -262,3 +262,40 @@ def test_condition_is_a_column_element() -> None:
     assert repr(cond) == "<FilterCondition on 'employees'>"
     with pytest.raises(TypeError):
         install_functions(object())
+
+
+@pytest.mark.postgres
+def test_install_functions_on_a_postgresql_engine(pg_connect: Callable[..., Any]) -> None:
+    """``install_functions(engine)`` creates ``skillfilter_fold`` in the database: a case-insensitive filter
+    then runs, and answers with rule 5 (``ß`` maps to itself, not to ``SS``; ``ﬁ`` likewise)."""
+    conn = pg_connect(install=False)
+    words = ["Straße", "STRASSE", "ﬁsh", "FISH", "İstanbul", "istanbul"]
+    records = [{"external_id": w} for w in words]
+    create_tables(conn, "export", "employees")
+    keys = load_records(conn, records, "export", "employees")
+    engine = sa.create_engine("postgresql+psycopg://", creator=lambda: conn, poolclass=StaticPool)
+    install_functions(engine)
+    for text in ["external_id__iexact='straße'", "external_id__istartswith='fi'", "external_id__icontains='STAN'"]:
+        cond = to_sqlalchemy(text, schema="export")
+        with engine.connect() as c:
+            got = set(c.scalars(sa.select(cond.table.c.id).where(cond)))
+        test = predicate(text, schema="export", entity="employees")
+        assert got == {k for k, r in zip(keys, records, strict=True) if test(r)}
+
+
+def test_install_functions_on_a_sqlite_engine() -> None:
+    engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+    install_functions(engine)
+    mapping = SchemaMapping("export", "employees")
+    metadata = sa.MetaData()
+    tables = build_tables(mapping, metadata)
+    metadata.create_all(engine)
+    words = ["Straße", "STRASSE", "ǅ", "ǆ", "Ǆ"]
+    with engine.begin() as c:
+        c.execute(tables["employees"].insert(), [{"id": i, "external_id": w} for i, w in enumerate(words)])
+    for text in ["external_id__iexact='STRASSE'", "external_id__iexact='ǆ'", "not external_id__iexact='Ǆ'"]:
+        cond = to_sqlalchemy(text, mapping=mapping, tables=tables)
+        with engine.connect() as c:
+            got = set(c.scalars(sa.select(tables["employees"].c.id).where(cond)))
+        test = predicate(text, schema="export", entity="employees")
+        assert got == {i for i, w in enumerate(words) if test({"external_id": w})}
