@@ -6,8 +6,9 @@ cp_language='de'``), one nested scope (a validated Python skill in a cluster of 
 over skills (no Java skill at all).  For each filter, in one run and interleaved:
 
 - **sqlalchemy**: ``select(employees.c.id).where(to_sqlalchemy(...))`` run through a SQLAlchemy ``Engine``
-  (psycopg), built, compiled and executed every time (SQLAlchemy does not cache these statements), rows
-  fetched as SQLAlchemy rows;
+  (psycopg), the condition built every time (``to_sqlalchemy``: checking and planning the filter), the SQL
+  compiled once (SQLAlchemy's statement cache keys it by the plan and its values), rows fetched as
+  SQLAlchemy rows;
 - **to_sql/sa**: ``to_sql(..., select=True)`` run through the same SQLAlchemy connection
   (``exec_driver_sql``: the same driver path and rows, only the statement differs);
 - **to_sql**: the same run with psycopg directly on the same connection;
@@ -16,7 +17,7 @@ over skills (no Java skill at all).  For each filter, in one run and interleaved
 The figures are median milliseconds, and the ratios sqlalchemy / to_sql-through-SQLAlchemy (the statement's
 cost; goal: within 1.1), to_sql-through-SQLAlchemy / to_sql-with-psycopg (what SQLAlchemy itself adds:
 connection handling and its ``Row`` objects) and to_sql / hand.  All three select the keys ``predicate()`` selects (asserted first).  Then microseconds to build and
-compile the statement alone, against ``to_sql``.
+compile the statement alone (no cache), against ``to_sql``.
 
 PostgreSQL: ``--dsn`` (or ``SKILLFILTER_BENCH_DSN``), else a throwaway server started as the test suite
 starts one.  Everything goes into a schema of its own, dropped at the end.

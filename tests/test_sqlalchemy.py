@@ -299,3 +299,31 @@ def test_install_functions_on_a_sqlite_engine() -> None:
             got = set(c.scalars(sa.select(tables["employees"].c.id).where(cond)))
         test = predicate(text, schema="export", entity="employees")
         assert got == {i for i, w in enumerate(words) if test({"external_id": w})}
+
+
+def test_statement_cache_keeps_values_apart() -> None:
+    """SQLAlchemy's statement cache: a filter run again is a cache hit; the same filter with other values, or
+    values of other types that compare equal in Python (1, 1.0, true, '1'), never reuses another's SQL."""
+    mapping = SchemaMapping("skillengine", "employees")
+    metadata = sa.MetaData()
+    tables = build_tables(mapping, metadata)
+    engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+    install_functions(engine)
+    metadata.create_all(engine)
+    rows = [{"id": 1, "external_id": "1", "active": True}, {"id": 2, "external_id": "x", "active": False},
+            {"id": 3, "external_id": "X", "active": None}]
+    with engine.begin() as c:
+        c.execute(tables["employees"].insert(), rows)
+    records = [{"external_id": r["external_id"], "active": r["active"]} for r in rows]
+    texts = ["external_id='1'", "external_id='x'", "external_id__iexact='x'", "active=true", "active=false",
+             "not active=true", "external_id='1'", "active=true", "not active=true"]
+    hits = []
+    with engine.connect() as c:
+        for text in texts:
+            cond = to_sqlalchemy(text, mapping=mapping, tables=tables)
+            result = c.execute(sa.select(tables["employees"].c.id).where(cond))
+            got = {r[0] for r in result}
+            hits.append(result.context.cache_hit.name)
+            test = predicate(text, schema="skillengine", entity="employees")
+            assert got == {r["id"] for r, rec in zip(rows, records, strict=True) if test(rec)}, text
+    assert hits[:6] == ["CACHE_MISS"] * 6 and hits[6:] == ["CACHE_HIT"] * 3

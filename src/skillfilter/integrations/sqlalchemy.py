@@ -43,6 +43,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..backends.sql.compiler import Compiler
 from ..backends.sql.ddl import table_definitions
@@ -199,13 +200,24 @@ class FilterCondition(ColumnElement[bool]):
     its plan for the engine the statement runs on.  ``~cond`` is the filter's own ``not``."""
 
     __visit_name__ = "skillfilter_condition"
-    inherit_cache = False  # the SQL depends on the plan, which is no cache key
     type = sa.Boolean()
+    # SQLAlchemy's statement cache: the compiled SQL (parameter values included) depends on the plan (its
+    # text, values and their types spelled out), the mapping (by identity) and the filtered table.
+    inherit_cache = True
+    _cache_key_traversal = [("cache_key", InternalTraversal.dp_plain_obj),  # noqa: RUF012 - SQLAlchemy's type
+                            ("table", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, plan: PNode, mapping: SchemaMapping, table: FromClause) -> None:
         self.plan = plan
         self.mapping = mapping
         self.table = table
+        self._key: tuple[str, SchemaMapping] | None = None
+
+    @property
+    def cache_key(self) -> tuple[str, SchemaMapping]:
+        if self._key is None:
+            self._key = (repr(self.plan), self.mapping)
+        return self._key
 
     @property
     def _from_objects(self) -> list[FromClause]:
