@@ -327,3 +327,36 @@ def test_statement_cache_keeps_values_apart() -> None:
             test = predicate(text, schema="skillengine", entity="employees")
             assert got == {r["id"] for r, rec in zip(rows, records, strict=True) if test(rec)}, text
     assert hits[:6] == ["CACHE_MISS"] * 6 and hits[6:] == ["CACHE_HIT"] * 3
+
+
+HOSTILE_NAMES = {"": {"table": "emp'%s?:x\"s", "columns": {"external_id": "ext%(a)s?'id"},
+                      "custom_properties": "cp:%%?"},
+                 "skill_clusters": {"table": "cl%s'?\"", "link": "p%?"}}
+
+
+@pytest.mark.parametrize("which", ["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
+def test_hostile_identifiers(request: pytest.FixtureRequest, which: str) -> None:
+    """Names from the mapping that are SQL or driver syntax (quotes, ``%s``, ``?``, ``:x``) stay names."""
+    if which == "sqlite":
+        conn: Any = sqlite3.connect(":memory:")
+        register_functions(conn)
+    else:
+        conn = request.getfixturevalue("pg_connect")()
+    mapping = SchemaMapping("export", "employees", HOSTILE_NAMES)
+    create_tables(conn, mapping=mapping)
+    keys = load_records(conn, RECORDS, mapping=mapping)
+    conn.commit()
+    dialect = "sqlite" if which == "sqlite" else "postgresql+psycopg"
+    engine = sa.create_engine(f"{dialect}://", creator=lambda: conn, poolclass=StaticPool)
+    tables = build_tables(mapping, sa.MetaData())
+    root = tables[mapping.root.table]
+    for text in ["external_id__startswith='1' or not cp_language='de'",
+                 "skill_clusters__skill_cluster_name__icontains='o' and skill_clusters__proficiency_level__gt=2",
+                 "not skill_clusters__current_skills__name='Java'"]:
+        for cond in (to_sqlalchemy(text, mapping=mapping, tables=tables), to_sqlalchemy(text, mapping=mapping)):
+            with engine.connect() as c:
+                got = set(c.scalars(sa.select(cond.table.c.id).where(cond)))
+            assert got == expected(text, keys), text
+        with engine.connect() as c:
+            got = set(c.scalars(sa.select(root.c.id).where(to_sqlalchemy(text, mapping=mapping, tables=tables))))
+        assert got == expected(text, keys)
