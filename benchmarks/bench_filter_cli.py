@@ -1,17 +1,28 @@
-"""End to end: ``skillfilter filter`` against ``jq -c 'select(...)'`` on the same large JSON Lines export.
+"""End to end: ``skillfilter filter`` on a large JSON Lines export, against the floor and other engines.
 
-Generates a synthetic skill-cluster export (``scripts/make_sample_data.py``, 200,000 employees by default,
-about 240 MB) in a temporary directory, then runs each filter through ``skillfilter filter`` (with orjson
-when installed, and with the standard library only) and through jq with the equivalent ``select``, each
-as a whole process writing to a file, several times; it checks that every tool selects the same records
-(by ``external_id``, in order) and reports the best wall time, the CPU time of that run, and the peak
-resident memory, with the ratio jq / skillfilter (above 1: skillfilter is faster).  Memory flatness: peak
-memory on a tenth of the input against the whole input.
+Generates a synthetic skill-cluster export (``scripts/make_sample_data.py``; ``--megabytes``, 500 by
+default) in a temporary directory (never in the repository), then runs the three standard filters, each as
+a whole process writing to a file:
 
-    python benchmarks/bench_filter_cli.py                  # 200,000 records, 3 runs each
-    python benchmarks/bench_filter_cli.py --records 50000 --repeat 5
+- ``skillfilter``: this checkout (``--jobs`` default: the cores available), and ``--jobs 1``;
+- ``today``: ``skillfilter filter`` of another checkout (``--baseline-src``: its ``src`` directory, e.g. a
+  worktree of main before a change), the baseline the goals are stated against;
+- ``floor``: a single process decoding every line with orjson and doing nothing else;
+- ``jq -c 'select(...)'`` with the equivalent program (skipped with a note when jq is not installed);
+- ``duckdb``: DuckDB reading the raw lines (``read_json_objects``) with an equivalent query, writing the
+  matching lines (skipped when the duckdb module is not installed).
 
-The machine may be shared: CPU time (user + system) is steadier than wall time, and the ratios use it.
+Every tool must select the same records in the same order (checked by ``external_id``, first on a tenth of
+the input, then on the whole); DuckDB the same records in an order of its own.  Reported: wall time, CPU time (user + system, all processes), the peak
+resident memory of the largest process, and the wall-time ratios of ``skillfilter`` against each other
+tool (below 1: skillfilter takes less time).  Memory flatness: skillfilter's peak on a tenth of the input
+against the whole input.
+
+    python benchmarks/bench_filter_cli.py --baseline-src /work/wt/cli-base/src        # 500 MB, once
+    python benchmarks/bench_filter_cli.py --megabytes 50 --repeat 3
+
+The machine may be shared: run it when it is quiet, or read the ratios (measured in the same run) rather
+than the seconds.
 """
 
 from __future__ import annotations
@@ -29,12 +40,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: (name, skillfilter filter, equivalent jq program)
+#: (name, skillfilter filter, equivalent jq program, equivalent DuckDB condition on the raw line `json`)
 FILTERS = [
     (
         "flat",
         "external_id__startswith='1'",
         'select(.external_id | strings | startswith("1"))',
+        "json_type(json, '$.external_id') = 'VARCHAR' AND starts_with(json_extract_string(json, '$.external_id'), '1')",
     ),
     (
         "nested scope",
@@ -42,22 +54,24 @@ FILTERS = [
         "and skill_clusters__current_skills__validation_state='validated'",
         "select(any(.skill_clusters[]?; (.proficiency_level | type) == \"number\" and .proficiency_level >= 3 "
         'and any(.current_skills[]?; .name == "Python" and .validation_state == "validated")))',
+        "EXISTS (SELECT 1 FROM unnest(CAST(json_extract(json, '$.skill_clusters') AS JSON[])) AS c(sc) "
+        "WHERE json_type(sc, '$.proficiency_level') IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
+        "AND CAST(json_extract(sc, '$.proficiency_level') AS DOUBLE) >= 3 "
+        "AND EXISTS (SELECT 1 FROM unnest(CAST(json_extract(sc, '$.current_skills') AS JSON[])) AS s(cs) "
+        "WHERE json_extract_string(cs, '$.name') = 'Python' "
+        "AND json_extract_string(cs, '$.validation_state') = 'validated'))",
     ),
     (
-        "custom property",
-        "cp_language='de'",
-        "select(.custom_properties as $c | if ($c | type) == \"object\" then $c.language == \"de\" "
-        'elif ($c | type) == "array" then any($c[]; .property_name == "language" and .property_value == "de") '
-        "else false end)",
-    ),
-    (
-        "most records",
+        "not (most records)",
         "not skill_clusters__domain_name='Finance'",
         'select(all(.skill_clusters[]?; .domain_name != "Finance"))',
+        "NOT EXISTS (SELECT 1 FROM unnest(CAST(json_extract(json, '$.skill_clusters') AS JSON[])) AS c(sc) "
+        "WHERE json_extract_string(sc, '$.domain_name') = 'Finance')",
     ),
 ]
 
-#: Runs a command with its standard output to a file; prints wall seconds, CPU seconds and peak RSS (KiB).
+#: Runs a command with its standard output to a file; prints status, wall seconds, CPU seconds of all its
+#: processes, and the peak RSS (KiB) of the largest of them.
 PROBE = """
 import resource, subprocess, sys, time
 out = open(sys.argv[1], "wb")
@@ -66,6 +80,25 @@ status = subprocess.run(sys.argv[2:], stdout=out, stdin=subprocess.DEVNULL).retu
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(status, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+"""
+
+FLOOR = """
+import sys, orjson
+loads = orjson.loads
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        loads(line)
+"""
+
+DUCKDB = """
+import sys, duckdb
+path, condition, out = sys.argv[1:4]
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute(
+    f"COPY (SELECT json FROM read_json_objects('{path}', format='newline_delimited') WHERE {condition}) "
+    f"TO '{out}' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\\t')"
+)
 """
 
 
@@ -81,14 +114,13 @@ def measure(command: list[str], output: Path, env: dict[str, str]) -> Run:
                             text=True, env=env, check=True)
     status, wall, cpu, rss = result.stdout.split()
     if int(status) != 0:
-        raise SystemExit(f"{command[0]} failed with status {status}: {result.stderr}")
+        raise SystemExit(f"{command} failed with status {status}: {result.stderr}")
     return Run(float(wall), float(cpu), int(rss))
 
 
 def best(command: list[str], output: Path, env: dict[str, str], repeat: int) -> Run:
     runs = [measure(command, output, env) for _ in range(repeat)]
-    fastest = min(runs, key=lambda r: r.cpu)
-    return Run(min(r.wall for r in runs), fastest.cpu, max(r.rss_kib for r in runs))
+    return Run(min(r.wall for r in runs), min(r.cpu for r in runs), max(r.rss_kib for r in runs))
 
 
 def ids(path: Path) -> list[str]:
@@ -96,79 +128,139 @@ def ids(path: Path) -> list[str]:
         return [json.loads(line)["external_id"] for line in f]
 
 
-def generate(path: Path, count: int) -> None:
+def generate(path: Path, megabytes: int) -> int:
+    """Write records until the file holds ``megabytes`` MiB; their number."""
     spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "scripts" / "make_sample_data.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.write_jsonl(path, module.Generator(module.SEED + 7).employees(count))
+    per_batch = 20_000
+    generator = module.Generator(module.SEED + 7)
+    count = 0
+    part = path.with_suffix(".part")
+    with path.open("wb") as out:
+        while out.tell() < megabytes * 2**20:
+            module.write_jsonl(part, generator.employees(per_batch))
+            with part.open("rb") as src:
+                shutil.copyfileobj(src, out)
+            count += per_batch
+    part.unlink()
+    return count
+
+
+@dataclass
+class Tool:
+    name: str
+    command: list[str]  # the input file is appended
+    env: dict[str, str]
+    output_is_records: bool = True
+
+
+def tools_for(sf_filter: str, jq_program: str, duck_condition: str, args: argparse.Namespace,
+              workdir: Path) -> list[Tool]:
+    base = {**os.environ}
+    here = {**base, "PYTHONPATH": str(ROOT / "src")}
+    tools = [
+        Tool("skillfilter", [sys.executable, "-m", "skillfilter", "filter", sf_filter], here),
+        Tool("skillfilter --jobs 1", [sys.executable, "-m", "skillfilter", "filter", "--jobs", "1", sf_filter],
+             here),
+    ]
+    if args.baseline_src:
+        tools.append(Tool("today", [sys.executable, "-m", "skillfilter", "filter", sf_filter],
+                          {**base, "PYTHONPATH": args.baseline_src}))
+    tools.append(Tool("floor (orjson loop)", [sys.executable, "-c", FLOOR], base, output_is_records=False))
+    if args.jq:
+        tools.append(Tool("jq", [args.jq, "-c", jq_program], base))
+    if importlib.util.find_spec("duckdb") is not None:
+        duck_out = workdir / "duck.out"
+        tools.append(Tool("duckdb", [sys.executable, "-c", DUCKDB, "{input}", duck_condition, str(duck_out)],
+                          base))
+    return tools
+
+
+def run_tool(tool: Tool, data: Path, workdir: Path, repeat: int) -> tuple[Run, list[str] | None]:
+    command = [str(data) if part == "{input}" else part for part in tool.command]
+    if "{input}" not in tool.command:
+        command.append(str(data))
+    out = workdir / "out.jsonl"
+    run = best(command, out, tool.env, repeat)
+    if not tool.output_is_records:
+        return run, None
+    if tool.name == "duckdb":
+        out = workdir / "duck.out"
+    return run, ids(out)
+
+
+def same(tool: Tool, selected: list[str], reference: list[str]) -> bool:
+    """The same records; in the same order, except for DuckDB (whose EXISTS subqueries do not keep the
+    input order: sorting its output would cost it time skillfilter does not spend)."""
+    if tool.name == "duckdb":
+        return sorted(selected) == sorted(reference)
+    return selected == reference
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--megabytes", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--jq", default=shutil.which("jq"))
-    parser.add_argument("--keep", type=Path, help="keep the generated files in this directory")
+    parser.add_argument("--baseline-src", help="the src directory of the checkout to compare with (today's)")
+    parser.add_argument("--keep", type=Path, help="keep the generated files in this directory (and reuse them)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-filter-")) if args.keep is None else args.keep
+    workdir = Path(tempfile.mkdtemp(prefix="bench-filter-", dir="/tmp")) if args.keep is None else args.keep
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         big, small = workdir / "export.jsonl", workdir / "export-tenth.jsonl"
-        print(f"generating {args.records:,} records ...", flush=True)
-        generate(big, args.records)
+        if not big.exists() or big.stat().st_size < args.megabytes * 2**20:
+            print(f"generating {args.megabytes} MiB ...", flush=True)
+            generate(big, args.megabytes)
         with big.open("rb") as src, small.open("wb") as dst:
-            for number, line in enumerate(src):
-                if number >= args.records // 10:
-                    break
-                dst.write(line)
-        print(f"input: {big.stat().st_size / 2**20:.0f} MiB, {args.records:,} records "
-              f"(tenth: {small.stat().st_size / 2**20:.0f} MiB)")
-        base_env = {**os.environ}
-        tools: list[tuple[str, list[str], dict[str, str]]] = [
-            ("skillfilter", [sys.executable, "-m", "skillfilter", "filter"], {**base_env, "SKILLFILTER_JSON": ""}),
-            ("skillfilter (stdlib json)", [sys.executable, "-m", "skillfilter", "filter"],
-             {**base_env, "SKILLFILTER_JSON": "stdlib"}),
-        ]
-        if args.jq:
-            version = subprocess.run([args.jq, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-            print(f"baseline: {version} ({args.jq})")
-        else:
-            print("jq not found: only skillfilter is measured (install jq for the baseline)")
-        print(f"python: {sys.version.split()[0]}; best of {args.repeat} runs; CPU = user + system\n")
-
-        header = f"{'filter':16} {'tool':27} {'matches':>8} {'wall s':>7} {'CPU s':>6} {'peak MiB':>9} " \
-                 f"{'tenth MiB':>9} {'jq/this CPU':>11}"
+            dst.write(src.read(big.stat().st_size // 10).rpartition(b"\n")[0] + b"\n")
+        print(f"input: {big.stat().st_size / 2**20:.0f} MiB (tenth: {small.stat().st_size / 2**20:.0f} MiB); "
+              f"python {sys.version.split()[0]}; cores: {len(os.sched_getaffinity(0))}; "
+              f"load average: {os.getloadavg()[0]:.1f}; best of {args.repeat}")
+        if not args.jq:
+            print("jq not found: not measured (install jq for that baseline)")
+        if not args.baseline_src:
+            print("no --baseline-src: today's skillfilter not measured")
+        header = (f"{'filter':19} {'tool':21} {'matches':>8} {'wall s':>7} {'CPU s':>6} {'peak MiB':>8} "
+                  f"{'tenth MiB':>9} {'sf/this wall':>12}")
+        print()
         print(header)
         print("-" * len(header))
-        for name, sf_filter, jq_program in FILTERS:
-            results: dict[str, tuple[Run, Run, int]] = {}
+        for name, sf_filter, jq_program, duck_condition in FILTERS:
+            tools = tools_for(sf_filter, jq_program, duck_condition, args, workdir)
+            # The same records from every tool, first on the tenth.
             reference: list[str] | None = None
-            commands = [(tool, [*cmd, sf_filter, str(big)], [*cmd, sf_filter, str(small)], env)
-                        for tool, cmd, env in tools]
-            if args.jq:
-                commands.append(("jq", [args.jq, "-c", jq_program, str(big)],
-                                 [args.jq, "-c", jq_program, str(small)], base_env))
-            for tool, command, command_small, env in commands:
-                out = workdir / "out.jsonl"
-                run = best(command, out, env, args.repeat)
-                selected = ids(out)
+            tenth: dict[str, Run] = {}
+            for tool in tools:
+                run, selected = run_tool(tool, small, workdir, 1)
+                tenth[tool.name] = run
+                if selected is None:
+                    continue
                 if reference is None:
                     reference = selected
-                elif selected != reference:
-                    raise SystemExit(f"{name}: {tool} selected {len(selected)} records, "
-                                     f"the first tool {len(reference)}: not the same filter")
-                tenth = measure(command_small, workdir / "out-small.jsonl", env)
-                results[tool] = (run, tenth, len(selected))
-            jq_cpu = results["jq"][0].cpu if "jq" in results else None
-            for tool, (run, tenth, count) in results.items():
-                ratio = f"{jq_cpu / run.cpu:.2f}x" if jq_cpu is not None and tool != "jq" else ""
-                print(f"{name:16} {tool:27} {count:>8,} {run.wall:>7.2f} {run.cpu:>6.2f} "
-                      f"{run.rss_kib / 1024:>9.1f} {tenth.rss_kib / 1024:>9.1f} {ratio:>11}")
-            if jq_cpu is not None:
-                sf_run = results["skillfilter"][0]
-                print(f"{'':16} wall-time ratio jq/skillfilter: {results['jq'][0].wall / sf_run.wall:.2f}x")
+                elif not same(tool, selected, reference):
+                    raise SystemExit(f"{name}: {tool.name} selected {len(selected)} records, skillfilter "
+                                     f"{len(reference)}: not the same filter")
+            results: dict[str, tuple[Run, int | None]] = {}
+            reference = None
+            for tool in tools:
+                run, selected = run_tool(tool, big, workdir, args.repeat)
+                if selected is not None:
+                    if reference is None:
+                        reference = selected
+                    elif not same(tool, selected, reference):
+                        raise SystemExit(f"{name}: {tool.name} differs from skillfilter on the whole input")
+                results[tool.name] = (run, None if selected is None else len(selected))
+            sf_wall = results["skillfilter"][0].wall
+            for tool_name, (run, count) in results.items():
+                ratio = "" if tool_name == "skillfilter" else f"{sf_wall / run.wall:.2f}x"
+                matches = "" if count is None else f"{count:,}"
+                print(f"{name:19} {tool_name:21} {matches:>8} {run.wall:>7.2f} {run.cpu:>6.2f} "
+                      f"{run.rss_kib / 1024:>8.1f} {tenth[tool_name].rss_kib / 1024:>9.1f} {ratio:>12}")
+            print(flush=True)
         return 0
     finally:
         if args.keep is None:

@@ -1,6 +1,6 @@
 """Start-up time of whole ``skillfilter`` processes against ``python -c pass``, in one run.
 
-    python benchmarks/bench_startup.py [--runs N] [--no-site] [--compare REV]
+    python benchmarks/bench_startup.py [--runs N] [--no-site] [--compare REV] [--instructions]
 
 Commands, each run ``--runs`` times, interleaved (every round runs every command once, so a busy moment of
 a shared machine does not fall on one command only); the figure is the median wall time of a whole process:
@@ -28,6 +28,13 @@ Three bytecode modes:
 ``--no-site`` also runs the ``python`` commands with ``-S``: without the ``.pth`` files of site-packages,
 which on some machines import modules (``certifi``, ``importlib.resources``, ...) that ``python -c pass``
 then pays for too; the console script always runs with site.
+
+``--instructions`` counts instructions instead of timing (each command once, under ``valgrind
+--tool=callgrind``; the console script is left out, being a wrapper): on a busy shared machine wall time
+swings with the load, the instruction count hardly moves.  It reports millions of instructions over
+``python -c pass``, and the tables show that count as milliseconds: at ``--rate`` million instructions per
+millisecond over the base (docs/performance.md gives this machine's, from timings on a quiet machine), else
+at the base command's own rate (its fastest of 9 timed runs, which a busy machine makes too slow).
 
 The parse-table cache (``$SKILLFILTER_CACHE_DIR``) is warmed first, as after any first run.  The goal
 (issue 8, item 14): ``fmt`` and ``lint`` at most 40 ms over ``python -c pass``.
@@ -93,6 +100,34 @@ def measure(commands: dict[str, tuple[list[str], str | None]], env: dict[str, st
     return {name: statistics.median(ts) * 1000 for name, ts in times.items()}
 
 
+def _instructions(argv: list[str], env: dict[str, str]) -> int:
+    """Instructions a whole process executes (valgrind's callgrind, user space)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1])
+    raise SystemExit(f"valgrind failed on {' '.join(argv)}: {done.stderr[-500:]}")
+
+
+def count(commands: dict[str, tuple[list[str], str | None]], env: dict[str, str],
+          rate: float | None) -> dict[str, float]:
+    """Instruction counts per command, as milliseconds at ``rate`` million instructions per ms (else at the
+    base command's own rate, timed now; see the docstring)."""
+    counts = {name: _instructions(argv, _env(env, tree)) for name, (argv, tree) in commands.items()
+              if "(script)" not in name}
+    if rate is None:
+        base_ms = min(_run_once(commands[BASE][0], env) for _ in range(9)) * 1000  # the least disturbed run
+        per_ms = counts[BASE] / base_ms
+        print(f"  ({BASE}: {counts[BASE] / 1e6:.0f} M instructions, {base_ms:.1f} ms: {per_ms / 1e6:.2f} M/ms)")
+    else:
+        per_ms = rate * 1e6
+        print(f"  (at {rate} M instructions per ms)")
+    for name, n in counts.items():
+        print(f"  {name:44} {n / 1e6:8.1f} M  {(n - counts[BASE]) / 1e6:+8.1f} M over base")
+    return {name: n / per_ms for name, n in counts.items()}
+
+
 def report(title: str, medians: dict[str, float], goal_for: str | None) -> bool:
     """Print one mode's table; whether every command of ``goal_for`` (all when None) meets the goal."""
     base = medians[BASE]
@@ -133,6 +168,10 @@ def main() -> int:
     ap.add_argument("--no-site", action="store_true", help="run the python commands with -S")
     ap.add_argument("--python", default=sys.executable, help="the interpreter to measure")
     ap.add_argument("--compare", metavar="REV", help="also measure the package of this git revision")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count instructions under valgrind instead of timing (steady on a busy machine)")
+    ap.add_argument("--rate", type=float, metavar="M_PER_MS",
+                    help="with --instructions: million instructions per ms, to show counts as ms")
     args = ap.parse_args()
 
     spec = importlib.util.find_spec("skillfilter")
@@ -166,13 +205,17 @@ def main() -> int:
         warm = dict(env, PYTHONPYCACHEPREFIX=str(pyc_dir))
         for argv, tree in commands.values():
             _run_once(argv, _env(warm, tree))
-        ok &= report("cached bytecode (pyc)", measure(commands, warm, args.runs), goal_for)
+
+        def run(env: dict[str, str]) -> dict[str, float]:
+            return count(commands, env, args.rate) if args.instructions else measure(commands, env, args.runs)
+
+        ok &= report("cached bytecode (pyc)", run(warm), goal_for)
         source = dict(env, PYTHONDONTWRITEBYTECODE="1")
         ok &= report("source: standard library with bytecode, skillfilter without (PYTHONDONTWRITEBYTECODE=1)",
-                     measure(commands, source, args.runs), goal_for)
+                     run(source), goal_for)
         cold = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(empty_dir))
         ok_cold = report("no cached bytecode at all (PYTHONDONTWRITEBYTECODE=1, empty PYTHONPYCACHEPREFIX)",
-                         measure(commands, cold, args.runs), goal_for)
+                         run(cold), goal_for)
         for tree in trees.values():
             if any(Path(tree).rglob("__pycache__")):  # pragma: no cover - a sanity check of the set-up
                 print("warning: bytecode was written beside the copied package", file=sys.stderr)

@@ -45,8 +45,8 @@ def test_nodes_are_frozen_and_slotted() -> None:
     nodes: list[object] = [a, And((a, b)), Or((a, b)), Not(a), FieldRef(("x",)), CustomProperty("x"), Span(0, 1)]
     for node in nodes:
         assert not hasattr(node, "__dict__"), type(node)
-        # And/Or are written by hand (their operands flatten lazily), the others are dataclasses.
-        first = "operands" if isinstance(node, (And, Or)) else dataclasses.fields(node)[0].name  # type: ignore[arg-type]
+        # All written by hand (no dataclasses at start-up); the first constructor argument is frozen too.
+        first = type(node).__match_args__[0]  # type: ignore[attr-defined]
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(node, first, None)
         with pytest.raises((AttributeError, TypeError)):  # TypeError: a CPython quirk of frozen+slots
@@ -266,3 +266,146 @@ def test_spans_after_printing(node: Expr) -> None:
         assert 0 <= x.span.start < x.span.end <= len(text)  # type: ignore[attr-defined]
         piece = text[x.span.start:x.span.end]  # type: ignore[attr-defined]
         assert parse(piece, max_length=None) == x
+
+
+# --------------------------------------------------------------------------------------------------
+# printed spans; folds and transformers without recursion
+# --------------------------------------------------------------------------------------------------
+@SETTINGS
+@given(exprs)
+def test_printed_spans_are_the_parsers(node: Expr) -> None:
+    """to_text_with_spans gives, node for node (walk order), the spans parse() finds in the same text."""
+    from skillfilter.language.printer import respan, to_text_with_spans
+
+    text, spans = to_text_with_spans(node)
+    assert text == to_text(node)
+    parsed = parse(text, max_length=None)
+    nodes = list(parsed.walk())
+    assert len(spans) == len(nodes)
+    for x, (span, parts) in zip(nodes, spans, strict=True):
+        assert x.span == span  # type: ignore[attr-defined]
+        if isinstance(x, Comparison):
+            assert parts == (x.target_span, x.value_span)
+        elif isinstance(x, (And, Or)):
+            assert parts == x.keyword_spans
+        else:
+            assert isinstance(x, Not)
+            (keyword,) = parts
+            assert text[keyword.start:keyword.end] == "not"
+            assert text[span.start:keyword.start].strip(" ") in ("", "(")
+    same, tree = respan(node)
+    assert same == text and tree == node
+    assert [x.span for x in tree.walk()] == [x.span for x in nodes]  # type: ignore[attr-defined]
+
+
+def test_printed_spans_of_a_tree_built_in_python() -> None:
+    from skillfilter.language.printer import to_text_with_spans
+
+    tree = Or.of(c("a"), And.of(Not(c("b")), Or.of(c("d"), c("e"))))
+    text, spans = to_text_with_spans(tree)
+    assert text == "a=1 or not b=1 and (d=1 or e=1)"
+    pieces = [text[s.start:s.end] for s, _ in spans]
+    assert pieces == [text, "a=1", "not b=1 and (d=1 or e=1)", "not b=1", "b=1", "(d=1 or e=1)", "d=1", "e=1"]
+    assert [text[p.start:p.end] for p in spans[1][1]] == ["a", "1"]
+    assert [text[p.start:p.end] for p in spans[0][1]] == ["or"]
+
+
+def _deep_trees() -> list[Expr]:
+    return [
+        parse("not " * 99 + "a=1"),
+        parse("(" * 49 + "a=1" + " or b=1) and c=1" * 49),
+        parse("(" * 99 + "a=1" + ")" * 99),
+    ]
+
+
+def _with_little_stack(fn):  # type: ignore[no-untyped-def]
+    """Run ``fn`` with only 40 frames to spare: enough for no recursion over 100 levels."""
+    import sys
+
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 40)
+    try:
+        return fn()
+    finally:
+        sys.setrecursionlimit(old)
+
+
+class Leaves(Visitor[int]):
+    def leave_Comparison(self, node: Comparison) -> int:
+        return 1
+
+    def leave_And(self, node: And, operands: list[int]) -> int:
+        return sum(operands)
+
+    leave_Or = leave_And  # type: ignore[assignment]
+
+    def leave_Not(self, node: Not, operand: int) -> int:
+        return operand
+
+
+def test_fold_and_transformer_need_no_recursion() -> None:
+    from skillfilter.language.printer import to_text_with_spans
+
+    for tree in [*_deep_trees(), parse(" or ".join(f"a{i}=1" for i in range(3000)))]:
+        count = _with_little_stack(lambda t=tree: Leaves().fold(t))  # type: ignore[misc]
+        assert count == sum(1 for _ in tree.comparisons())
+
+        class Two(Transformer):
+            def visit_Comparison(self, node: Comparison) -> Expr:
+                return node.replace(value=2)
+
+        new = _with_little_stack(lambda t=tree: Two().visit(t))  # type: ignore[misc]
+        text = to_text(tree)
+        assert to_text(new) == text.replace("=1", "=2")
+        assert _with_little_stack(lambda t=tree: Transformer().visit(t)) is tree  # type: ignore[misc]
+        assert _with_little_stack(lambda t=tree: to_text(t)) == text  # type: ignore[misc]
+        assert _with_little_stack(lambda t=tree: to_text_with_spans(t)[0]) == text  # type: ignore[misc]
+
+
+def test_fold_without_a_method() -> None:
+    class Partial(Visitor[int]):
+        def leave_Comparison(self, node: Comparison) -> int:
+            return 1
+
+    assert Partial().fold(a) == 1
+    with pytest.raises(NotImplementedError, match="leave_And"):
+        Partial().fold(parse("a=1 and b=1"))
+
+
+def _recursive_transform(t: Transformer, node: Expr) -> Expr:
+    """Transformer's documented meaning, written recursively: overridden methods get the original node,
+    the defaults rebuild from the transformed children, keeping nodes whose children are unchanged."""
+    name = "visit_" + type(node).__name__
+    if getattr(type(t), name) is not getattr(Transformer, name):
+        return getattr(t, name)(node)  # type: ignore[no-any-return]
+    if isinstance(node, Comparison):
+        return node
+    if isinstance(node, Not):
+        inner = _recursive_transform(t, node.operand)
+        return node if inner is node.operand else Not(inner, node.span)
+    assert isinstance(node, (And, Or))
+    new = [_recursive_transform(t, op) for op in node.operands]
+    return node if all(x is y for x, y in zip(new, node.operands, strict=True)) else type(node).of(*new)
+
+
+@SETTINGS
+@given(exprs)
+def test_transformer_matches_its_recursive_meaning(node: Expr) -> None:
+    class Bump(Transformer):
+        def visit_Comparison(self, node: Comparison) -> Expr:
+            return node.replace(value=7) if node.op == "exact" else node
+
+    class NoNots(Transformer):
+        def visit_Not(self, node: Not) -> Expr:
+            return self.visit(node.operand)
+
+    for t in (Bump(), NoNots(), Transformer()):
+        got = t.visit(node)
+        want = _recursive_transform(t, node)
+        assert got == want
+        assert (got is node) == (want is node)

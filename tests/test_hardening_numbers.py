@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skillfilter import predicate
-from skillfilter.backends.python import codegen as _pycodegen
-from skillfilter.backends.python import compile_plan
+from skillfilter.backends.python import compile_plan, interpret
 from skillfilter.cli import records as R
 from skillfilter.cli.records import read_records
 from test_hardening_records import json_impl, run_cli
@@ -100,7 +99,7 @@ def test_predicate_compares_decimal_values(token: str, lit: int | float, kind: s
     """Data as int, float or Decimal (however a reader made it), literal int or float: exact by value."""
     text = filter_text(kind, lit)
     test = predicate(text)
-    interpreted = _pycodegen.interpret(compile_plan(text)[0])
+    interpreted = interpret(compile_plan(text)[0])
     value = Decimal(token)
     expected = holds(kind, value, literal_value(lit))
     forms: list[Any] = [value]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import marshal
 import math
 import os
@@ -24,7 +25,8 @@ from skillfilter import (
     Span,
     parse,
 )
-from skillfilter.language.parser import _CACHE_MAGIC, _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.language.parser import _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.language.tables import CACHE_MAGIC as _CACHE_MAGIC
 from skillfilter.semantics.operators import OPERATOR_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,6 +255,29 @@ def test_cache_of_tables(tmp_path: Path) -> None:
     assert second.stdout.splitlines()[0] == first.stdout.splitlines()[0]
 
 
+def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
+    """The start-up path of `fmt`: the driver, lexer, lookups, tables cache and printer; the error hints,
+    the span writer, the reference parser's lark, the builder and the schema are loaded only on use."""
+    assert _run(PROBE, tmp_path).returncode == 0
+    probe = (
+        "import sys, skillfilter\n"
+        "skillfilter.to_text(skillfilter.parse('a=1 or not (b=2 and c__gt=1.5)'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('skillfilter', 'lark'))))\n"
+        "try:\n    skillfilter.parse('a=1 AND b=2')\nexcept skillfilter.FilterSyntaxError:\n    pass\n"
+        "print('skillfilter.language.hints' in sys.modules)\n"
+    )
+    done = _run(probe, tmp_path)
+    assert done.returncode == 0, done.stderr
+    loaded, hints = done.stdout.splitlines()
+    modules = set(ast.literal_eval(loaded))
+    for name in ("lalr", "lexer", "lookups", "tables", "parser", "printer", "ast", "visitor"):
+        assert f"skillfilter.language.{name}" in modules
+    for name in ("language.hints", "language.spans", "language.tables_lark", "language.builder", "semantics.schema",
+                 "semantics.validate", "lark"):
+        assert f"skillfilter.{name}" not in modules and name not in modules
+    assert hints == "True"
+
+
 def test_damaged_or_foreign_cache_is_rebuilt(tmp_path: Path) -> None:
     assert _run(PROBE, tmp_path).returncode == 0
     (path,) = tmp_path.glob("tables-*.bin")
@@ -290,7 +315,7 @@ def test_cache_dir_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_fallback_to_larks_own_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were lark's tables out of reach (its internals moved), parse() would run lark's parser instead."""
-    from skillfilter.language.parser import _Loaded
+    from skillfilter.language.tables import Loaded as _Loaded
 
     texts = ["a=1 or not (b__gt=2 and cp_x='y')", "a=1 AND b=2", "(a=1", "a='x", "a__=1", "not " * 150 + "a=1"]
     expected = []

@@ -22,8 +22,7 @@ from skillfilter import (
     Q,
     parse,
 )
-from skillfilter.backends.python import codegen as _pycodegen
-from skillfilter.backends.python import compile_plan, predicate, predicate_source
+from skillfilter.backends.python import compile_plan, interpret, predicate, predicate_source
 from skillfilter.semantics.schema import Schema
 
 EXPORT = Schema.builtin("export")
@@ -32,7 +31,7 @@ EXPORT = Schema.builtin("export")
 def matches(text: str, record: Any, **kw: Any) -> bool:
     """The answer of the generated code, checked against the interpreted plan."""
     result = predicate(text, **kw)(record)
-    assert result is _pycodegen.interpret(compile_plan(text, **kw)[0])(record)
+    assert result is interpret(compile_plan(text, **kw)[0])(record)
     return result
 
 
@@ -444,7 +443,7 @@ class TestCustomProperties:
     def test_both_shapes(self, props: Any) -> None:
         rec = {"custom_properties": props}
         assert matches("cp_language='de'", rec)
-        assert emp("cp_language='de'", rec)
+        assert matches("cp_language='de'", rec, schema="skillengine", entity="employees")
         assert not matches("not cp_language='de'", rec)
         assert not matches("cp_language__is_null=true", rec)
 
@@ -599,7 +598,7 @@ class TestCompilation:
         assert not source.startswith("# interpreted")
         test = predicate(expr)
         for rec in [{"a": 1}, {"d": 64}, {"b": [{"c": 500}]}, {}]:
-            assert test(rec) is _pycodegen.interpret(compile_plan(expr)[0])(rec)
+            assert test(rec) is interpret(compile_plan(expr)[0])(rec)
 
     def test_long_paths(self) -> None:
         path = ("a",) * 40

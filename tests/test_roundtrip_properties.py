@@ -31,7 +31,9 @@ from skillfilter import (
     parse,
     to_text,
 )
-from skillfilter.language.parser import _parse_reference, _Stuck, _translate
+from skillfilter.language.hints import translate as _translate
+from skillfilter.language.lalr import Stuck as _Stuck
+from skillfilter.language.parser import _parse_reference
 from skillfilter.semantics.operators import BUILTIN_OPERATORS, KEYWORDS, OPERATOR_NAMES
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -408,9 +410,11 @@ def test_driver_agrees_with_lark(text: str) -> None:
 def test_scanner_agrees_with_larks_lexer(text: str) -> None:
     from lark.exceptions import UnexpectedCharacters
 
-    from skillfilter.language.parser import _get_tables, _reference_parser
+    from skillfilter.language.lalr import HANDLERS
+    from skillfilter.language.parser import _reference_parser
+    from skillfilter.language.tables import get_tables
 
-    tables = _get_tables()
+    tables = get_tables(HANDLERS)
     assert tables is not None
     mine = []
     for m in tables.scanner.finditer(text):

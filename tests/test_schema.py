@@ -341,3 +341,92 @@ def test_sub_microsecond_literal_is_a_validation_error_not_a_truncation() -> Non
     [d] = validate("last_updated='2024-01-01T08:00:00.0000009Z'", "employees")
     assert d.code == "SF220"
     assert validate("last_updated='2024-01-01T08:00:00.0000000Z'", "employees") == []
+
+
+# --------------------------------------------------------------------------------------------------
+# the model's modules: built-in schemas read plainly, frozen records, errors are FilterErrors
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["skillengine", "export"])
+def test_builtin_schemas_read_as_the_checking_reader_reads_them(name: str) -> None:
+    from skillfilter.semantics.builtin import read_builtin
+    from skillfilter.semantics.schema_loading import schema_from_dict
+
+    data = read_builtin(name)
+    checked = schema_from_dict(data, source=name)
+    assert Schema.builtin(name) == checked
+    assert repr(Schema.builtin(name)) == repr(checked)
+    # The data module is the JSON file as Python literals (scripts/make_builtin_data.py writes it).
+    shipped = resources.files("skillfilter").joinpath("data", f"{name}.schema.json").read_text(encoding="utf-8")
+    assert data == json.loads(shipped), "run: python scripts/make_builtin_data.py"
+
+
+def test_builtin_data_module_is_what_the_script_writes() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("make_builtin_data", root / "scripts" / "make_builtin_data.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = (root / "src" / "skillfilter" / "semantics" / "builtin_data.py").read_text(encoding="utf-8")
+    assert script.render() == written, "run: python scripts/make_builtin_data.py"
+
+
+def test_builtin_schemas_of_a_richer_shape_go_to_the_checking_reader() -> None:
+    from skillfilter.semantics.builtin import _plain_schema
+
+    plain = {"entities": {"a": {"fields": {"x": "text"}}}}
+    assert _plain_schema(plain) == Schema.from_dict(plain)
+    for richer in (
+        {"entities": {"a": {"fields": {"x": {"type": "text", "operators": ["exact"]}}}}},
+        {"entities": {"a": {"fields": {}, "custom_properties": {"strict": True}}}},
+        {"entities": {"a": {"fields": {}, "operators": {}}}},
+        {"operators": {}, "entities": {"a": {}}},
+        ["not", "a", "schema"],
+    ):
+        assert _plain_schema(richer) is None
+
+
+def test_model_records_are_frozen_values() -> None:
+    import pickle
+
+    from skillfilter.semantics.schema import CustomProperties, Entity, Field, Relation
+
+    f = Field("a", "text")
+    assert f == Field("a", "text", True, None, "") and hash(f) == hash(Field("a", "text"))
+    assert f != Field("a", "text", nullable=False) and f != Relation("a", "text")
+    assert repr(f) == "Field(name='a', type='text', nullable=True, operators=None, description='')"
+    assert pickle.loads(pickle.dumps(f)) == f and pickle.loads(pickle.dumps(Relation("r", "t", True))).many
+    for record, name in ((f, "name"), (Relation("r", "t"), "target"), (CustomProperties(), "strict")):
+        with pytest.raises(AttributeError):
+            setattr(record, name, "x")
+        with pytest.raises(AttributeError):
+            delattr(record, name)
+    entity = Entity("e", {"a": f})
+    assert entity.relations == {} and entity.operators == {} and entity.custom_properties is None
+    assert entity.names() == ["a"]
+    assert Schema("s", {"e": entity}) == Schema("s", {"e": entity}, {}, "", None)
+    match f:
+        case Field(name, type_name):
+            assert (name, type_name) == ("a", "text")
+
+
+def test_operator_names_are_computed_once_per_schema() -> None:
+    s = Schema.from_dict({"entities": {"a": {"fields": {"x": "text"}, "operators": {"like": {"kind": "contains"}}},
+                                       "b": {"fields": {}}}})
+    names = s.operator_names("a")
+    assert "like" in names and s.operator_names("a") is names
+    assert "like" not in s.operator_names("b")
+    extended = s.extend({"operators": {"near": {"kind": "exact"}}})
+    assert "near" in extended.operator_names("a") and "near" not in s.operator_names("a")
+
+
+def test_resolution_errors_are_filter_errors() -> None:
+    from skillfilter.errors import FilterError
+
+    with pytest.raises(FilterError) as info:
+        SE.resolve("employees", parse("nope=1"))  # type: ignore[arg-type]
+    assert isinstance(info.value, ResolveError) and info.value.code == "SF201"
+    with pytest.raises(FilterError):
+        convert_literal("x", "integer")
+    assert issubclass(ConversionError, ValueError)

@@ -8,7 +8,7 @@ fixture).  Hypothesis generates filters over each schema; for each filter the ke
 engine must be the keys of the records the in-memory backend's ``predicate()`` accepts.
 
 Schemas: the built-in ``export`` schema (three to-many levels, ``list[text]`` at two levels, the ``skills``
-entity under three relations, untyped custom properties), the built-in ``skillengine`` schema (booleans,
+entity under three relations), with untyped custom properties added, the built-in ``skillengine`` schema (booleans,
 datetimes, a to-one relation: ``jobs.job_family``), and a schema of this file with every field type, a
 to-one relation inside a to-many one, and typed custom properties.
 """
@@ -125,7 +125,15 @@ TYPED_SCHEMA = Schema.from_dict({
 })
 
 
+#: The export's three to-many levels with the API's untyped custom properties on employees (the documented
+#: export records have none, and neither has the built-in schema; the mix is what is tested here).
+EXPORT_WITH_CP = Schema.builtin("export").extend(
+    {"entities": {"employees": {"merge": True, "custom_properties": True}}})
+
+
 def schema_of(name: str) -> Schema:
+    if name == "export":
+        return EXPORT_WITH_CP
     return TYPED_SCHEMA if name == "typed" else Schema.builtin(name)
 
 
@@ -442,13 +450,13 @@ def filters(schema: Schema, entity: str, max_leaves: int = 10) -> st.SearchStrat
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
-def check_all(data: Loaded, expr: Expr) -> None:
+def check_all(data: Loaded, expr: Expr, *, duckdb: bool = True) -> None:
     want = data.expected(expr)
     got_sqlite = data.run("sqlite", expr)
     assert got_sqlite == want, _explain(data, expr, "sqlite", got_sqlite, want)
     got_pg = data.run("postgresql", expr)
     assert got_pg == want, _explain(data, expr, "postgresql", got_pg, want)
-    if data.duck is not None:
+    if duckdb and data.duck is not None:
         got_duck = data.run("duckdb", expr)
         assert got_duck == want, _explain(data, expr, "duckdb", got_duck, want)
     if data.style == "json" and any(isinstance(c.target, CustomProperty) for c in expr.comparisons()):
@@ -561,7 +569,10 @@ def test_scope_examples(loaded: dict[tuple[str, str, str], Loaded], text: str, s
 @pytest.mark.parametrize("dataset", [("export", "employees", "json"), ("typed", "people", "json"),
                                      ("typed", "people", "table")], ids=lambda k: f"{k[0]}-{k[2]}")
 def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dataset: tuple[str, str, str]) -> None:
-    """Filters of several hundred comparisons (over 1,000 parameters), with the cap off."""
+    """Filters of several hundred comparisons (over 1,000 parameters), with the cap off.
+
+    Not on DuckDB: its planning time grows steeply with the number of correlated subqueries (about 2 s
+    for 200 comparisons, 30 s for 500; docs/sql.md, Limits)."""
     data = loaded[dataset]
     leaves = comparisons(data.schema, data.entity)
 
@@ -577,7 +588,7 @@ def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dat
         expr = Or.of(*(And.of(*c) if len(c) > 1 else c[0] for c in chunks))
         n = sum(1 for _ in expr.comparisons())
         assert n >= 60
-        check_all(data, expr)
+        check_all(data, expr, duckdb=False)
 
     run()
     # and one of a fixed size, to be sure of the parameter count
@@ -588,8 +599,8 @@ def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dat
     for dialect in ("sqlite", "postgresql"):
         _, params = to_sql(expr, dialect=dialect, schema=data.schema, entity=data.entity, mapping=data.mapping)
         assert len(params) > 1000
-    check_all(data, expr)
-    check_all(data, Not(expr))
+    check_all(data, expr, duckdb=False)
+    check_all(data, Not(expr), duckdb=False)
 
 
 def random_comparison(rnd: random.Random, schema: Schema, choices: list[tuple[Any, str | None, Any]]) -> Comparison:

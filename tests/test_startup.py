@@ -114,3 +114,30 @@ def test_diagnostic_behaves_as_the_dataclass_did() -> None:
         d.code = "x"  # type: ignore[misc]
     assert not hasattr(d, "__dict__")
     assert not hasattr(Diagnostic, "__dataclass_fields__")  # written out: no dataclass processing at start
+
+
+def test_lint_of_one_filter_loads_only_what_it_needs() -> None:
+    loaded = _modules_after("lint", "--entity", "employees", "external_id='1'")
+    # The built-in schema is read plainly from Python data; json and the checking reader are for schema files.
+    assert "skillfilter.semantics.builtin" in loaded
+    assert not {"argparse", "json", "skillfilter.semantics.schema_loading", "decimal", "pathlib", "importlib.resources",
+                "skillfilter.plan.planner", "skillfilter.language.querystring"} & (loaded - _modules_after_pass())
+    with_file = _modules_after("lint", "--schema", str(Path(__file__).parent.parent / "src" / "skillfilter" / "data"
+                                                       / "export.schema.json"), "external_id='1'")
+    assert "skillfilter.semantics.schema_loading" in with_file
+
+
+def _modules_after_pass() -> set[str]:
+    out = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], capture_output=True,
+                         text=True, check=True, env=dict(os.environ))
+    return set(out.stdout.split())
+
+
+def test_model_classes_are_not_dataclasses() -> None:
+    from skillfilter.semantics import model
+    from skillfilter.semantics.operators import Operator
+
+    for cls in (model.Schema, model.Entity, model.Field, model.Relation, model.CustomProperties,
+                model.Resolution, Operator):
+        assert not hasattr(cls, "__dataclass_fields__")  # written out: nothing to build at start
+        assert not hasattr(object.__new__(cls), "__dict__")  # slotted, as the dataclasses were

@@ -505,3 +505,15 @@ def test_untyped_custom_property_operator_must_fit_the_literal(text: str, kind: 
                                   "cp_x=null", "cp_x__lte='m'"])
 def test_untyped_custom_property_fitting_operators_pass(text: str) -> None:
     assert validate(text, "employees") == []
+
+
+def test_a_syntax_error_keeps_the_code_it_was_raised_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillfilter.errors import FilterSyntaxError
+    from skillfilter.semantics import validate as validate_module
+
+    def failing(text: str, **_: object) -> None:
+        raise FilterSyntaxError("`is_null` takes `true` or `false`", text, 11, end=12, code="SF299")
+
+    monkeypatch.setattr(validate_module, "parse", failing)
+    [d] = validate("active__is_null=1", "employees")
+    assert (d.code, d.start, d.end) == ("SF299", 11, 12)  # the code raised, not one guessed from the words

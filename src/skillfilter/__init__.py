@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .authoring.complete import Completion, complete
+    from .authoring.jsonform import from_json, to_json
+    from .authoring.simplify import simplify
+    from .authoring.split import split
+    from .backends.polars import polars_schema, to_polars
     from .backends.python import predicate
+    from .backends.spark import spark_schema, to_spark, to_spark_sql
     from .backends.sql import to_sql
     from .errors import Diagnostic, FilterError, FilterSyntaxError, FilterValidationError, QueryStringError
     from .language.ast import (
@@ -36,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "And",
     "Comparison",
+    "Completion",
     "CustomProperty",
     "Diagnostic",
     "Expr",
@@ -52,10 +59,20 @@ __all__ = [
     "Transformer",
     "Visitor",
     "check",
+    "complete",
+    "from_json",
     "parse",
     "parse_query_string",
+    "polars_schema",
     "predicate",
+    "simplify",
+    "spark_schema",
+    "split",
+    "to_json",
+    "to_polars",
     "to_query_string",
+    "to_spark",
+    "to_spark_sql",
     "to_sql",
     "to_text",
     "validate",
@@ -89,6 +106,17 @@ _LAZY = {
     "validate": "semantics.validate",
     "predicate": "backends.python",
     "to_sql": "backends.sql",
+    "to_spark": "backends.spark",
+    "to_spark_sql": "backends.spark",
+    "spark_schema": "backends.spark",
+    "to_polars": "backends.polars",
+    "polars_schema": "backends.polars",
+    "Completion": "authoring.complete",
+    "complete": "authoring.complete",
+    "from_json": "authoring.jsonform",
+    "to_json": "authoring.jsonform",
+    "simplify": "authoring.simplify",
+    "split": "authoring.split",
 }
 
 

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from .semantics.frozen import Frozen
+
 __all__ = [
     "Diagnostic",
     "FilterArgumentError",
@@ -49,7 +51,7 @@ def line_column(text: str, position: int) -> tuple[int, int]:
 
 # Characters that would act on a terminal rather than show: C0/C1 controls (but tab), line and paragraph
 # separators, bidirectional overrides and isolates, and lone surrogates.
-_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_INVISIBLE = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -58,7 +60,9 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` safe to print on a terminal: invisible or terminal-controlling characters as escapes."""
-    return _INVISIBLE.sub(_escape, text)
+    if text.isascii() and text.isprintable():  # the common case, without compiling the pattern
+        return text
+    return re.sub(_INVISIBLE, _escape, text)
 
 
 def render_caret(text: str, start: int, end: int | None = None) -> str:
@@ -95,7 +99,9 @@ class FilterSyntaxError(FilterError, ValueError):
     """The filter text is not in the language.
 
     ``position`` is a 0-based offset, ``line`` and ``column`` are 1-based, ``expected`` lists what could
-    have stood at that position, in plain words.
+    have stood at that position, in plain words.  ``code`` is the diagnostic code, set where the problem is
+    found: ``SF100`` (not in the grammar) unless the raiser knows better (``SF211``/``SF212`` for the
+    ``is_null``/``null`` rule of :func:`skillfilter.semantics.operators.lookup_value_problem`).
     """
 
     def __init__(
@@ -107,8 +113,10 @@ class FilterSyntaxError(FilterError, ValueError):
         expected: Sequence[str] = (),
         hint: str | None = None,
         end: int | None = None,
+        code: str = "SF100",
     ) -> None:
         self.reason = visible(message)
+        self.code = code
         self.text = text
         self.position = position
         self.end = end if end is not None else position + 1
@@ -128,7 +136,7 @@ class FilterSyntaxError(FilterError, ValueError):
         return "\n".join(parts)
 
     def __reduce__(self) -> tuple[object, ...]:  # keep pickling working with keyword-only arguments
-        state = {"expected": self.expected, "hint": self.hint, "end": self.end}
+        state = {"expected": self.expected, "hint": self.hint, "end": self.end, "code": self.code}
         return (_rebuild_syntax_error, (type(self), (self.reason, self.text, self.position), state))
 
 
@@ -149,15 +157,17 @@ def _or_list(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-class Diagnostic:
+class Diagnostic(Frozen):
     """One problem found in a filter.
 
     ``start``/``end`` are offsets into the filter text (half-open); ``code`` is stable (``SF...``).
-    Immutable; equal when all but ``entity`` are equal, and hashable.  (Written out rather than a
-    dataclass: it is built at every start of the command line.)
+    Immutable; equal when all but ``entity`` are equal, and hashable.  (A written-out
+    :class:`~skillfilter.semantics.frozen.Frozen` record rather than a dataclass: it is built at every
+    start of the command line.)
     """
 
     __slots__ = ("code", "end", "entity", "hint", "message", "severity", "start")
+    _fields = ("code", "message", "start", "end", "severity", "hint", "entity")
     __match_args__ = ("code", "message", "start", "end", "severity", "hint", "entity")
 
     code: str
@@ -179,14 +189,7 @@ class Diagnostic:
         hint: str | None = None,
         entity: str | None = None,
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "code", code)
-        setter(self, "message", message)
-        setter(self, "start", start)
-        setter(self, "end", end)
-        setter(self, "severity", severity)
-        setter(self, "hint", hint)
-        setter(self, "entity", entity)
+        self._set_fields(code, message, start, end, severity, hint, entity)
 
     def _key(self) -> tuple[object, ...]:
         return (self.code, self.message, self.start, self.end, self.severity, self.hint)
@@ -198,26 +201,6 @@ class Diagnostic:
 
     def __hash__(self) -> int:
         return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(code={self.code!r}, message={self.message!r}, start={self.start!r}, "
-            f"end={self.end!r}, severity={self.severity!r}, hint={self.hint!r}, entity={self.entity!r})"
-        )
-
-    def __setattr__(self, name: str, value: object) -> None:
-        from dataclasses import FrozenInstanceError
-
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        from dataclasses import FrozenInstanceError
-
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.code, self.message, self.start, self.end, self.severity, self.hint,
-                             self.entity))
 
     def to_dict(self, text: str | None = None) -> dict[str, object]:
         data: dict[str, object] = {

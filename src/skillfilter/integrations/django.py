@@ -25,26 +25,27 @@ from typing import Any
 
 from ..errors import FilterError, FilterTypeError
 from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or
-from ..semantics.operators import BUILTIN_OPERATORS, Operator
+from ..language.visitor import Visitor
+from ..semantics.operators import BUILTIN_OPERATORS, Operator, OpKind
 from ..semantics.schema import Schema
 from ..semantics.validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
 _KIND_LOOKUP = {
-    ("exact", False): "exact",
-    ("exact", True): "iexact",
-    ("contains", False): "contains",
-    ("contains", True): "icontains",
-    ("startswith", False): "startswith",
-    ("startswith", True): "istartswith",
-    ("endswith", False): "endswith",
-    ("endswith", True): "iendswith",
-    ("gt", False): "gt",
-    ("gte", False): "gte",
-    ("lt", False): "lt",
-    ("lte", False): "lte",
-    ("is_null", False): "isnull",
+    (OpKind.EXACT, False): "exact",
+    (OpKind.EXACT, True): "iexact",
+    (OpKind.CONTAINS, False): "contains",
+    (OpKind.CONTAINS, True): "icontains",
+    (OpKind.STARTSWITH, False): "startswith",
+    (OpKind.STARTSWITH, True): "istartswith",
+    (OpKind.ENDSWITH, False): "endswith",
+    (OpKind.ENDSWITH, True): "iendswith",
+    (OpKind.GT, False): "gt",
+    (OpKind.GTE, False): "gte",
+    (OpKind.LT, False): "lt",
+    (OpKind.LTE, False): "lte",
+    (OpKind.IS_NULL, False): "isnull",
 }
 
 
@@ -123,48 +124,73 @@ def _convert(
     value_field: str,
     operators: dict[str, Operator],
 ) -> Any:
-    from django.db.models import Exists, OuterRef, Q
-
+    if not isinstance(expr, Expr):
+        raise FilterTypeError(f"{type(expr).__name__} is not an expression")
     table = {**BUILTIN_OPERATORS, **operators}
+    return _ToQ(model, custom_properties, name_field, value_field, table).fold(expr)
 
-    def cp_exists(node: Comparison, name: str, lookup: str, value: Any) -> Any:
+
+class _ToQ(Visitor[Any]):
+    """The tree as a ``Q``, bottom-up: each comparison a lookup (or an ``Exists`` on the custom-property
+    model), ``and``/``or``/``not`` as ``&``/``|``/``~``."""
+
+    def __init__(
+        self, model: Any, custom_properties: str | None, name_field: str, value_field: str,
+        operators: dict[str, Operator],
+    ) -> None:
+        from django.db.models import Q
+
+        self.Q = Q
+        self.model = model
+        self.custom_properties = custom_properties
+        self.name_field = name_field
+        self.value_field = value_field
+        self.operators = operators
+
+    def _cp_exists(self, name: str, lookup: str, value: Any) -> Any:
+        from django.db.models import Exists, OuterRef
+
+        model, custom_properties = self.model, self.custom_properties
         if model is None or custom_properties is None:
             raise FilterError("custom properties need to_q(..., model, custom_properties='<related name>')")
         rel = model._meta.get_field(custom_properties)
         related_model = rel.related_model
         fk_name = rel.field.name
-        conditions: dict[str, Any] = {fk_name: OuterRef("pk"), name_field: name}
+        conditions: dict[str, Any] = {fk_name: OuterRef("pk"), self.name_field: name}
         if lookup:
-            conditions[f"{value_field}__{lookup}"] = value
+            conditions[f"{self.value_field}__{lookup}"] = value
         return Exists(related_model.objects.filter(**conditions))
 
-    def convert(node: Expr) -> Any:
-        if isinstance(node, Comparison):
-            op = table.get(node.op)
-            if op is None:
-                raise FilterError(f"unknown operator `{node.op}`")
-            lookup = _lookup(op)
-            value: Any = node.value
-            if op.kind == "exact" and value is None:
-                lookup, value = "isnull", True
-            if isinstance(node.target, CustomProperty):
-                if lookup == "isnull":
-                    exists = cp_exists(node, node.target.name, "", None)
-                    return ~Q(exists) if value else Q(exists)
-                return Q(cp_exists(node, node.target.name, lookup, value))
-            return Q(**{"__".join(node.target.path) + "__" + lookup: value})
-        if isinstance(node, And):
-            q = convert(node.operands[0])
-            for operand in node.operands[1:]:
-                q &= convert(operand)
-            return q
-        if isinstance(node, Or):
-            q = convert(node.operands[0])
-            for operand in node.operands[1:]:
-                q |= convert(operand)
-            return q
-        if isinstance(node, Not):
-            return ~convert(node.operand)
-        raise FilterTypeError(f"{type(node).__name__} is not an expression")
+    def leave_Comparison(self, node: Comparison) -> Any:
+        Q = self.Q
+        op = self.operators.get(node.op)
+        if op is None:
+            raise FilterError(f"unknown operator `{node.op}`")
+        lookup = _lookup(op)
+        value: Any = node.value
+        if op.kind == OpKind.EXACT and value is None:
+            lookup, value = "isnull", True
+        if isinstance(node.target, CustomProperty):
+            if lookup == "isnull":
+                exists = self._cp_exists(node.target.name, "", None)
+                return ~Q(exists) if value else Q(exists)
+            return Q(self._cp_exists(node.target.name, lookup, value))
+        return Q(**{"__".join(node.target.path) + "__" + lookup: value})
 
-    return convert(expr)
+    def leave_And(self, node: And, operands: list[Any]) -> Any:
+        q = operands[0]
+        for operand in operands[1:]:
+            q &= operand
+        return q
+
+    def leave_Or(self, node: Or, operands: list[Any]) -> Any:
+        q = operands[0]
+        for operand in operands[1:]:
+            q |= operand
+        return q
+
+    def leave_Not(self, node: Not, operand: Any) -> Any:
+        return ~operand
+
+    def generic_leave(self, node: Expr, *children: Any) -> Any:
+        raise FilterTypeError(f"{type(node).__name__} is not an expression")

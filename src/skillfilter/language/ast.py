@@ -1,4 +1,4 @@
-"""The expression tree: frozen, slotted nodes.
+"""The expression tree: frozen, slotted nodes (written out by hand: no ``dataclasses`` at start-up).
 
 Every node carries an optional source :class:`Span`; spans take no part in equality or hashing, so
 ``parse("a=1") == parse("  a = 1 ")``.  Literal values compare *with their type*: ``a=1``, ``a=1.0`` and
@@ -9,9 +9,8 @@ Composition: ``&``, ``|`` and ``~`` build new trees, flattening nested ``and``/`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..semantics.operators import Precedence
 
@@ -33,13 +32,20 @@ if TYPE_CHECKING:
     import datetime as _dt
     from typing import TypeAlias
 
+    from .visitor import Transformer, Visitor
+
     #: A literal as the parser produces it (``str``, ``int``, ``float``, ``bool``, ``None``); after
     #: validation against a schema a literal may also be a ``date`` or a timezone-aware ``datetime``.
     Literal: TypeAlias = str | int | float | bool | _dt.date | _dt.datetime | None
 
 
 def __getattr__(name: str) -> Any:
-    # ``Literal`` is built on first use, so that importing the tree does not import ``datetime``.
+    # ``Literal`` is built on first use, so that importing the tree does not import ``datetime``; the
+    # visitors live in their own module, which only the stages that walk a tree load.
+    if name in ("Visitor", "Transformer"):
+        from . import visitor
+
+        return getattr(visitor, name)
     if name == "Literal":
         import datetime as _dt
 
@@ -57,19 +63,75 @@ MAX_DEPTH = 100
 HARD_MAX_DEPTH = MAX_DEPTH
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class _Frozen:
+    """Frozen, slotted records written out by hand (a dataclass costs a process start-up about 0.3 ms
+    per class): no assignment, ``repr`` of the fields in ``_shown``, pickling and copying by the fields
+    in ``__match_args__`` (the constructor's arguments)."""
+
+    __slots__ = ()
+    __match_args__: ClassVar[tuple[str, ...]]
+    _shown: ClassVar[tuple[str, ...]]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        _frozen(self, name)
+
+    def __delattr__(self, name: str) -> None:
+        _frozen(self, name)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, tuple(getattr(self, name) for name in self.__match_args__))
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class Span(_Frozen):
     """Half-open ``[start, end)`` character offsets into the filter text."""
 
+    __slots__ = ("end", "start")
+    __match_args__ = _shown = ("start", "end")
     start: int
     end: int
 
+    def __init__(self, start: int, end: int) -> None:
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
 
-@dataclass(frozen=True, slots=True)
-class FieldRef:
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Span:
+            return NotImplemented
+        assert isinstance(other, Span)
+        return self.start == other.start and self.end == other.end
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end))
+
+
+class FieldRef(_Frozen):
     """``job__job_family__external_id``: relations first, the field last."""
 
+    __slots__ = ("path",)
+    __match_args__ = _shown = ("path",)
     path: tuple[str, ...]
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        object.__setattr__(self, "path", path)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not FieldRef:
+            return NotImplemented
+        assert isinstance(other, FieldRef)
+        return self.path == other.path
+
+    def __hash__(self) -> int:
+        return hash((self.path,))
 
     @property
     def name(self) -> str:
@@ -83,11 +145,24 @@ class FieldRef:
         return "__".join(self.path)
 
 
-@dataclass(frozen=True, slots=True)
-class CustomProperty:
+class CustomProperty(_Frozen):
     """``cp_language``: the custom property ``language``."""
 
+    __slots__ = ("name",)
+    __match_args__ = _shown = ("name",)
     name: str
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "name", name)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not CustomProperty:
+            return NotImplemented
+        assert isinstance(other, CustomProperty)
+        return self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((self.name,))
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -175,19 +250,38 @@ def _check_depth(depth: int) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Comparison(Expr):
+class Comparison(_Frozen, Expr):
     """``target__op=value``."""
 
+    __slots__ = ("op", "span", "target", "target_span", "value", "value_span")
+    __match_args__ = ("target", "op", "value", "span", "target_span", "value_span")
+    _shown = ("target", "op", "value")
     target: Target
     op: str
     value: Literal
-    span: Span | None = field(default=None, repr=False)
+    span: Span | None
     #: Span of the left-hand side (field reference with its operator) and of the literal.
-    target_span: Span | None = field(default=None, repr=False)
-    value_span: Span | None = field(default=None, repr=False)
+    target_span: Span | None
+    value_span: Span | None
 
     precedence: ClassVar[int] = Precedence.ATOM
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass it was
+        self,
+        target: Target,
+        op: str,
+        value: Literal,
+        span: Span | None = None,
+        target_span: Span | None = None,
+        value_span: Span | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "target", target)
+        _set(self, "op", op)
+        _set(self, "value", value)
+        _set(self, "span", span)
+        _set(self, "target_span", target_span)
+        _set(self, "value_span", value_span)
 
     @property
     def depth(self) -> int:
@@ -370,7 +464,7 @@ class _NAry(Expr):
         return self
 
 
-def _frozen(node: Expr, name: str) -> None:
+def _frozen(node: object, name: str) -> None:
     from dataclasses import FrozenInstanceError
 
     raise FrozenInstanceError(f"cannot assign to field {name!r} of {type(node).__name__}")
@@ -392,23 +486,28 @@ class Or(_NAry):
     keyword: ClassVar[str] = "or"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Not(Expr):
+class Not(_Frozen, Expr):
     """``not operand``."""
 
+    __slots__ = ("_depth", "operand", "span")
+    __match_args__ = ("operand", "span")
+    _shown = ("operand",)
     operand: Expr
-    span: Span | None = field(default=None, repr=False)
-    _depth: int = field(default=0, repr=False, init=False)
+    span: Span | None
+    _depth: int
 
     precedence: ClassVar[int] = Precedence.NOT
     keyword: ClassVar[str] = "not"
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.operand, Expr):
-            raise TypeError(f"operand {self.operand!r} is not an expression")
-        depth = self.operand.depth + 1
+    def __init__(self, operand: Expr, span: Span | None = None) -> None:
+        if not isinstance(operand, Expr):
+            raise TypeError(f"operand {operand!r} is not an expression")
+        depth = operand.depth + 1
         _check_depth(depth)
-        object.__setattr__(self, "_depth", depth)
+        _set = object.__setattr__
+        _set(self, "operand", operand)
+        _set(self, "span", span)
+        _set(self, "_depth", depth)
 
     @property
     def depth(self) -> int:
@@ -425,48 +524,3 @@ class Not(Expr):
 
     def __hash__(self) -> int:
         return hash(("not", self.operand))
-
-
-T = TypeVar("T")
-
-
-class Visitor(Generic[T]):
-    """Dispatch on node type: define ``visit_Comparison``, ``visit_And``, ``visit_Or``, ``visit_Not``.
-
-    ``generic_visit`` is called for a node without a method of its own.
-    """
-
-    def visit(self, node: Expr) -> T:
-        method: Callable[[Any], T] = getattr(self, "visit_" + type(node).__name__, self.generic_visit)
-        return method(node)
-
-    def generic_visit(self, node: Expr) -> T:
-        raise NotImplementedError(f"no visit_{type(node).__name__} on {type(self).__name__}")
-
-
-class Transformer(Visitor[Expr]):
-    """A visitor that rebuilds the tree bottom-up; override a ``visit_*`` to change some nodes.
-
-    Rebuilt ``and``/``or`` nodes are flattened again, so a transformer may return any expression.
-    """
-
-    def visit_Comparison(self, node: Comparison) -> Expr:
-        return node
-
-    def visit_And(self, node: And) -> Expr:
-        new = tuple(self.visit(op) for op in node.operands)
-        if all(a is b for a, b in zip(new, node.operands, strict=True)):
-            return node
-        return And.of(*new)
-
-    def visit_Or(self, node: Or) -> Expr:
-        new = tuple(self.visit(op) for op in node.operands)
-        if all(a is b for a, b in zip(new, node.operands, strict=True)):
-            return node
-        return Or.of(*new)
-
-    def visit_Not(self, node: Not) -> Expr:
-        new = self.visit(node.operand)
-        if new is node.operand:
-            return node
-        return Not(new, node.span)

@@ -6,8 +6,9 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FilterSyntaxError
+from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR, lookup_value_problem
 from .ast import And, Comparison, Expr
-from .parser import parse_lookup
+from .lookups import parse_lookup
 from .printer import format_literal, format_lookup
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def _literal(key: str, value: Any) -> Literal:
 def _comparison(key: str, value: Any) -> Comparison:
     target, op = parse_lookup(key)
     literal = _literal(key, value)
-    if op == "is_null" and not isinstance(literal, bool):
+    problem = lookup_value_problem(op, literal)
+    if problem == SF211_IS_NULL_VALUE:
         raise FilterSyntaxError(
             "`is_null` takes `true` or `false`",
             key,
@@ -49,7 +51,7 @@ def _comparison(key: str, value: Any) -> Comparison:
             expected=["True", "False"],
             hint=f"write Q({key}=True) or Q({key}=False)",
         )
-    if literal is None and op != "exact":
+    if problem == SF212_NULL_OPERATOR:
         raise FilterSyntaxError(
             f"`null` cannot be used with `{op}`, only with `exact`",
             key,

@@ -1,29 +1,38 @@
-"""Expression tree to text: the canonical form, and an indented multi-line form.
+"""Expression tree to text: the canonical form, an indented multi-line form, and the canonical form with
+the span of every node.
 
 Parentheses come from :class:`skillfilter.semantics.operators.Precedence` alone: an operand is wrapped when
-it binds
-more weakly than the node that holds it.
+it binds more weakly than the node that holds it.  Each form is a :class:`~skillfilter.language.ast.Visitor`:
+the canonical text a fold (bottom-up, no recursion), the pretty layout a top-down visit (it passes the
+indentation down), the spans one pass with an explicit stack.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import FilterSyntaxError
-from ..semantics.operators import OPERATOR_NAMES, Precedence
-from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
-from .parser import _MAX_DIGITS, parse_lookup
+from ..semantics.operators import (
+    OPERATOR_NAMES,
+    SF211_IS_NULL_VALUE,
+    SF212_NULL_OPERATOR,
+    Precedence,
+    lookup_value_problem,
+)
+from ..semantics.values import MAX_DIGITS
+from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
+from .lookups import parse_lookup
+from .visitor import Visitor
 
 if TYPE_CHECKING:
     from .ast import Literal
 
-#: Integers with more digits than this are refused by the parser, so the printer refuses them too.
-MAX_DIGITS = _MAX_DIGITS
 _INT_LIMIT = 10**MAX_DIGITS
 
-__all__ = ["format_literal", "format_lookup", "to_text"]
+__all__ = ["NodeSpans", "format_literal", "format_lookup", "respan", "to_text", "to_text_with_spans"]
 
 
 def format_literal(value: Literal) -> str:
@@ -65,9 +74,10 @@ def format_lookup(node: Comparison) -> str:
             _LOOKUP_TEXT.clear()
         _LOOKUP_TEXT[(node.target, node.op)] = found
     value = node.value
-    if node.op == "is_null" and value is not True and value is not False:
+    problem = lookup_value_problem(node.op, value)
+    if problem == SF211_IS_NULL_VALUE:
         raise ValueError(f"`{found}` takes true or false, not {value!r}")
-    if value is None and node.op != "exact":
+    if problem == SF212_NULL_OPERATOR:
         raise ValueError(f"`{found}` cannot take null: only `exact` can")
     return found
 
@@ -98,43 +108,72 @@ def _lookup_text(node: Comparison) -> str:
     return text
 
 
-def _wrap(node: Expr, parent: int) -> str:
-    inner = _canonical(node)
-    return f"({inner})" if node.precedence < parent else inner
+class _Canonical(Visitor[str]):
+    """The canonical text, bottom-up."""
 
-
-def _canonical(node: Expr) -> str:
-    if isinstance(node, Comparison):
+    def leave_Comparison(self, node: Comparison) -> str:
         return f"{format_lookup(node)}={format_literal(node.value)}"
-    if isinstance(node, (And, Or)):
-        sep = f" {node.keyword} "
-        return sep.join(_wrap(op, node.precedence) for op in node.operands)
-    if isinstance(node, Not):
-        return "not " + _wrap(node.operand, Precedence.NOT)
-    raise TypeError(f"{type(node).__name__} is not an expression")
+
+    def leave_And(self, node: And | Or, operands: list[str]) -> str:
+        parent = node.precedence
+        for i, op in enumerate(node.operands):  # `operands` is this call's own list
+            if op.precedence < parent:
+                operands[i] = f"({operands[i]})"
+        return f" {node.keyword} ".join(operands)
+
+    leave_Or = leave_And
+
+    def leave_Not(self, node: Not, operand: str) -> str:
+        return f"not ({operand})" if node.operand.precedence < Precedence.NOT else "not " + operand
+
+    def generic_leave(self, node: Expr, *children: object) -> str:
+        raise TypeError(f"{type(node).__name__} is not an expression")
 
 
-def _pretty(node: Expr, indent: int, width: int) -> str:
-    flat = _canonical(node)
-    if indent + len(flat) <= width or isinstance(node, Comparison):
-        return flat
-    pad = " " * indent
-    if isinstance(node, (And, Or)):
-        lines = [_pretty_operand(op, node.precedence, indent, width) for op in node.operands]
-        return f"\n{pad}{node.keyword} ".join(lines)
-    if isinstance(node, Not):
-        return "not " + _pretty_operand(node.operand, Precedence.NOT, indent, width)
-    raise TypeError(f"{type(node).__name__} is not an expression")
+_CANONICAL = _Canonical()
 
 
-def _pretty_operand(node: Expr, parent: int, indent: int, width: int) -> str:
-    if node.precedence >= parent:
-        return _pretty(node, indent, width)
-    pad = " " * indent
-    inner = _pretty(node, indent + 2, width)
-    if "\n" not in inner and indent + len(inner) + 2 <= width:
-        return f"({inner})"
-    return f"(\n{pad}  {inner}\n{pad})"
+class _Pretty(Visitor[str]):
+    """The indented layout, top-down: a node that does not fit the width in its canonical form breaks
+    its ``and``/``or`` chain over lines, one operand per line, at the current indentation."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.indent = 0
+
+    def visit_Comparison(self, node: Comparison) -> str:
+        return _CANONICAL.fold(node)
+
+    def visit_And(self, node: And | Or) -> str:
+        flat = _CANONICAL.fold(node)
+        if self.indent + len(flat) <= self.width:
+            return flat
+        lines = [self._operand(op, node.precedence) for op in node.operands]
+        return f"\n{' ' * self.indent}{node.keyword} ".join(lines)
+
+    visit_Or = visit_And
+
+    def visit_Not(self, node: Not) -> str:
+        flat = _CANONICAL.fold(node)
+        if self.indent + len(flat) <= self.width:
+            return flat
+        return "not " + self._operand(node.operand, Precedence.NOT)
+
+    def generic_visit(self, node: Expr) -> str:
+        raise TypeError(f"{type(node).__name__} is not an expression")
+
+    def _operand(self, node: Expr, parent: int) -> str:
+        if node.precedence >= parent:
+            return self.visit(node)
+        pad = " " * self.indent
+        self.indent += 2
+        try:
+            inner = self.visit(node)
+        finally:
+            self.indent -= 2
+        if "\n" not in inner and self.indent + len(inner) + 2 <= self.width:
+            return f"({inner})"
+        return f"(\n{pad}  {inner}\n{pad})"
 
 
 def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
@@ -145,5 +184,49 @@ def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
     if not isinstance(expr, Expr):
         raise TypeError(f"to_text() takes an expression, not {type(expr).__name__}")
     if pretty:
-        return _pretty(expr, 0, width)
-    return _canonical(expr)
+        return _Pretty(width).visit(expr)
+    return _CANONICAL.fold(expr)
+
+
+# --------------------------------------------------------------------------------------------------
+# spans (written by skillfilter.language.spans, loaded on first use)
+# --------------------------------------------------------------------------------------------------
+#: Where one node stands in the printed text: its span (parentheses included, as the parser records
+#: them) and its parts: ``(lookup, value)`` for a comparison, the keywords for ``and``/``or``, the
+#: keyword for ``not``.
+NodeSpans = tuple[Span, tuple[Span, ...]]
+
+
+def to_text_with_spans(
+    expr: Expr,
+    *,
+    write_lookup: Callable[[Comparison], str] = format_lookup,
+    write_literal: Callable[[Literal], str] = format_literal,
+) -> tuple[str, list[NodeSpans]]:
+    """The canonical text of ``expr`` and where each node stands in it: ``spans[i]`` belongs to the
+    ``i``-th node of ``expr.walk()`` (pre-order), so ``parse(text)`` has these very spans.
+
+    ``write_lookup`` and ``write_literal`` write a comparison's two sides (default: the canonical ones,
+    which raise :class:`ValueError` for what no filter text can say; a caller that only needs positions,
+    such as validation's diagnostics, may pass lenient ones).
+    """
+    from .spans import write
+
+    if not isinstance(expr, Expr):
+        raise TypeError(f"to_text_with_spans() takes an expression, not {type(expr).__name__}")
+    text, spans, _post = write(expr, write_lookup, write_literal)
+    return text, spans
+
+
+def respan(
+    expr: Expr,
+    *,
+    write_lookup: Callable[[Comparison], str] = format_lookup,
+    write_literal: Callable[[Literal], str] = format_literal,
+) -> tuple[str, Expr]:
+    """The text of :func:`to_text_with_spans` and a copy of ``expr`` whose nodes carry those spans."""
+    from .spans import spanned_copy
+
+    if not isinstance(expr, Expr):
+        raise TypeError(f"respan() takes an expression, not {type(expr).__name__}")
+    return spanned_copy(expr, write_lookup, write_literal)

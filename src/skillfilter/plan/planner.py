@@ -7,22 +7,42 @@ The planner turns each scope into a plan where every such choice is an existenti
 as deep as exactness allows (mini-scoping): an existential distributes over ``or``, and over ``and`` it only
 covers the conjuncts that share its prefix.  So ``a__x=1 and b__y=2`` costs two separate existentials, never
 a cartesian product, while ``a__x=1 and a__y=2`` tests both conditions on the same element of ``a``.  Rules
-2 and 7 (null and kind) are decided by :func:`~skillfilter.plan.atoms.make_test`; constants are folded last.
+2 and 7 (null and kind) are decided by :func:`~skillfilter.plan.atoms.make_test`; constants are folded last,
+and each :class:`PExists` learns whether its body is false for a null element (``skip_null``).
+
+Stages: :class:`_Formulas` (an AST :class:`~skillfilter.language.ast.Visitor`) resolves each comparison once
+and builds the formula tree with each node's prefixes computed bottom-up; :meth:`_Planner.scope` and
+:meth:`_Planner.exists` place the existentials; :func:`_simplify` folds constants.  Planning is linear in the
+filter's size but for the unions of prefix sets (tests/test_hardening_cost.py checks the growth).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import NamedTuple
 
 from ..errors import FilterError
-from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or
+from ..language.ast import And, Comparison, CustomProperty, Expr, Not, Or, Visitor
 from ..language.parser import parse
 from ..semantics.operators import BUILTIN_OPERATORS
-from ..semantics.schema import Schema
+from ..semantics.schema import Field, Relation, Schema
 from .atoms import Test, make_test
-from .nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
+from .nodes import (
+    ROOT,
+    CPKey,
+    Key,
+    ListKind,
+    PAnd,
+    PAtom,
+    PConst,
+    PExists,
+    PNode,
+    PNot,
+    POr,
+    null_truth,
+)
 
 __all__ = ["compile_plan"]
 
@@ -35,14 +55,25 @@ def compile_plan(
     schema: Schema | str | None = None,
     entity: str | None = None,
 ) -> tuple[PNode, Expr]:
-    """The plan for ``expr`` and the (validated, converted) expression it was made from."""
+    """The plan for ``expr`` and the (validated, converted) expression it was made from.
+
+    Without ``schema`` and ``entity`` the filter is schemaless (every step of a path may hold a list);
+    with an ``entity`` (of ``schema``, by default the built-in SkillEngine schema) it is validated first
+    (:class:`~skillfilter.errors.FilterValidationError`) and its literals converted to the field types.
+
+    >>> from skillfilter.plan.nodes import dump
+    >>> plan, tree = compile_plan("not cp_language='de'")
+    >>> print(dump(plan))
+    not:
+      exists e1 in r.cp['language'] [maybe-list, skip null]:
+        e1 exact 'de'
+    """
     planner = _Planner()
     if schema is None and entity is None:
         tree = parse(expr) if isinstance(expr, str) else expr
         if not isinstance(tree, Expr):
             raise TypeError(f"expected filter text or an expression, not {type(expr).__name__}")
-        for node in tree.comparisons():
-            planner.add(node, *_schemaless_steps(node))
+        formula = _Formulas(planner, _schemaless_steps).visit(tree)
     else:
         if entity is None:
             raise TypeError("predicate(): a schema needs an entity, as in entity='employees'")
@@ -50,17 +81,35 @@ def compile_plan(
 
         sch = Schema.coerce(schema)
         tree = check(expr, entity, schema=sch, max_logical_operators=None)
-        for node in tree.comparisons():
-            planner.add(node, *_schema_steps(sch, entity, node))
-    plan = planner.scope(tree, frozenset(), {})
+        formula = _Formulas(planner, partial(_schema_steps, sch, entity)).visit(tree)
+    plan = planner.scope(formula, frozenset(), {})
     return _simplify(plan), tree
 
 
-# A step: (key, may hold a list, normally holds a list).
-_Step = tuple[Key, bool, bool]
+class _Step(NamedTuple):
+    """One key of a comparison's path, and what it stands for."""
+
+    key: Key
+    #: The kind of list the step may hold; ``None``: never a list.
+    kind: ListKind | None
+    relation: Relation | None = None
+    field: Field | None = None
 
 
-def _schemaless_steps(node: Comparison) -> tuple[list[_Step], Test]:
+class _Atom(NamedTuple):
+    """What a comparison tests, once its path is known (the plan's :class:`PAtom` without ``var``)."""
+
+    steps: tuple[_Step, ...]
+    test: Test
+    field: Field | None = None
+    field_type: str | None = None
+    entity: str | None = None
+
+
+_MAYBE = ListKind.MAYBE
+
+
+def _schemaless_steps(node: Comparison) -> _Atom:
     operator = BUILTIN_OPERATORS.get(node.op)
     if operator is None:
         raise FilterError(
@@ -73,50 +122,77 @@ def _schemaless_steps(node: Comparison) -> tuple[list[_Step], Test]:
     if isinstance(target, CustomProperty):
         if not isinstance(target.name, str) or not target.name:
             raise FilterError(f"a custom property needs a name, not {target.name!r}")
-        steps = [(CPKey(target.name), True, False)]
+        steps = [_Step(CPKey(target.name), _MAYBE)]
     else:
         path = getattr(target, "path", None)
         if not path or not all(isinstance(seg, str) and seg for seg in path):
             raise FilterError(f"a field reference needs one or more non-empty names, not {path!r}")
-        steps = [(seg, True, False) for seg in path]
-    return steps, make_test(operator.kind, operator.case_insensitive, node.value)
+        steps = [_Step(seg, _MAYBE) for seg in path]
+    return _Atom(tuple(steps), make_test(operator.kind, operator.case_insensitive, node.value))
 
 
-def _schema_steps(schema: Schema, entity: str, node: Comparison) -> tuple[list[_Step], Test]:
+def _schema_steps(schema: Schema, entity: str, node: Comparison) -> _Atom:
     res = schema.resolve(entity, node)
-    steps: list[_Step] = [(rel.name, rel.many, rel.many) for rel in res.relations]
+    steps = [_Step(rel.name, ListKind.RELATION if rel.many else None, rel) for rel in res.relations]
+    owner = res.relations[-1].target if res.relations else res.entity.name
     if res.custom_property is not None:
         # An untyped custom property is schemaless: it may hold a list.
-        listy = res.type is None or res.type == "list[text]"
-        steps.append((CPKey(res.custom_property), listy, res.type == "list[text]"))
+        kind: ListKind | None = ListKind.MAYBE if res.type is None else None
+        if res.type == "list[text]":
+            kind = ListKind.TEXT_LIST
+        steps.append(_Step(CPKey(res.custom_property), kind))
     else:
         assert res.field is not None
-        steps.append((res.field.name, res.field.is_list, res.field.is_list))
+        kind = ListKind.TEXT_LIST if res.field.is_list else None
+        steps.append(_Step(res.field.name, kind, field=res.field))
     operator = res.operator
-    return steps, make_test(operator.kind, operator.case_insensitive, node.value)
+    test = make_test(operator.kind, operator.case_insensitive, node.value)
+    return _Atom(tuple(steps), test, res.field, res.type, owner)
 
 
 # --------------------------------------------------------------------------------------------------
 # planning: scopes and mini-scoping
 # --------------------------------------------------------------------------------------------------
 @dataclass(slots=True)
+class _Prefix:
+    """A list-holding end of some comparison's path: the list one :class:`PExists` ranges over."""
+
+    parent: Prefix | None
+    #: First-seen order, to break ties between equally good prefixes deterministically.
+    order: int
+    #: The keys from the parent prefix (or the record) to the list, and what the list is.
+    keys: tuple[Key, ...]
+    kind: ListKind
+    relation: Relation | None
+    field: Field | None
+    relations: tuple[Relation, ...]
+
+
+@dataclass(slots=True)
 class _Info:
+    """A comparison, placed: the prefixes it goes through, and its atom less the variable."""
+
     #: The prefixes (ends of list-holding steps) the comparison goes through, outermost first.
     prefixes: tuple[Prefix, ...]
-    #: Keys after the last prefix, down to the compared value.
+    #: Keys after the last prefix, down to the compared value, and the relations they walk.
     tail: tuple[Key, ...]
-    test: Test
+    tail_relations: tuple[Relation, ...]
+    path: tuple[Key, ...]
+    atom: _Atom
 
 
 @dataclass(eq=False, slots=True)
 class _F:
-    """A scope's formula: ``atom`` (info), ``and``/``or`` (items), ``not`` (expr: a scope of its own)."""
+    """A formula: ``atom`` (info), ``and``/``or`` (items), ``not`` (items: the operand, a scope of its own).
+
+    ``fv``: every prefix a comparison anywhere inside goes through.  Built once per expression node,
+    bottom-up (:class:`_Formulas`), so nothing needs to be looked up again by node.
+    """
 
     kind: str
     fv: frozenset[Prefix]
     items: list[_F] = field(default_factory=list)
     info: _Info | None = None
-    expr: Expr | None = None
 
 
 def _union(sets: Iterable[frozenset[Prefix]]) -> frozenset[Prefix]:
@@ -127,75 +203,81 @@ def _union(sets: Iterable[frozenset[Prefix]]) -> frozenset[Prefix]:
     return frozenset(out)
 
 
+class _Formulas(Visitor[_F]):
+    """The expression as a tree of :class:`_F`, each comparison resolved once."""
+
+    def __init__(self, planner: _Planner, resolve: Callable[[Comparison], _Atom]) -> None:
+        self.planner = planner
+        self.resolve = resolve
+
+    def visit_Comparison(self, node: Comparison) -> _F:
+        info = self.planner.add(self.resolve(node))
+        return _F("atom", frozenset(info.prefixes), info=info)
+
+    def visit_Not(self, node: Not) -> _F:
+        item = self.visit(node.operand)
+        return _F("not", item.fv, [item])
+
+    def visit_And(self, node: And) -> _F:
+        items = [self.visit(o) for o in node.operands]
+        return _F("and", _union(i.fv for i in items), items)
+
+    def visit_Or(self, node: Or) -> _F:
+        items = [self.visit(o) for o in node.operands]
+        return _F("or", _union(i.fv for i in items), items)
+
+    def generic_visit(self, node: Expr) -> _F:
+        raise TypeError(f"{type(node).__name__} is not an expression")
+
+
+def _direct(f: _F, out: set[Prefix]) -> None:
+    """Adds to ``out`` the prefixes chosen in ``f``'s own scope (those of comparisons not under a not)."""
+    if f.kind == "atom":
+        assert f.info is not None
+        out.update(f.info.prefixes)
+    elif f.kind != "not":
+        for item in f.items:
+            _direct(item, out)
+
+
+def _relations(steps: tuple[_Step, ...]) -> tuple[Relation, ...]:
+    return tuple([s.relation for s in steps if s.relation is not None])
+
+
 class _Planner:
     def __init__(self) -> None:
-        self.infos: dict[int, _Info] = {}
-        self.parent: dict[Prefix, Prefix | None] = {}
-        self.step_keys: dict[Prefix, tuple[Key, ...]] = {}
-        self.expect: dict[Prefix, bool] = {}
-        self.order: dict[Prefix, int] = {}
-        self.all_memo: dict[int, frozenset[Prefix]] = {}
+        self.prefixes: dict[Prefix, _Prefix] = {}
         self.counter = 0
-        # The trees whose node ids key the memos above stay alive as long as the planner.
-        self.keep: list[Any] = []
 
-    def add(self, node: Comparison, steps: list[_Step], test: Test) -> None:
-        self.keep.append(node)
+    def add(self, atom: _Atom) -> _Info:
+        steps = atom.steps
+        path = tuple([s.key for s in steps])
         prefixes: list[Prefix] = []
-        path: list[Key] = []
-        pending: list[Key] = []
         parent: Prefix | None = None
-        for key, listy, expect in steps:
-            path.append(key)
-            pending.append(key)
-            if listy:
-                prefix = tuple(path)
-                if prefix not in self.parent:
-                    self.parent[prefix] = parent
-                    self.step_keys[prefix] = tuple(pending)
-                    self.expect[prefix] = expect
-                    self.order[prefix] = len(self.order)
-                prefixes.append(prefix)
-                parent = prefix
-                pending = []
-        self.infos[id(node)] = _Info(tuple(prefixes), tuple(pending), test)
+        start = 0  # where the steps after the last prefix begin
+        for i, step in enumerate(steps):
+            if step.kind is None:
+                continue
+            prefix = path[: i + 1]
+            if prefix not in self.prefixes:
+                self.prefixes[prefix] = _Prefix(
+                    parent,
+                    len(self.prefixes),
+                    path[start : i + 1],
+                    step.kind,
+                    step.relation if step.kind is ListKind.RELATION else None,
+                    step.field,
+                    _relations(steps[start : i + 1]),
+                )
+            prefixes.append(prefix)
+            parent = prefix
+            start = i + 1
+        return _Info(tuple(prefixes), path[start:], _relations(steps[start:]), path, atom)
 
-    # -- formulas ----------------------------------------------------------------------------------
-    def all_prefixes(self, expr: Expr) -> frozenset[Prefix]:
-        """Every prefix a comparison anywhere inside ``expr`` goes through."""
-        key = id(expr)
-        memo = self.all_memo.get(key)
-        if memo is not None:
-            return memo
-        if isinstance(expr, Comparison):
-            result = frozenset(self.infos[key].prefixes)
-        elif isinstance(expr, Not):
-            result = self.all_prefixes(expr.operand)
-        elif isinstance(expr, (And, Or)):
-            result = _union(self.all_prefixes(o) for o in expr.operands)
-        else:
-            raise TypeError(f"{type(expr).__name__} is not an expression")
-        self.all_memo[key] = result
-        return result
-
-    def formula(self, expr: Expr, direct: set[Prefix]) -> _F:
-        """``expr`` as a formula of its scope; adds to ``direct`` the prefixes chosen in the scope."""
-        if isinstance(expr, Comparison):
-            info = self.infos[id(expr)]
-            direct.update(info.prefixes)
-            return _F("atom", frozenset(info.prefixes), info=info)
-        if isinstance(expr, Not):
-            return _F("not", self.all_prefixes(expr.operand), expr=expr.operand)
-        if isinstance(expr, (And, Or)):
-            items = [self.formula(o, direct) for o in expr.operands]
-            kind = "and" if isinstance(expr, And) else "or"
-            return _F(kind, _union(i.fv for i in items), items)
-        raise TypeError(f"{type(expr).__name__} is not an expression")
-
-    def scope(self, expr: Expr, outer: frozenset[Prefix], env: dict[Prefix, str]) -> PNode:
+    def scope(self, f: _F, outer: frozenset[Prefix], env: dict[Prefix, str]) -> PNode:
         """The plan of a scope: some choice of elements for the prefixes it chooses (rule 3)."""
         direct: set[Prefix] = set()
-        f = self.formula(expr, direct)
+        _direct(f, direct)
         new = frozenset(direct) - outer
         return self.exists(new, f, env, outer | new)
 
@@ -218,10 +300,13 @@ class _Planner:
         root = self.root(q, f)
         self.counter += 1
         var = f"e{self.counter}"
-        up = self.parent[root]
-        parent_var = "r" if up is None else env[up]
+        info = self.prefixes[root]
+        parent_var = ROOT if info.parent is None else env[info.parent]
         body = self.exists(q - {root}, f, {**env, root: var}, chosen)
-        return PExists(var, parent_var, self.step_keys[root], body, expect_list=self.expect[root])
+        return PExists(
+            var, parent_var, info.keys, body, False, info.kind is not ListKind.MAYBE, root, info.kind,
+            info.relation, info.field, info.relations,
+        )
 
     def components(self, items: list[_F], q: frozenset[Prefix]) -> list[_F | list[_F]]:
         """``items`` grouped: those sharing a prefix of ``q`` (transitively) together, in order."""
@@ -256,11 +341,11 @@ class _Planner:
         return parts
 
     def root(self, q: frozenset[Prefix], f: _F) -> Prefix:
-        roots = [p for p in q if self.parent[p] not in q]
+        roots = [p for p in q if self.prefixes[p].parent not in q]
         items = f.items if f.kind in ("and", "or") else [f]
 
         def score(p: Prefix) -> tuple[int, int]:
-            return (-sum(1 for i in items if p in i.fv), self.order[p])
+            return (-sum(1 for i in items if p in i.fv), self.prefixes[p].order)
 
         return min(roots, key=score)
 
@@ -268,11 +353,14 @@ class _Planner:
         if f.kind == "atom":
             assert f.info is not None
             info = f.info
-            var = env[info.prefixes[-1]] if info.prefixes else "r"
-            return PAtom(var, info.tail, info.test)
+            atom = info.atom
+            var = env[info.prefixes[-1]] if info.prefixes else ROOT
+            return PAtom(
+                var, info.tail, atom.test, info.path, atom.field, atom.field_type, info.tail_relations,
+                atom.entity,
+            )
         if f.kind == "not":
-            assert f.expr is not None
-            return PNot(self.scope(f.expr, chosen, env))
+            return PNot(self.scope(f.items[0], chosen, env))
         items = [self.build(i, env, chosen) for i in f.items]
         return PAnd(items) if f.kind == "and" else POr(items)
 

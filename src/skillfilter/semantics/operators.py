@@ -15,14 +15,18 @@ and ``null`` (LANGUAGE.md rule 2) that the parser, the builder, the printer and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
-from .values import simple_fold  # re-exported: the case mapping lives with the other value rules
+from .frozen import Frozen
+
+if TYPE_CHECKING:
+    from .values import simple_fold
 
 __all__ = [
     "BUILTIN_OPERATORS",
+    "FIELD_KIND",
     "KEYWORDS",
     "LOGICAL_KEYWORDS",
     "OPERATOR_NAMES",
@@ -111,10 +115,11 @@ class FieldType(_StrEnum):
     @property
     def kind(self) -> ValueKind:
         """The :class:`ValueKind` whose operators a field of this type takes."""
-        return _FIELD_KIND[self]
+        return FIELD_KIND[self]
 
 
-_FIELD_KIND = {
+#: Field type -> the value kind whose operators it takes (also looked up by the type's plain name).
+FIELD_KIND: Mapping[str, ValueKind] = MappingProxyType({
     FieldType.TEXT: ValueKind.TEXT,
     FieldType.LIST_TEXT: ValueKind.TEXT,
     FieldType.INTEGER: ValueKind.NUMBER,
@@ -122,7 +127,7 @@ _FIELD_KIND = {
     FieldType.BOOLEAN: ValueKind.BOOLEAN,
     FieldType.DATE: ValueKind.TEMPORAL,
     FieldType.DATETIME: ValueKind.TEMPORAL,
-}
+})
 
 
 class ValueType(_StrEnum):
@@ -140,10 +145,10 @@ TEXT = ValueKind.TEXT
 NUMBER = ValueKind.NUMBER
 BOOLEAN = ValueKind.BOOLEAN
 TEMPORAL = ValueKind.TEMPORAL
+_ALL_KINDS = frozenset(ValueKind)
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(Frozen):
     """One lookup.
 
     ``kind`` says what it does:
@@ -157,11 +162,25 @@ class Operator:
     ``kinds`` lists the value kinds (``text``, ``number``, ``boolean``, ``temporal``) it takes.
     """
 
+    __slots__ = ("case_insensitive", "description", "kind", "kinds", "name")
+    _fields = ("name", "kind", "case_insensitive", "kinds", "description")
+    __match_args__ = ("name", "kind", "case_insensitive", "kinds", "description")
+
     name: str
     kind: OpKind
-    case_insensitive: bool = False
-    kinds: frozenset[str] = frozenset({TEXT, NUMBER, BOOLEAN, TEMPORAL})
-    description: str = ""
+    case_insensitive: bool
+    kinds: frozenset[str]
+    description: str
+
+    def __init__(
+        self,
+        name: str,
+        kind: OpKind,
+        case_insensitive: bool = False,
+        kinds: frozenset[str] = _ALL_KINDS,
+        description: str = "",
+    ) -> None:
+        self._set_fields(name, kind, case_insensitive, kinds, description)
 
 
 _STRINGY = frozenset({TEXT})
@@ -218,3 +237,13 @@ def lookup_value_problem(operator: Operator | str, value: object) -> str | None:
         return SF212_NULL_OPERATOR
     return None
 
+
+
+def __getattr__(name: str) -> Any:
+    """``simple_fold``, re-exported from :mod:`.values` (where the case mapping lives) on first use, so
+    that the parser, which needs only the tables here, does not load the value rules."""
+    if name == "simple_fold":
+        from .values import simple_fold
+
+        return simple_fold
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,6 +4,11 @@ Records are mappings as decoded from JSON.  The meaning (LANGUAGE.md section 3, 
 decided by the planner (:mod:`skillfilter.plan.planner`); this backend only runs the plan.  The plan is
 written as Python source (:func:`~.codegen.generate`) that reads like a hand-written function, compiled once;
 plans whose loops would multiply independent lists are evaluated jointly (:mod:`.joint`).
+
+Plan-level entry points (for tests, and for comparing another backend with this one on the same plan):
+:func:`~skillfilter.plan.planner.compile_plan` makes the plan, :func:`~.codegen.generate` compiles it,
+:func:`~.interpret.interpret` evaluates it by closures (the slow twin).  Modules: :mod:`.runtime` (the
+helpers generated code calls), :mod:`.codegen`, :mod:`.interpret`, :mod:`.joint`.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from ...language.ast import Expr
 from ...language.printer import to_text
 from ...plan.planner import compile_plan
 from ...semantics.schema import Schema
-from .codegen import generate, interpret
+from .codegen import generate
+from .interpret import interpret
 from .joint import entangled, joint_predicate
 
-__all__ = ["compile_plan", "predicate", "predicate_source"]
+__all__ = ["compile_plan", "generate", "interpret", "predicate", "predicate_source"]
 
 Record = Mapping[str, Any]
 
@@ -69,7 +75,7 @@ def _compile(
         # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.
         fn = joint_predicate(plan)
         fn.__doc__ = description
-        return fn, "# evaluated jointly (skillfilter.backends._joint): entangled independent lists\n"
+        return fn, "# evaluated jointly (skillfilter.backends.python.joint): entangled independent lists\n"
     try:
         return generate(plan, description=description)
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):  # pragma: no cover

@@ -1,14 +1,10 @@
-"""Plans of the in-memory backend, the helpers they run with, and their translation into Python source.
+"""The code generator: a plan (:mod:`skillfilter.plan.nodes`) written as the source of a Python function.
 
-:mod:`skillfilter.backends.python` turns an expression into a *plan*: a tree of :class:`PAtom` (one test on
-one value), :class:`PAnd`, :class:`POr`, :class:`PNot`, :class:`PConst` and :class:`PExists` ("some element of
-this list makes the body true").  This module runs a plan in two ways:
-
-- :func:`generate` writes it as the source of a Python function, ``compile()``\\ d once.  The only things
-  taken from the filter into that source are ``repr()`` of keys (always ``str``) and of literals of the exact
-  types ``str``, ``int`` (at most 18 digits) and finite ``float``; every other literal (dates, datetimes, big
-  integers, ...) is passed in as a named constant.  No text of the filter is ever executed.
-- :func:`interpret` walks it with closures: the fallback where generated code would be unreasonable.
+:func:`generate` writes the plan as the source of a Python function, ``compile()``\\ d once.  The only things
+taken from the filter into that source are ``repr()`` of keys (always ``str``) and of literals of the exact
+types ``str``, ``int`` (at most 18 digits) and finite ``float``; every other literal (dates, datetimes, big
+integers, ...) is passed in as a named constant.  No text of the filter is ever executed.  The generated
+code calls the helpers of :mod:`.runtime`; :mod:`.interpret` is its slow, simple twin.
 
 Generated code for ``external_id__startswith='1'`` over a schema where ``external_id`` is text::
 
@@ -27,248 +23,30 @@ functions of the same module.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ...plan.atoms import (
-    BOOLEAN,
-    DATE,
-    DATETIME,
-    EXACT_FLOAT_INTS,
-    NUMBER,
-    TEXT,
-    Test,
-    as_decimal,
+from ...plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test, TestKind
+from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, binders, walk
+from ...semantics.values import as_decimal
+from .interpret import interpret  # noqa: F401 - still importable from here (tests of other backends)
+from .runtime import (
+    NULL1,
+    as_date,
+    as_datetime,
+    as_map,
+    custom_property,
+    direct_type,
+    fold,
+    get,
     number_compare,
 )
-from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
-from ...semantics.operators import simple_fold
-from ...semantics.schema import parse_datetime
 
-__all__ = [
-    "CPKey",
-    "PAnd",
-    "PAtom",
-    "PConst",
-    "PExists",
-    "PNode",
-    "PNot",
-    "POr",
-    "Test",
-    "generate",
-    "interpret",
-]
+__all__ = ["MAX_EXPR_DEPTH", "MAX_LOOPS", "generate"]
 
 
-# --------------------------------------------------------------------------------------------------
-# runtime helpers (shared by generated code and the interpreter)
-# --------------------------------------------------------------------------------------------------
-_EMPTY: Mapping[str, Any] = {}
-_NULL1 = (None,)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-
-
-_SCALARS = frozenset({type(None), str, int, float, bool, list, tuple})
-
-
-def as_map(x: Any) -> Any:
-    """``x`` if it is a mapping, else an empty one (so that every field of it is null)."""
-    if type(x) in _SCALARS:  # the common non-mappings, without the slower ABC check
-        return _EMPTY
-    return x if isinstance(x, Mapping) else _EMPTY
-
-
-def get(x: Any, key: str) -> Any:
-    """``x[key]`` for a mapping ``x`` (null when missing); null for anything else."""
-    if type(x) is dict:
-        return x.get(key)
-    if type(x) in _SCALARS:
-        return None
-    if isinstance(x, Mapping):
-        try:
-            return x.get(key)
-        except Exception:  # a hostile mapping; never raise on data
-            return None
-    return None
-
-
-def custom_property(props: Any, name: str) -> Any:
-    """Rule 9: the value of custom property ``name`` from ``{"name": value}`` or the API's list
-    ``[{"property_name": "name", "property_value": value}]`` (the first entry of that name); else null."""
-    if props is None:
-        return None
-    if type(props) is list:
-        for item in props:
-            is_map = type(item) is dict or (type(item) not in _SCALARS and isinstance(item, Mapping))
-            if is_map and item.get("property_name") == name:
-                return item.get("property_value")
-        return None
-    return get(props, name)
-
-
-def cp_of(record: Any, name: str) -> Any:
-    props = get(record, "custom_properties")
-    if type(props) is dict:
-        return props.get(name)
-    return custom_property(props, name)
-
-
-def as_datetime(v: Any) -> _dt.datetime | None:
-    """A record value as an aware datetime (ISO 8601 text; naive = UTC; a date = its midnight UTC)."""
-    if type(v) is str:
-        try:
-            return parse_datetime(v)
-        except (ValueError, OverflowError):
-            return None
-    if isinstance(v, _dt.datetime):
-        return v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)
-    if isinstance(v, _dt.date):
-        return _dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc)
-    return None
-
-
-def as_date(v: Any) -> _dt.date | None:
-    """A record value as a date (ISO 8601 ``YYYY-MM-DD`` text or a ``date``)."""
-    if type(v) is str:
-        if _DATE_RE.match(v):
-            try:
-                return _dt.date.fromisoformat(v)
-            except ValueError:
-                return None
-        return None
-    if isinstance(v, _dt.date) and not isinstance(v, _dt.datetime):
-        return v
-    return None
-
-
-def _fold(s: str) -> str:
-    return simple_fold(s)
-
-
-# --------------------------------------------------------------------------------------------------
-# the interpreter (fallback)
-# --------------------------------------------------------------------------------------------------
-def _test_function(test: Test) -> Callable[[Any], bool]:
-    kind, vtype, lit, ci = test.kind, test.vtype, test.value, test.ci
-    if kind == "isnull":
-        return lambda v: v is None
-    if kind == "notnull":
-        return lambda v: v is not None
-    if kind == "false":
-        return lambda v: False
-    if vtype == BOOLEAN:
-        return lambda v: v is lit
-    if vtype in (DATE, DATETIME):
-        conv = as_date if vtype == DATE else as_datetime
-
-        def temporal(v: Any) -> bool:
-            x = conv(v)
-            return x is not None and _compare(kind, x, lit)
-
-        return temporal
-    if vtype == NUMBER:
-        return _number_function(kind, lit)
-
-    def text(v: Any) -> bool:
-        if type(v) is not str:
-            return False
-        return _compare(kind, simple_fold(v) if ci else v, lit)
-
-    return text
-
-
-def _direct_type(lit: Any) -> type | None:
-    """Which data type (``int`` or ``float``) may compare with number literal ``lit`` by Python's own
-    operators and still compare by decimal value: ``None`` for both (a literal within 2**53), else the
-    literal's own type (``None`` too for a ``Decimal`` literal: nothing compares directly)."""
-    if type(lit) is int or type(lit) is float:
-        return None if -EXACT_FLOAT_INTS <= lit <= EXACT_FLOAT_INTS else type(lit)
-    return Decimal
-
-
-def _number_function(kind: str, lit: Any) -> Callable[[Any], bool]:
-    """A number test, exact by decimal value (the interpreter's twin of the generated code)."""
-    exact = as_decimal(lit)
-    assert exact is not None  # make_test turned a NaN literal into "false"
-    direct = _direct_type(lit)
-
-    def number(v: Any) -> bool:
-        t = type(v)
-        if (t is int or t is float) and (direct is None or t is direct):
-            return _compare(kind, v, lit)
-        return number_compare(v, kind, exact)
-
-    return number
-
-
-def _compare(kind: str, v: Any, lit: Any) -> bool:
-    if kind == "exact":
-        return bool(v == lit)
-    if kind == "contains":
-        return bool(lit in v)
-    if kind == "startswith":
-        return bool(v.startswith(lit))
-    if kind == "endswith":
-        return bool(v.endswith(lit))
-    if kind == "gt":
-        return bool(v > lit)
-    if kind == "gte":
-        return bool(v >= lit)
-    if kind == "lt":
-        return bool(v < lit)
-    return bool(v <= lit)
-
-
-def _follow(x: Any, keys: tuple[Key, ...]) -> Any:
-    for k in keys:
-        x = cp_of(x, k.name) if isinstance(k, CPKey) else get(x, k)
-    return x
-
-
-def interpret(plan: PNode) -> Callable[[Any], bool]:
-    """A closure evaluating ``plan`` over records (the slow, simple twin of :func:`generate`)."""
-    tests: dict[int, Callable[[Any], bool]] = {}
-    for n in walk(plan):
-        if isinstance(n, PAtom):
-            tests[id(n)] = _test_function(n.test)
-
-    def run(node: PNode, env: dict[str, Any]) -> bool:
-        if isinstance(node, PAtom):
-            return tests[id(node)](_follow(env[node.var], node.keys))
-        if isinstance(node, PExists):
-            raw = _follow(env[node.parent], node.keys)
-            elements = (raw or _NULL1) if type(raw) is list else (raw,)
-            for e in elements:
-                env[node.var] = e
-                if run(node.body, env):
-                    return True
-            return False
-        if isinstance(node, PAnd):
-            return all(run(i, env) for i in node.items)
-        if isinstance(node, POr):
-            return any(run(i, env) for i in node.items)
-        if isinstance(node, PNot):
-            return not run(node.item, env)
-        return node.value
-
-    def predicate(record: Any) -> bool:
-        if not isinstance(record, Mapping):
-            return False
-        try:
-            return run(plan, {"r": record})
-        except Exception:  # a value whose own methods raise: the record does not match
-            return False
-
-    return predicate
-
-
-# --------------------------------------------------------------------------------------------------
-# source generation
-# --------------------------------------------------------------------------------------------------
 #: Deepest nesting of loops in one generated function, and of parentheses in one expression; deeper
 #: parts go into helper functions of their own (Python limits both).
 MAX_LOOPS = 8
@@ -296,14 +74,16 @@ def _safe_repr(value: Any) -> str | None:
 
 
 class _Generator:
-    def __init__(self) -> None:
+    def __init__(self, max_loops: int, max_expr_depth: int) -> None:
+        self.max_loops = max(max_loops, 1)
+        self.max_expr_depth = max_expr_depth
         self.namespace: dict[str, Any] = {
             "_Mapping": Mapping,
             "_as_map": as_map,
             "_get": get,
             "_cp": custom_property,
-            "_fold": _fold,
-            "_NULL1": _NULL1,
+            "_fold": fold,
+            "_NULL1": NULL1,
             "_as_dt": as_datetime,
             "_as_date": as_date,
             "_Dec": Decimal,
@@ -315,7 +95,11 @@ class _Generator:
         self.counter = 0
         #: variable -> the name holding it as a mapping (itself once normalised, or a `d` view).
         self.map_name: dict[str, str] = {"r": "r"}
-        self.leaf: dict[int, bool] = {}
+        #: Loop variables whose body reads them as a mapping (`used_map`) or as a value (`used_direct`).
+        self.used_map: set[str] = set()
+        self.used_direct: set[str] = set()
+        #: Loops with no loop inside, over values that are rarely lists: written as expressions.
+        self.leaf: set[str] = set()
         #: While set, custom-property values are computed by statements collected here (relative
         #: indentation) instead of inline expressions: see :meth:`item`.
         self.prelude: list[str] | None = None
@@ -337,30 +121,26 @@ class _Generator:
 
     # -- analysis ----------------------------------------------------------------------------------
     def analyse(self, plan: PNode) -> None:
-        exists: dict[str, PExists] = {}
-        for n in walk(plan):
-            if isinstance(n, PExists):
-                exists[n.var] = n
+        """Record how each loop's body uses its element: as a value, as a mapping, or both."""
+        exists = binders(plan)
         for n in walk(plan):
             if isinstance(n, PAtom) and n.var in exists:
-                if n.keys:
-                    exists[n.var].used_map = True
-                else:
-                    exists[n.var].used_direct = True
+                (self.used_map if n.keys else self.used_direct).add(n.var)
             elif isinstance(n, PExists) and n.parent in exists:
-                exists[n.parent].used_map = True
+                self.used_map.add(n.parent)
+        for var in exists:
+            if var in self.used_map:
+                self.map_name[var] = self.fresh("d") if var in self.used_direct else var
         for var, n in exists.items():
-            if n.used_map:
-                self.map_name[var] = self.fresh("d") if n.used_direct else var
-        for n in exists.values():
-            self.leaf[id(n)] = (
-                not n.used_map
+            if (
+                var not in self.used_map
                 and not n.expect_list
                 and not any(isinstance(m, PExists) for m in walk(n.body))
-            )
+            ):
+                self.leaf.add(var)
 
     def is_leaf(self, node: PExists) -> bool:
-        return self.leaf[id(node)]
+        return node.var in self.leaf
 
     def exprable(self, node: PNode) -> bool:
         if isinstance(node, PExists):
@@ -426,11 +206,11 @@ class _Generator:
         (``first``, which computes it and binds it to ``name``) passed ``guard`` (``"str"`` or ``"num"``).
         """
         kind, vtype, ci = test.kind, test.vtype, test.ci
-        if kind == "isnull":
+        if kind == TestKind.ISNULL:
             return None, f"{value} is None", "", ""
-        if kind == "notnull":
+        if kind == TestKind.NOTNULL:
             return None, f"{value} is not None", "", ""
-        if kind == "false":
+        if kind == TestKind.FALSE:
             return None, "False", "", ""
         lit = self.literal(test.value)
         if vtype == BOOLEAN:
@@ -476,7 +256,7 @@ class _Generator:
         assert exact is not None  # make_test turned a NaN literal into "false"
         k = self.literal(exact)
         call = f"_ncmp({name}, {kind!r}, {k})"
-        direct = _direct_type(value)
+        direct = direct_type(value)
         if direct is None:
             rest = f"{name} {op} {lit}"
         elif direct is Decimal:
@@ -495,7 +275,7 @@ class _Generator:
 
     # -- expressions -------------------------------------------------------------------------------
     def expr(self, node: PNode, depth: int = 0) -> str:
-        if depth > MAX_EXPR_DEPTH and not isinstance(node, (PAtom, PConst)):
+        if depth > self.max_expr_depth and not isinstance(node, (PAtom, PConst)):
             return self.call(node)
         if isinstance(node, PConst):
             return "True" if node.value else "False"
@@ -684,7 +464,7 @@ class _Generator:
         if isinstance(node, PNot):  # pragma: no cover - a not is always an expression
             return [f"{pad}if {self.expr(node)}:", f"{pad}{_IND}return True"]
         assert isinstance(node, PExists)
-        if loops >= max(MAX_LOOPS, 1):
+        if loops >= self.max_loops:
             return [f"{pad}if {self.call(node)}:", f"{pad}{_IND}return True"]
         return self.loop(node, ind, loops)
 
@@ -704,7 +484,7 @@ class _Generator:
             ]
         lines.append(f"{pad}for {var} in {v}:")
         inner = pad + _IND
-        if node.used_map:
+        if var in self.used_map:
             d = self.map_name[var]
             if d == var:
                 if node.skip_null:
@@ -720,9 +500,24 @@ class _Generator:
         return lines + (body or [f"{inner}pass"])
 
 
-def generate(plan: PNode, *, description: str = "") -> tuple[Callable[[Any], bool], str]:
-    """The compiled predicate for ``plan`` and its source."""
-    gen = _Generator()
+def generate(
+    plan: PNode,
+    *,
+    description: str = "",
+    max_loops: int | None = None,
+    max_expr_depth: int | None = None,
+) -> tuple[Callable[[Any], bool], str]:
+    """The compiled predicate for ``plan`` and its source.
+
+    ``max_loops`` (default :data:`MAX_LOOPS`) and ``max_expr_depth`` (default :data:`MAX_EXPR_DEPTH`)
+    bound the nesting of loops in one function and of parentheses in one expression; deeper parts
+    become helper functions (``0`` makes every loop and every compound part a helper: the tests use
+    that to exercise helper calls).
+    """
+    gen = _Generator(
+        MAX_LOOPS if max_loops is None else max_loops,
+        MAX_EXPR_DEPTH if max_expr_depth is None else max_expr_depth,
+    )
     gen.analyse(plan)
     # A value whose own methods raise (a hostile mapping, an `==` that raises) makes the record not match;
     # the `try` costs nothing while nothing is raised.

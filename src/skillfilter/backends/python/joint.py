@@ -26,7 +26,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...plan.nodes import PAnd, PAtom, PConst, PExists, PNode, PNot, POr, walk
-from .codegen import _NULL1, _follow, _test_function, interpret
+from .interpret import interpret, test_function
+from .runtime import elements, follow
 
 __all__ = ["entangled", "joint_predicate"]
 
@@ -83,7 +84,7 @@ def joint_predicate(plan: PNode) -> Callable[[Any], bool]:
             return node.value
         if isinstance(node, PAtom):
             loop = loops[node.var]
-            loop.atoms.append((node.keys, _test_function(node.test)))
+            loop.atoms.append((node.keys, test_function(node.test)))
             return ("atom", node.var, len(loop.atoms) - 1)
         if isinstance(node, PNot):
             return ("not", convert(node.item))
@@ -96,12 +97,10 @@ def joint_predicate(plan: PNode) -> Callable[[Any], bool]:
     root = loops["r"]
 
     def vector(loop: _Loop, element: Any) -> Vector:
-        bits = tuple(test(_follow(element, keys)) for keys, test in loop.atoms)
+        bits = tuple(test(follow(element, keys)) for keys, test in loop.atoms)
         sets = []
         for child in loop.children:
-            raw = _follow(element, child.keys)
-            elements = (raw or _NULL1) if type(raw) is list else (raw,)
-            sets.append(frozenset([vector(child, e) for e in elements]))
+            sets.append(frozenset([vector(child, e) for e in elements(follow(element, child.keys))]))
         return bits, tuple(sets)
 
     def substitute(f: Formula, var: str, vec: Vector) -> Formula:

@@ -34,8 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     names = dialect_names()  # every registered dialect, plug-ins included
     p.add_argument(
-        "--dialect", "-d", required=True, choices=names,
-        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names),
+        "--dialect", "-d", required=True, choices=[*names, "spark"],
+        help="SQL dialect: " + ", ".join(dialect(n).description or n for n in names)
+        + ", spark (Spark SQL over nested records: spark.sql(query, args=...); the `spark` extra)",
     )
     p.add_argument("--entity", "-e", help="the filtered entity (default: the schema's default entity, "
                    "else `employees`)")
@@ -46,9 +47,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", action="store_true",
                    help="a whole SELECT of the entity's keys, not just the condition")
     p.add_argument("--alias", help="the name the condition uses for the entity's table")
-    p.add_argument("--layout", choices=("tables", "nested"), default="tables",
-                   help="tables (default): over the mapped tables; nested (DuckDB): over one row per record "
-                        "with lists of structs")
+    p.add_argument(
+        "--layout", choices=("tables", "nested"), default="tables",
+        help="tables (default: the mapping's tables) or nested (DuckDB only: one row per record, as "
+        "read_json or Parquet give it; see docs/engines.md)",
+    )
 
 
 def _mapping_file(path: str) -> Any:
@@ -141,20 +144,46 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except UsageError as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
+    if getattr(args, "layout", "tables") == "nested" or args.dialect == "spark":
+        return _nested(text, schema, args, stdout=stdout, stderr=stderr)
     try:
-        if args.layout == "nested":
-            sql, params = to_sql(text, dialect=args.dialect, schema=schema, entity=args.entity,
-                                 layout="nested")
-        else:
-            sql, params = to_sql(
-                text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
-            )
+        sql, params = to_sql(
+            text, dialect=args.dialect, mapping=mapping, select=args.select, alias=args.alias
+        )
     except (MappingError, DialectError) as exc:
         stderr.write(f"skillfilter sql: {exc}\n")
         return 2
     except FilterError as exc:
         stderr.write(f"{exc}\n")
         return 1
+    stdout.write(sql + "\n")
+    stdout.write(json_params(params) + "\n")
+    return 0
+
+
+def _nested(text: str, schema: Any, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO) -> int:
+    """``--layout nested`` (DuckDB) and ``--dialect spark``: a condition over one row per record, as
+    ``read_json``, Parquet or ``spark.read.json`` give it (``docs/engines.md``)."""
+    if args.dialect not in ("duckdb", "spark"):
+        stderr.write("skillfilter sql: --layout nested is for --dialect duckdb or spark\n")
+        return 2
+    entity = args.entity or schema.implied_entity() or "employees"
+    try:
+        if args.dialect == "spark":
+            from ...backends.spark import to_spark_sql
+
+            sql, named = to_spark_sql(text, schema=schema, entity=entity)
+            params: Any = list(named.values())
+        else:
+            from ...backends.duckdb_nested import to_sql_nested
+
+            sql, params = to_sql_nested(text, schema=schema, entity=entity)
+    except FilterError as exc:
+        stderr.write(f"{exc}\n")
+        return 1
+    if args.select:
+        name = (args.alias or entity).replace('"', '""')
+        sql = f'SELECT * FROM "{name}" WHERE {sql}'
     stdout.write(sql + "\n")
     stdout.write(json_params(params) + "\n")
     return 0

@@ -1,0 +1,225 @@
+"""What the data-frame backends (Spark, Polars) share: the declared type of every plan variable and value,
+the rule-5 table, and exact number comparison.
+
+A data frame holds one row per record, typed by the schema: an entity is a struct, a to-many relation a list
+of structs, a ``list[text]`` field a list of strings, ``custom_properties`` a struct of the *declared*
+custom properties (the ``definitions``).  So the engines need the schema's types; an untyped custom
+property (whose values may be of any kind) is refused with a :class:`~skillfilter.errors.FilterError` that
+says what to declare.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ..errors import FilterError
+from ..plan.atoms import as_decimal
+from ..plan.nodes import CPKey, Key
+from ..semantics.operators import simple_fold
+from ..semantics.schema import Schema
+
+__all__ = [
+    "TEMPORAL_TYPES",
+    "FrameType",
+    "NumberPlan",
+    "entity_type",
+    "fold_table",
+    "follow",
+    "frame_schema",
+    "number_plan",
+    "schema_and_entity",
+]
+
+#: Field types held as text but compared as times; the frame backends do not compare them (yet).
+TEMPORAL_TYPES = ("datetime",)
+#: A date as predicate() reads one from text (then it must also be a real calendar day, year 1 or later);
+#: for such text, comparing the text is comparing the dates.
+DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class FrameType:
+    """The type of a value in a frame: an entity (a struct), a list of entities, or a field type
+    (``text``, ``integer``, ``number``, ``boolean``, ``date``, ``datetime``, ``list[text]``)."""
+
+    kind: str  # "entity", "entities" (a to-many relation), or "field"
+    name: str  # entity name or field type
+    where: str = ""  # how the filter named it (for messages)
+
+    @property
+    def element(self) -> FrameType:
+        """The type of one element of a list (a to-many relation, a ``list[text]``)."""
+        if self.kind == "entities":
+            return FrameType("entity", self.name, self.where)
+        if self.kind == "field" and self.name == "list[text]":
+            return FrameType("field", "text", self.where)
+        return self
+
+
+def schema_and_entity(schema: Schema | str | None, entity: str | None) -> tuple[Schema, str]:
+    """The schema a frame backend compiles against: ``None`` is the built-in ``export`` schema; the entity
+    defaults to the schema's implied one."""
+    sch = Schema.coerce("export" if schema is None else schema)
+    if entity is None:
+        entity = sch.implied_entity()
+        if entity is None:
+            raise FilterError(
+                f"schema `{sch.name}` has several entities: say which, as in entity='employees'"
+            )
+    sch.entity(entity)  # raises for an unknown entity
+    return sch, entity
+
+
+def entity_type(entity: str) -> FrameType:
+    return FrameType("entity", entity)
+
+
+def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str) -> FrameType:
+    """The type reached from ``start`` through mapping ``keys`` (relations, fields, custom properties)."""
+    t = start
+    for key in keys:
+        if t.kind != "entity":  # pragma: no cover - the planner ends a path at a list or a field
+            raise FilterError(f"{engine}: cannot follow `{key}` into {t.name}")
+        ent = schema.entity(t.name)
+        if isinstance(key, CPKey):
+            cps = ent.custom_properties
+            declared = cps.definitions.get(key.name) if cps is not None else None
+            if declared is None:
+                raise FilterError(
+                    f"{engine} needs the type of custom property `cp_{key.name}`: declare it in the schema, "
+                    f"as "
+                    f'"custom_properties": {{"definitions": {{"{key.name}": "text"}}}} on `{ent.name}` '
+                    f"(text, number, boolean or list[text]); an untyped custom property may hold values of "
+                    f"any kind, which a typed frame cannot"
+                )
+            t = FrameType("field", declared, f"cp_{key.name}")
+        elif key in ent.relations:
+            rel = ent.relations[key]
+            t = FrameType("entities" if rel.many else "entity", rel.target, key)
+        elif key in ent.fields:
+            t = FrameType("field", ent.fields[key].type, key)
+        else:  # pragma: no cover - the schema resolved every name
+            raise FilterError(f"{engine}: `{ent.name}` has no field `{key}`")
+    return t
+
+
+def frame_schema(schema: Schema, entity: str) -> list[tuple[str, object]]:
+    """The columns of ``entity`` as a neutral tree: ``(name, type)`` where type is a field type name, a
+    nested column list (a struct), or ``("list", type)``.  A relation that would revisit an entity already
+    on the way down is left out (a frame cannot hold a cycle)."""
+
+    def columns(name: str, path: tuple[str, ...]) -> list[tuple[str, object]]:
+        ent = schema.entity(name)
+        out: list[tuple[str, object]] = []
+        for f in ent.fields.values():
+            out.append((f.name, ("list", "text") if f.is_list else f.type))
+        for rel in ent.relations.values():
+            if rel.target in path:
+                continue
+            inner = columns(rel.target, (*path, rel.target))
+            out.append((rel.name, ("list", inner) if rel.many else inner))
+        cps = ent.custom_properties
+        if cps is not None and cps.definitions:
+            props: list[tuple[str, object]] = [
+                (n, ("list", "text") if t == "list[text]" else t) for n, t in cps.definitions.items()
+            ]
+            out.append(("custom_properties", props))
+        return out
+
+    return columns(entity, (entity,))
+
+
+@cache
+def fold_table() -> tuple[str, str]:
+    """LANGUAGE.md rule 5 as a translation table: every character that :func:`simple_fold` changes, and
+    what it becomes (computed from :mod:`skillfilter.semantics`, so that it is the same mapping)."""
+    src: list[str] = []
+    dst: list[str] = []
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        if c.upper() == c:
+            continue
+        f = simple_fold(c)
+        if f != c:
+            src.append(c)
+            dst.append(f)
+    return "".join(src), "".join(dst)
+
+
+# --------------------------------------------------------------------------------------------------
+# numbers: a double column against an integer literal, exactly
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NumberPlan:
+    """How to compare a number column with a literal exactly.
+
+    ``static``: the answer for every non-null, non-NaN value (the literal is out of the column's range).
+    Otherwise compare the column with ``literal`` (of the column's own type); with ``tie`` set, a value
+    equal to ``literal`` answers ``tie`` instead (the literal is an integer that the double ``literal``
+    only approximates, so "equal as doubles" is decided by the exact integers).
+    """
+
+    static: bool | None = None
+    literal: int | float | None = None
+    tie: bool | None = None
+
+
+def _cmp(kind: str, a: Any, b: Any) -> bool:
+    if kind == "exact":
+        return bool(a == b)
+    if kind == "gt":
+        return bool(a > b)
+    if kind == "gte":
+        return bool(a >= b)
+    if kind == "lt":
+        return bool(a < b)
+    return bool(a <= b)
+
+
+def number_plan(kind: str, column_type: str, value: object) -> NumberPlan:
+    """Exact comparison of an ``integer`` (int64) or ``number`` (double) column with literal ``value``
+    (an ``int`` or a ``float``, never NaN): compare as doubles unless they are equal, then as integers."""
+    if column_type == "integer":
+        if isinstance(value, float):
+            if math.isinf(value):
+                return NumberPlan(static=_cmp(kind, 0, value))
+            exact = as_decimal(value)  # the decimal value written, as predicate() reads it
+            assert exact is not None
+            if exact == exact.to_integral_value():
+                value = int(exact)
+            else:
+                # No integer equals it; order by the integer just below.
+                below = math.floor(exact)
+                if kind in ("gt", "gte"):
+                    return number_plan("gt", column_type, below)
+                if kind in ("lt", "lte"):
+                    return number_plan("lte", column_type, below)
+                return NumberPlan(static=False)
+        assert isinstance(value, int)
+        if value > INT64_MAX:
+            return NumberPlan(static=_cmp(kind, INT64_MAX, value))
+        if value < INT64_MIN:
+            return NumberPlan(static=_cmp(kind, INT64_MIN, value))
+        return NumberPlan(literal=value)
+    # a double column
+    if isinstance(value, float):
+        return NumberPlan(literal=value)
+    assert isinstance(value, int)
+    try:
+        f = float(value)
+    except OverflowError:
+        # Beyond every finite double: compare with the infinity of its sign (Python compares exactly).
+        f = math.inf if value > 0 else -math.inf
+    if f == value:
+        return NumberPlan(literal=f)
+    # A double equal to ``f`` stands for the decimal its shortest repr writes (as predicate() reads it).
+    written = as_decimal(f) if not math.isinf(f) else f
+    assert written is not None
+    return NumberPlan(literal=f, tie=_cmp(kind, written, value))

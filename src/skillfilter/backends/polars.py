@@ -1,0 +1,241 @@
+"""Polars: a filter as a ``polars.Expr`` over nested records, exactly as ``predicate()``.
+
+>>> import polars as pl
+>>> from skillfilter.backends.polars import polars_schema, to_polars
+>>> java = [{"proficiency_level": 4, "current_skills": [{"name": "Java"}]}]
+>>> df = pl.DataFrame(
+...     [{"external_id": "1", "skill_clusters": java}, {"external_id": "2", "skill_clusters": []}],
+...     schema=polars_schema("export", "employees"),
+... )
+>>> df.filter(to_polars("not skill_clusters__current_skills__name='Java'"))["external_id"].to_list()
+['2']
+
+One row per record, as ``pl.read_ndjson(path, schema=polars_schema(schema, entity))`` gives it: an entity
+is a struct, a to-many relation a list of structs, a ``list[text]`` a list of strings, and
+``custom_properties`` a struct of the declared custom properties.  ``list.eval`` sees only the current
+element, so the plan first goes through :func:`~skillfilter.plan.inward.push_inward` (which takes every
+comparison on an outer element out of the inner existential; bounded by
+:data:`~skillfilter.plan.inward.MAX_NODES`).  Then each ``PExists`` is
+``list.eval(body).list.any()`` (an empty or null list: the body's value for one null element, rule 3);
+every comparison is two-valued (``fill_null(False)``); ``str.contains`` is literal; rule 5 is
+``str.replace_many`` with the table computed from
+:func:`~skillfilter.semantics.operators.simple_fold` on non-ASCII strings (``to_uppercase`` on ASCII ones,
+where the two agree); an integer literal against a float column compares as doubles unless equal, then
+exactly; NaN matches nothing.  A ``date`` field is text: ISO date text (a real day) compares as the date,
+other text with no date.  ``datetime`` fields are not compared yet (a clear
+:class:`~skillfilter.errors.FilterError`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import FilterError
+from ..language.ast import Expr
+from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.inward import push_inward
+from ..plan.nodes import ROOT, CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
+from ..plan.planner import compile_plan
+from ..semantics.schema import Schema
+from .frames import (
+    DATE_PATTERN,
+    TEMPORAL_TYPES,
+    FrameType,
+    entity_type,
+    fold_table,
+    follow,
+    frame_schema,
+    number_plan,
+    schema_and_entity,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+__all__ = ["polars_schema", "to_polars"]
+
+_ENGINE = "Polars"
+
+
+def _need_polars() -> None:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        raise ImportError("the Polars backend needs polars: pip install 'skillfilter[polars]'") from None
+
+
+def polars_schema(schema: Schema | str | None = None, entity: str | None = None) -> pl.Schema:
+    """The Polars schema of one record of ``entity``, for ``pl.read_ndjson(path, schema=...)`` and
+    ``pl.scan_ndjson``: ``integer`` is ``Int64``, ``number`` ``Float64``, ``list[text]`` ``List(String)``, a
+    to-many relation a list of structs, ``date``/``datetime`` ``String``; ``custom_properties`` holds the
+    declared custom properties (the mapping shape).  ``None`` is the built-in ``export`` schema."""
+    _need_polars()
+    import polars as pl
+
+    sch, ent = schema_and_entity(schema, entity)
+    return pl.Schema(_columns(frame_schema(sch, ent)))
+
+
+def _columns(columns: list[tuple[str, object]]) -> dict[str, pl.DataType]:
+    return {n: _dtype(t) for n, t in columns}
+
+
+def _dtype(t: object) -> pl.DataType:
+    import polars as pl
+
+    if isinstance(t, tuple):
+        return pl.List(_dtype(t[1]))
+    if isinstance(t, list):
+        return pl.Struct(_columns(t))
+    return {
+        "text": pl.String(), "integer": pl.Int64(), "number": pl.Float64(), "boolean": pl.Boolean(),
+        "date": pl.String(), "datetime": pl.String(), "list[text]": pl.List(pl.String()),
+    }[str(t)]
+
+
+def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: str | None = None) -> pl.Expr:
+    """``expr`` as a ``polars.Expr`` for ``df.filter(...)``/``lf.filter(...)``: true exactly for the records
+    ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame typed by :func:`polars_schema`.
+    Raises :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot
+    run exactly (an untyped custom property, a date field, a scope too entangled to push inward)."""
+    _need_polars()
+    sch, ent = schema_and_entity(schema, entity)
+    plan, _ = compile_plan(expr, schema=sch, entity=ent)
+    plan = push_inward(plan)
+    return _Compiler(sch).node(plan, None, {ROOT: entity_type(ent)})
+
+
+class _Compiler:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def node(self, node: PNode, cur: str | None, types: dict[str, FrameType]) -> pl.Expr:
+        import polars as pl
+
+        if isinstance(node, PConst):
+            return pl.lit(node.value)
+        if isinstance(node, (PAnd, POr)):
+            items = [self.node(i, cur, types) for i in node.items]
+            out = items[0]
+            for i in items[1:]:
+                out = (out & i) if isinstance(node, PAnd) else (out | i)
+            return out
+        if isinstance(node, PNot):
+            return ~self.node(node.item, cur, types)
+        if isinstance(node, PAtom):
+            value, t = self.value(node.var, node.keys, cur, types)
+            return self.test(node.test, value, t)
+        assert isinstance(node, PExists)
+        arr, t = self.value(node.parent, node.keys, cur, types)
+        if t.kind != "entities" and t.name != "list[text]":  # pragma: no cover - typed plans only
+            raise FilterError(f"{_ENGINE}: `{t.where}` is not a list")
+        body = self.node(node.body, node.var, {**types, node.var: t.element})
+        found = arr.list.eval(body).list.any()
+        if node.skip_null:
+            return found.fill_null(False)
+        empty = null_truth(node.body, {node.var})
+        if empty is None:  # pragma: no cover - push_inward leaves no outer reference
+            raise FilterError(f"{_ENGINE}: internal error: a list body refers to an outer element")
+        return pl.when(arr.list.len() > 0).then(found.fill_null(False)).otherwise(pl.lit(empty))
+
+    def value(
+        self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, FrameType]
+    ) -> tuple[pl.Expr, FrameType]:
+        import polars as pl
+
+        x: pl.Expr | None
+        if var == cur:
+            x = pl.element()
+        elif var == ROOT and cur is None:
+            x = None
+        else:  # pragma: no cover - push_inward leaves no outer reference
+            raise FilterError(f"{_ENGINE}: internal error: `{var}` is not visible here")
+        for key in keys:
+            names = ["custom_properties", key.name] if isinstance(key, CPKey) else [key]
+            for name in names:
+                x = pl.col(name) if x is None else x.struct.field(name)
+        assert x is not None
+        return x, follow(self.schema, types[var], keys, _ENGINE)
+
+    def test(self, test: Test, value: pl.Expr, t: FrameType) -> pl.Expr:
+        import polars as pl
+
+        if test.kind in ("isnull", "notnull"):
+            return value.is_null() if test.kind == "isnull" else value.is_not_null()
+        if t.name in TEMPORAL_TYPES:
+            raise FilterError(
+                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
+                f"or the SQL backends for this filter"
+            )
+        kind = test.kind
+        if test.vtype == DATE and t.name == "date":
+            # ISO text of a real date compares as the date: guard, then compare the text.
+            iso = pl.lit(test.value.isoformat(), dtype=pl.String)
+            return _valid_date(value) & _cmp(kind, value, iso).fill_null(False)
+        if test.vtype == TEXT:
+            x = _fold(value) if test.ci else value
+            lit = pl.lit(test.value, dtype=pl.String)
+            if kind == "contains":
+                out = x.str.contains(test.value, literal=True)
+            elif kind == "startswith":
+                out = x.str.starts_with(lit)
+            elif kind == "endswith":
+                out = x.str.ends_with(lit)
+            else:
+                out = _cmp(kind, x, lit)
+            return out.fill_null(False)
+        if test.vtype == BOOLEAN:
+            return (value == pl.lit(test.value, dtype=pl.Boolean)).fill_null(False)
+        if test.vtype == NUMBER and t.name in ("integer", "number"):
+            plan = number_plan(kind, t.name, test.value)
+            is_double = t.name == "number"
+            if plan.static is not None:
+                out = value.is_not_null() if plan.static else pl.lit(False)
+            else:
+                lit = pl.lit(plan.literal, dtype=pl.Float64 if is_double else pl.Int64)
+                out = _cmp(kind, value, lit)
+                if plan.tie is not None:
+                    out = pl.when(value == lit).then(pl.lit(plan.tie)).otherwise(out)
+            out = out.fill_null(False)
+            return (out & ~value.is_nan().fill_null(False)) if is_double else out
+        raise FilterError(  # pragma: no cover - the schema converted the literal to the field's type
+            f"{_ENGINE}: a {test.vtype} literal against the {t.name} field `{t.where}`"
+        )
+
+
+def _cmp(kind: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    if kind == "exact":
+        return a == b
+    if kind == "gt":
+        return a > b
+    if kind == "gte":
+        return a >= b
+    if kind == "lt":
+        return a < b
+    return a <= b
+
+
+def _valid_date(x: pl.Expr) -> pl.Expr:
+    """Whether text ``x`` is an ISO date as predicate() reads one: the pattern, and a real day."""
+    import polars as pl
+
+    y, m, d = (x.str.slice(a, n).cast(pl.Int32, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
+    leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
+    days = (
+        pl.when(m.is_in([1, 3, 5, 7, 8, 10, 12])).then(31).when(m.is_in([4, 6, 9, 11])).then(30)
+        .when(m == 2).then(pl.when(leap).then(29).otherwise(28)).otherwise(0)
+    )
+    pattern = x.str.contains("^" + DATE_PATTERN + "$")
+    return (pattern & (y >= 1) & (d >= 1) & (d <= days)).fill_null(False)
+
+
+def _fold(x: pl.Expr) -> pl.Expr:
+    """Rule 5: ``to_uppercase`` where the text is ASCII (there it is the simple mapping), else the table."""
+    import polars as pl
+
+    src, dst = fold_table()
+    return (
+        pl.when(x.str.contains(r"[^\x00-\x7F]"))
+        .then(x.str.replace_many(list(src), list(dst)))
+        .otherwise(x.str.to_uppercase())
+    )

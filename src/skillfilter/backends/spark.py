@@ -1,0 +1,436 @@
+"""Apache Spark: a filter as a native column expression over nested records, exactly as ``predicate()``.
+
+>>> from skillfilter.backends.spark import to_spark_sql
+>>> sql, args = to_spark_sql("skill_clusters__proficiency_level__gte=3")
+>>> print(sql.replace(", x_e1", ",\n  x_e1"))
+coalesce(exists(`skill_clusters`,
+  x_e1 -> coalesce(x_e1.`proficiency_level` >= CAST(:p1 AS BIGINT), false)), false)
+>>> args
+{'p1': 3}
+
+One row per record, as ``spark.read.schema(spark_schema(schema, entity)).json(path)`` gives it: an entity is
+a struct, a to-many relation an array of structs, a ``list[text]`` an array of strings, and
+``custom_properties`` a struct of the declared custom properties.  The plan
+(:mod:`skillfilter.plan.planner`) is compiled node for node: ``PExists`` becomes ``exists(array, x -> ...)``
+(Spark's lambdas see the outer element, so one scope over two levels stays one expression), made
+two-valued with ``coalesce(..., false)``; an empty or null array offers one all-null element (rule 3) as
+``CASE WHEN size(a) > 0 THEN a ELSE array(NULL) END``; rule 5 is ``translate()`` with the table computed
+from :func:`~skillfilter.semantics.operators.simple_fold` (Spark's ``upper()`` is full case mapping);
+an integer literal against a double column compares as doubles unless they are equal, then as the exact
+values; NaN matches nothing.  No Python UDF: executors need nothing but Spark.
+
+Spark compares strings by code point under its default (binary) collation, which this module assumes.
+A ``date`` field is text in the frame; text that is an ISO date (``YYYY-MM-DD``, a real day) compares as
+that date, other text with no date, as in ``predicate()``.  ``datetime`` fields are not compared yet (a
+clear :class:`~skillfilter.errors.FilterError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ..errors import FilterError
+from ..language.ast import Expr
+from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
+from ..plan.planner import compile_plan
+from ..semantics.schema import Schema
+from .frames import (
+    DATE_PATTERN,
+    TEMPORAL_TYPES,
+    FrameType,
+    entity_type,
+    fold_table,
+    follow,
+    frame_schema,
+    number_plan,
+    schema_and_entity,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import Column
+    from pyspark.sql.types import DataType, StructType
+
+__all__ = ["spark_schema", "to_spark", "to_spark_sql"]
+
+E = TypeVar("E")
+_ENGINE = "Spark"
+_CMP = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+class _Ops(Generic[E]):
+    """How one engine API spells the pieces (Column objects, or SQL text with parameters)."""
+
+    def root(self, name: str) -> E: raise NotImplementedError
+    def field(self, x: E, name: str) -> E: raise NotImplementedError
+    def lit(self, value: Any, sql_type: str) -> E: raise NotImplementedError
+    def const(self, value: bool) -> E: raise NotImplementedError
+    def cmp(self, op: str, a: E, b: E) -> E: raise NotImplementedError
+    def and_(self, items: list[E]) -> E: raise NotImplementedError
+    def or_(self, items: list[E]) -> E: raise NotImplementedError
+    def not_(self, x: E) -> E: raise NotImplementedError
+    def false_if_null(self, x: E) -> E: raise NotImplementedError
+    def isnull(self, x: E, null: bool) -> E: raise NotImplementedError
+    def isnan(self, x: E) -> E: raise NotImplementedError
+    def when(self, cond: E, then: E, other: E) -> E: raise NotImplementedError
+    def fold(self, x: E) -> E: raise NotImplementedError
+    def string_test(self, kind: str, x: E, lit: E) -> E: raise NotImplementedError
+    def padded(self, arr: E, element: DataType) -> E: raise NotImplementedError
+    def exists(self, arr: E, var: str, body: Callable[[E], E]) -> E: raise NotImplementedError
+    def valid_date(self, x: E) -> E: raise NotImplementedError
+
+
+class _Compiler(Generic[E]):
+    def __init__(self, ops: _Ops[E], schema: Schema) -> None:
+        self.ops = ops
+        self.schema = schema
+        self.types = _SparkTypes(schema)
+
+    def node(self, node: PNode, env: dict[str, tuple[E | None, FrameType]]) -> E:
+        ops = self.ops
+        if isinstance(node, PConst):
+            return ops.const(node.value)
+        if isinstance(node, PAnd):
+            return ops.and_([self.node(i, env) for i in node.items])
+        if isinstance(node, POr):
+            return ops.or_([self.node(i, env) for i in node.items])
+        if isinstance(node, PNot):
+            return ops.not_(self.node(node.item, env))
+        if isinstance(node, PAtom):
+            value, t = self.value(env[node.var], node.keys)
+            return self.test(node.test, value, t)
+        assert isinstance(node, PExists)
+        arr, t = self.value(env[node.parent], node.keys)
+        if t.kind != "entities" and t.name != "list[text]":  # pragma: no cover - typed plans only
+            raise FilterError(f"{_ENGINE}: `{t.where}` is not a list")
+        element = t.element
+        if not node.skip_null:
+            arr = ops.padded(arr, self.types.data_type(element))
+
+        def body(x: E) -> E:
+            return self.node(node.body, {**env, node.var: (x, element)})
+
+        return ops.false_if_null(ops.exists(arr, node.var, body))
+
+    def value(self, start: tuple[E | None, FrameType], keys: tuple[Key, ...]) -> tuple[E, FrameType]:
+        x, t = start
+        for key in keys:
+            if isinstance(key, CPKey):
+                cps = "custom_properties"
+                x = self.ops.root(cps) if x is None else self.ops.field(x, cps)
+                x = self.ops.field(x, key.name)
+            else:
+                x = self.ops.root(key) if x is None else self.ops.field(x, key)
+        t = follow(self.schema, t, keys, _ENGINE)
+        assert x is not None
+        return x, t
+
+    def test(self, test: Test, value: E, t: FrameType) -> E:
+        ops = self.ops
+        if test.kind in ("isnull", "notnull"):
+            return ops.isnull(value, test.kind == "isnull")
+        if t.name in TEMPORAL_TYPES:
+            raise FilterError(
+                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
+                f"or the SQL backends for this filter"
+            )
+        if test.vtype == DATE and t.name == "date":
+            # ISO text of a real date compares as the date: guard, then compare the text.
+            lit = ops.lit(test.value.isoformat(), "STRING")
+            return ops.and_([ops.valid_date(value), ops.false_if_null(ops.cmp(_CMP[test.kind], value, lit))])
+        if test.vtype == TEXT:
+            x = ops.fold(value) if test.ci else value
+            lit = ops.lit(test.value, "STRING")
+            if test.kind in _CMP:
+                return ops.false_if_null(ops.cmp(_CMP[test.kind], x, lit))
+            return ops.false_if_null(ops.string_test(test.kind, x, lit))
+        if test.vtype == BOOLEAN:
+            return ops.false_if_null(ops.cmp("=", value, ops.lit(test.value, "BOOLEAN")))
+        if test.vtype == NUMBER and t.name in ("integer", "number"):
+            plan = number_plan(test.kind, t.name, test.value)
+            is_double = t.name == "number"
+            guard = ops.not_(ops.false_if_null(ops.isnan(value))) if is_double else None
+            if plan.static is not None:
+                out = ops.isnull(value, False) if plan.static else ops.const(False)
+            else:
+                lit = ops.lit(plan.literal, "DOUBLE" if is_double else "BIGINT")
+                out = ops.cmp(_CMP[test.kind], value, lit)
+                if plan.tie is not None:
+                    out = ops.when(ops.cmp("=", value, lit), ops.const(plan.tie), out)
+            out = ops.false_if_null(out)
+            return ops.and_([guard, out]) if guard is not None else out
+        raise FilterError(  # pragma: no cover - the schema converted the literal to the field's type
+            f"{_ENGINE}: a {test.vtype} literal against the {t.name} field `{t.where}`"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# column expressions
+# --------------------------------------------------------------------------------------------------
+class _ColumnOps(_Ops["Column"]):
+    def __init__(self) -> None:
+        _need_pyspark()
+        from pyspark.sql import functions
+
+        self.F = functions
+
+    def root(self, name: str) -> Column:
+        return self.F.col(_quote(name))
+
+    def field(self, x: Column, name: str) -> Column:
+        return x.getField(name)
+
+    def lit(self, value: Any, sql_type: str) -> Column:
+        return self.F.lit(value).cast(sql_type.lower())
+
+    def const(self, value: bool) -> Column:
+        return self.F.lit(value)
+
+    def cmp(self, op: str, a: Column, b: Column) -> Column:
+        if op == "=":
+            return a == b
+        if op == ">":
+            return a > b
+        if op == ">=":
+            return a >= b
+        if op == "<":
+            return a < b
+        return a <= b
+
+    def and_(self, items: list[Column]) -> Column:
+        out = items[0]
+        for i in items[1:]:
+            out = out & i
+        return out
+
+    def or_(self, items: list[Column]) -> Column:
+        out = items[0]
+        for i in items[1:]:
+            out = out | i
+        return out
+
+    def not_(self, x: Column) -> Column:
+        return ~x
+
+    def false_if_null(self, x: Column) -> Column:
+        return self.F.coalesce(x, self.F.lit(False))
+
+    def isnull(self, x: Column, null: bool) -> Column:
+        return x.isNull() if null else x.isNotNull()
+
+    def isnan(self, x: Column) -> Column:
+        return self.F.isnan(x)
+
+    def when(self, cond: Column, then: Column, other: Column) -> Column:
+        return self.F.when(cond, then).otherwise(other)
+
+    def fold(self, x: Column) -> Column:
+        src, dst = fold_table()
+        return self.F.translate(x, src, dst)
+
+    def string_test(self, kind: str, x: Column, lit: Column) -> Column:
+        if kind == "contains":
+            return x.contains(lit)
+        if kind == "startswith":
+            return x.startswith(lit)
+        return x.endswith(lit)
+
+    def padded(self, arr: Column, element: DataType) -> Column:
+        from pyspark.sql import functions as F
+
+        return F.when(F.size(arr) > 0, arr).otherwise(F.array(F.lit(None).cast(element)))
+
+    def exists(self, arr: Column, var: str, body: Callable[[Column], Column]) -> Column:
+        from pyspark.sql.functions import exists
+
+        return exists(arr, body)
+
+    def valid_date(self, x: Column) -> Column:
+        from pyspark.sql import functions as F
+
+        y, m, d = (F.substring(x, a, n).cast("int") for a, n in ((1, 4), (6, 2), (9, 2)))
+        leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
+        days = (
+            F.when(m.isin(1, 3, 5, 7, 8, 10, 12), 31).when(m.isin(4, 6, 9, 11), 30)
+            .when(m == 2, F.when(leap, 29).otherwise(28)).otherwise(0)
+        )
+        # CASE, not AND: the casts run only on text of the pattern (ANSI mode raises on others).
+        return F.when(x.rlike(_JAVA_DATE), (y >= 1) & (d >= 1) & (d <= days)).otherwise(F.lit(False))
+
+
+#: The whole text (Java's ``$`` would also match before a final line break).
+_JAVA_DATE = r"\A" + DATE_PATTERN + r"\z"
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+# --------------------------------------------------------------------------------------------------
+# SQL text with named parameters
+# --------------------------------------------------------------------------------------------------
+class _SqlOps(_Ops[str]):
+    def __init__(self) -> None:
+        self.args: dict[str, Any] = {}
+        self.fold_names: tuple[str, str] | None = None
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.args) + 1}"
+        self.args[name] = value
+        return ":" + name
+
+    def root(self, name: str) -> str:
+        return _quote(name)
+
+    def field(self, x: str, name: str) -> str:
+        return f"{x}.{_quote(name)}"
+
+    def lit(self, value: Any, sql_type: str) -> str:
+        p = self.param(value)
+        return p if sql_type == "STRING" else f"CAST({p} AS {sql_type})"
+
+    def const(self, value: bool) -> str:
+        return "true" if value else "false"
+
+    def cmp(self, op: str, a: str, b: str) -> str:
+        return f"{a} {op} {b}"
+
+    def and_(self, items: list[str]) -> str:
+        return "(" + " AND ".join(items) + ")"
+
+    def or_(self, items: list[str]) -> str:
+        return "(" + " OR ".join(items) + ")"
+
+    def not_(self, x: str) -> str:
+        return f"NOT ({x})"
+
+    def false_if_null(self, x: str) -> str:
+        return f"coalesce({x}, false)"
+
+    def isnull(self, x: str, null: bool) -> str:
+        return f"({x} IS {'' if null else 'NOT '}NULL)"
+
+    def isnan(self, x: str) -> str:
+        return f"isnan({x})"
+
+    def when(self, cond: str, then: str, other: str) -> str:
+        return f"CASE WHEN {cond} THEN {then} ELSE {other} END"
+
+    def fold(self, x: str) -> str:
+        if self.fold_names is None:
+            src, dst = fold_table()
+            self.fold_names = (self.param(src), self.param(dst))
+        return f"translate({x}, {self.fold_names[0]}, {self.fold_names[1]})"
+
+    def string_test(self, kind: str, x: str, lit: str) -> str:
+        return f"{kind}({x}, {lit})"
+
+    def padded(self, arr: str, element: DataType) -> str:
+        return f"CASE WHEN size({arr}) > 0 THEN {arr} ELSE array(CAST(NULL AS {element.simpleString()})) END"
+
+    def exists(self, arr: str, var: str, body: Callable[[str], str]) -> str:
+        x = f"x_{var}"
+        return f"exists({arr}, {x} -> {body(x)})"
+
+    def valid_date(self, x: str) -> str:
+        y, m, d = (f"CAST(substring({x}, {a}, {n}) AS INT)" for a, n in ((1, 4), (6, 2), (9, 2)))
+        leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
+        days = (
+            f"CASE WHEN {m} IN (1, 3, 5, 7, 8, 10, 12) THEN 31 WHEN {m} IN (4, 6, 9, 11) THEN 30 "
+            f"WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 0 END"
+        )
+        pattern = self.param(_JAVA_DATE)
+        return (
+            f"CASE WHEN coalesce({x} RLIKE {pattern}, false) THEN {y} >= 1 AND {d} >= 1 AND {d} <= {days} "
+            f"ELSE false END"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# types
+# --------------------------------------------------------------------------------------------------
+class _SparkTypes:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def data_type(self, t: FrameType) -> DataType:
+        from pyspark.sql import types as T
+
+        if t.kind == "entity":
+            return _struct(frame_schema(self.schema, t.name))
+        if t.kind == "entities":
+            return T.ArrayType(_struct(frame_schema(self.schema, t.name)))
+        return _leaf(t.name)
+
+
+def _leaf(name: object) -> DataType:
+    from pyspark.sql import types as T
+
+    if isinstance(name, tuple):
+        return T.ArrayType(_leaf(name[1]))
+    if isinstance(name, list):
+        return _struct(name)
+    return {
+        "text": T.StringType(), "integer": T.LongType(), "number": T.DoubleType(),
+        "boolean": T.BooleanType(), "date": T.StringType(), "datetime": T.StringType(),
+        "list[text]": T.ArrayType(T.StringType()),
+    }[str(name)]
+
+
+def _struct(columns: list[tuple[str, object]]) -> StructType:
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField(n, _leaf(t)) for n, t in columns])
+
+
+# --------------------------------------------------------------------------------------------------
+# the public functions
+# --------------------------------------------------------------------------------------------------
+def spark_schema(schema: Schema | str | None = None, entity: str | None = None) -> StructType:
+    """The ``StructType`` of one record of ``entity``, to read exports with
+    ``spark.read.schema(spark_schema(...)).option("mode", "FAILFAST").json(path)``.
+
+    ``integer`` is ``bigint``, ``number`` ``double``, ``list[text]`` ``array<string>``, a to-many relation an
+    array of structs, ``date``/``datetime`` a string; ``custom_properties`` holds the declared custom
+    properties (the mapping shape ``{"name": value}``).  ``None`` is the built-in ``export`` schema.
+    """
+    _need_pyspark()
+    sch, ent = schema_and_entity(schema, entity)
+    return _struct(frame_schema(sch, ent))
+
+
+def _need_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "the Spark backend needs pyspark: pip install 'skillfilter[spark]' (and a Java runtime)"
+        ) from None
+
+
+def _compile(ops: _Ops[E], expr: Expr | str, schema: Schema | str | None, entity: str | None) -> E:
+    _need_pyspark()
+    sch, ent = schema_and_entity(schema, entity)
+    plan, _ = compile_plan(expr, schema=sch, entity=ent)
+    return _Compiler(ops, sch).node(plan, {"r": (None, entity_type(ent))})
+
+
+def to_spark(expr: Expr | str, *, schema: Schema | str | None = None, entity: str | None = None) -> Column:
+    """``expr`` as a ``pyspark.sql.Column`` for ``df.where(...)``/``df.filter(...)``: true exactly for the
+    records ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame read with
+    :func:`spark_schema`.  Needs pyspark (the ``spark`` extra) and an active Spark session.  Raises
+    :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot run
+    exactly (an untyped custom property, a date field)."""
+    return _compile(_ColumnOps(), expr, schema, entity)
+
+
+def to_spark_sql(
+    expr: Expr | str, *, schema: Schema | str | None = None, entity: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """``expr`` as a Spark SQL condition and its named arguments, for
+    ``spark.sql(f"SELECT * FROM t WHERE {sql}", args=args)``.  Values are parameters (``:p1`` ...), never
+    SQL text; identifiers come from the schema, quoted where needed."""
+    ops = _SqlOps()
+    sql = _compile(ops, expr, schema, entity)
+    return sql, ops.args

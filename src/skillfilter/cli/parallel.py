@@ -1,0 +1,310 @@
+"""``skillfilter filter --jobs N``: a JSON Lines file split by byte ranges across worker processes.
+
+A regular file whose first value is a one-line object (JSON Lines, as :class:`~skillfilter.cli.records.
+RecordReader` decides), of at least :data:`MIN_RANGES` ranges, is cut into ranges of about
+:data:`RANGE_SIZE` bytes, each starting just after a newline.  Each worker reads its range line by line
+(:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back the matching lines
+(as read, line end ``\\n``), how many lines and records the range held, and the problems it met.  The main
+process takes the results in input order, so the output, the record and line numbers of every message
+(counted on from the ranges before), ``--skip-invalid``'s messages and count, and the progress line are what
+one process reading the file gives.
+
+Ranges are handed out a few at a time (:data:`AHEAD` per worker, and one more), so memory stays flat: each
+process holds about one range.  A range with a line that only the document reader reads (an array, an
+export page, a value that goes on past its line: where it ends is in a later range) is read again, with
+everything after it, by the main process alone, from the start of that range: the answers are exactly one
+reader's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from .documents import IrregularLines
+from .records import RecordError, RecordReader
+
+if TYPE_CHECKING:  # pragma: no cover
+    from multiprocessing.pool import AsyncResult, Pool
+
+__all__ = [
+    "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start",
+    "run_file",
+]
+
+#: Bytes per range (a range ends at the first newline from there on).
+RANGE_SIZE = 1 << 19
+#: Files smaller than this many ranges are read by one process (starting workers costs more).
+MIN_RANGES = 16
+#: Ranges in flight per worker.
+AHEAD = 1
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    count = getattr(os, "process_cpu_count", None)
+    if count is not None:  # pragma: no cover - Python 3.13+
+        return max(1, int(count() or 1))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to build its own predicate and prefilter."""
+
+    filter: str
+    schema: str | None
+    entity: str | None
+    exact_numbers: bool
+    prefilter: bool
+    skip_invalid: bool
+
+
+@dataclass
+class RangeResult:
+    """What one range gave: the matching lines (each ending in ``\\n``) and the counts and problems."""
+
+    data: bytes = b""
+    matched: int = 0
+    lines: int = 0
+    records: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    fatal: RecordError | None = None
+    irregular: bool = False
+
+
+def compile_job(job: Job) -> tuple[Callable[[Any], bool], Callable[[bytes], bool] | None]:
+    """The predicate and the line condition of ``job``'s filter."""
+    from ..backends.python import predicate
+    from ..plan.planner import compile_plan
+    from .commands._common import load_schema
+    from .prefilter import line_condition
+
+    schema = load_schema(job.schema) if job.schema is not None else None
+    entity = job.entity if schema is not None else None
+    test = predicate(job.filter, schema=schema, entity=entity)
+    check = None
+    if job.prefilter:
+        check = line_condition(compile_plan(job.filter, schema=schema, entity=entity)[0])
+    return test, check
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init(job: Job) -> None:
+    # Ctrl-C is the main process's to handle: it ends the workers (no traceback from each of them).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _STATE.get("job") == job:  # forked from the process that compiled it
+        return
+    test, check = compile_job(job)
+    _STATE.update(job=job, test=test, check=check)
+
+
+class _Slice:
+    """``size`` bytes of a binary file from its current position; counts the newlines read."""
+
+    def __init__(self, handle: Any, size: int) -> None:
+        self._handle = handle
+        self._left = size
+        self.newlines = 0
+        self.last = b""
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data: bytes = self._handle.read(self._left if n < 0 else min(n, self._left))
+        self._left -= len(data)
+        if not data:
+            self._left = 0
+        else:
+            self.newlines += data.count(b"\n")
+            self.last = data[-1:]
+        return data
+
+
+def _run_range(task: tuple[str, int, int]) -> RangeResult:
+    """A worker's part: the range ``[start, end)`` of file ``path``, numbered from line 1 and record 1."""
+    path, start, end = task
+    job: Job = _STATE["job"]
+    test = _STATE["test"]
+    result = RangeResult()
+    out: list[bytes] = []
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        stream = _Slice(handle, end - start)
+        on_error = result.errors.append if job.skip_invalid else None
+        reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
+                              exact_numbers=job.exact_numbers)
+        reader.prefilter = _STATE["check"]
+        reader.lines_only = True
+        try:
+            for record in reader.json_lines(0):
+                if test(record):
+                    out.append(reader.raw)
+        except RecordError as exc:
+            result.fatal = exc
+        except IrregularLines:
+            result.irregular = True
+        except OSError as exc:
+            result.fatal = RecordError(f"cannot read: {exc.strerror or exc}", source=path)
+    if out:
+        out.append(b"")
+        result.data = b"\n".join(out)
+    result.matched = len(out) - 1 if out else 0
+    result.lines = stream.newlines + (1 if stream.last not in (b"", b"\n") else 0)
+    result.records = reader.records
+    return result
+
+
+def json_lines_start(path: str) -> tuple[int, int] | None:
+    """Where the JSON Lines of file ``path`` start (byte offset, lines before), when it is JSON Lines
+    (:meth:`RecordReader._sniff`); ``None`` otherwise (an array, pages, pretty-printed, empty)."""
+    with open(path, "rb") as handle:
+        reader = RecordReader(handle, path)
+        sniffed = reader._sniff()
+        if sniffed is None:
+            return None
+        data, lines = sniffed
+        return reader.bytes_read - len(data), lines
+
+
+def _moved(error: RecordError, lines: int, records: int) -> RecordError:
+    """``error`` of a range, numbered as in the whole file."""
+    return RecordError(
+        error.reason, source=error.source,
+        line=None if error.line is None else error.line + lines, column=error.column,
+        record=None if error.record is None else error.record + records,
+        record_line=None if error.record_line is None else error.record_line + lines,
+        recoverable=error.recoverable,
+    )
+
+
+def _cuts(handle: Any, start: int, size: int) -> list[int]:
+    """Range boundaries from ``start``: each just after a newline, about :data:`RANGE_SIZE` apart."""
+    cuts = [start]
+    pos = start
+    while True:
+        pos = max(pos, cuts[-1]) + RANGE_SIZE
+        if pos >= size:
+            break
+        handle.seek(pos - 1)
+        while True:
+            chunk = handle.read(1 << 12)
+            if not chunk:
+                pos = size
+                break
+            nl = chunk.find(b"\n")
+            if nl >= 0:
+                pos = handle.tell() - len(chunk) + nl + 1
+                break
+        if pos >= size:
+            break
+        cuts.append(pos)
+    cuts.append(size)
+    return cuts
+
+
+class Tally:
+    """Progress of a file read in ranges, shaped as a reader for the progress line."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size: int | None = size
+        self.records = 0
+        self.bytes_read = 0
+
+
+class Workers:
+    """A pool of worker processes for one command, started on first use."""
+
+    def __init__(
+        self, job: Job, jobs: int, compiled: tuple[Callable[[Any], bool], Any] | None = None
+    ) -> None:
+        self.job = job
+        self.jobs = jobs
+        self._pool: Pool | None = None
+        #: The predicate and the line condition already compiled here, for workers forked from here.
+        self._compiled = compiled
+
+    def pool(self) -> Pool:
+        if self._pool is None:
+            import multiprocessing  # only when a file is worth splitting
+
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            if self._compiled is not None and context.get_start_method() == "fork":
+                _STATE.update(job=self.job, test=self._compiled[0], check=self._compiled[1])
+            self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.job,))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def run_file(
+    path: str,
+    start: tuple[int, int],
+    workers: Workers,
+    *,
+    write_block: Callable[[bytes, int], None],
+    skip: Callable[[RecordError], None] | None,
+    sequential: Callable[[RecordReader, int], None],
+    tally: Tally,
+    tick: Callable[[], None] | None,
+) -> None:
+    """Filter the JSON Lines of ``path`` from ``start`` (offset, lines before) with ``workers``, writing
+    the matches in input order with ``write_block(data, count)``; problems go to ``skip`` (``None``: raised
+    as :class:`RecordError` after the matches before them are written).  A range that the workers cannot
+    read alone goes, with the rest of the file, to ``sequential(reader, lines_before)``."""
+    offset, lines_before = start
+    size = tally.size or 0
+    with open(path, "rb") as handle:
+        cuts = _cuts(handle, offset, size)
+    tasks = [(path, cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+    pool = workers.pool()
+    window = workers.jobs * AHEAD + 1
+    pending: list[AsyncResult[RangeResult]] = []
+    records_before = 0
+    submitted = 0
+    done = 0
+    while done < len(tasks):
+        while submitted < len(tasks) and len(pending) < window:
+            pending.append(pool.apply_async(_run_range, (tasks[submitted],)))
+            submitted += 1
+        result = pending.pop(0).get()
+        range_start = tasks[done][1]
+        done += 1
+        if result.irregular:
+            workers.close()  # the ranges in flight are not needed: the rest is read in one piece
+            with open(path, "rb") as handle:
+                handle.seek(range_start)
+                reader = RecordReader(handle, path, on_error=skip, exact_numbers=workers.job.exact_numbers)
+                reader.records = records_before
+                reader.bytes_read = range_start
+                reader.size = size
+                tally.records = records_before
+                sequential(reader, lines_before)
+            return
+        if result.data:
+            write_block(result.data, result.matched)
+        for error in result.errors:
+            assert skip is not None
+            skip(_moved(error, lines_before, records_before))
+        if result.fatal is not None:
+            raise _moved(result.fatal, lines_before, records_before)
+        lines_before += result.lines
+        records_before += result.records
+        tally.records = records_before
+        tally.bytes_read = tasks[done - 1][2]
+        if tick is not None:
+            tick()

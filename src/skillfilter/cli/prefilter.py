@@ -1,0 +1,252 @@
+"""A prefilter that never lies: a necessary condition on a JSON Lines line's raw bytes, from the plan.
+
+A record can match a filter only if its line holds certain bytes: ``...__name='Python'`` needs a JSON
+string whose value is ``Python``, and a line without a backslash spells every string exactly as its
+UTF-8 bytes between quotes, so such a line must contain ``"Python"``.  :func:`line_condition` derives that
+condition from the checked filter's plan (:func:`skillfilter.plan.planner.compile_plan`):
+
+- a case-sensitive text test (``exact``, ``contains``, ``startswith``, ``endswith``) of a non-empty literal
+  needs the literal's JSON text (with the quote on the side the test anchors: ``"Python"`` for ``exact``,
+  ``"Py`` for ``startswith``), and where the value is a member of an object, that member's name before it
+  (``"name": "Python``, whitespace allowed around the colon);
+- ``and`` needs what any of its parts needs, ``or`` what every part needs (one of the alternatives),
+  ``exists`` what its body needs;
+- everything else needs nothing: ``not``, case-insensitive tests, ordering, numbers, dates, booleans,
+  nulls, and any test that holds on null (the empty-relation element of LANGUAGE.md rule 3 is null, and
+  it is in no line).
+
+A line that may spell the text with escapes passes whatever it holds: one with a ``\\u`` escape
+(``\\u0050ython``), or with any backslash when the literal holds a character that another escape spells
+(a quote, a backslash, ``/``, a control character).
+The condition only lets the reader leave out lines that cannot match; every line that passes is decoded
+and gets the exact predicate.
+
+>>> from skillfilter.plan.planner import compile_plan
+>>> check = line_condition(compile_plan("skill__name='Python' or not x=1")[0])
+>>> check is None
+True
+>>> check = line_condition(compile_plan("skill__name='Python' and name__startswith='J'")[0])
+>>> check(b'{"skill": {"name": "Python"}, "name": "Jo"}'), check(b'{"skill": {"name": "Pythons"}}')
+(True, False)
+>>> check(b'{"skill": {"name": "\\\\u0050ython"}, "name": "Jo"}')  # escapes: never rejected
+True
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..plan.atoms import TEXT
+from ..plan.nodes import Key, PAnd, PAtom, PExists, PNode, POr
+
+__all__ = ["LineCondition", "Needle", "line_condition", "needs"]
+
+_QUOTED_KINDS = {"exact": (True, True), "startswith": (True, False), "endswith": (False, True),
+                 "contains": (False, False)}
+#: Blocks between two counts of which part of an `and` is rarest.
+REORDER_EVERY = 32
+#: JSON whitespace, as the pattern between a member's name, its colon and its value.
+_WS = rb"[ \t\r\n]*"
+
+
+@dataclass(frozen=True)
+class Needle:
+    """Bytes a line must hold (``text``), and where known a pattern it must match (``pattern``: the
+    member name before the text)."""
+
+    text: bytes
+    pattern: bytes | None = None
+    #: A line that holds these bytes passes anyway: it may spell the text with escapes.
+    guard: bytes = b"\\"
+
+
+#: A condition: a needle, or ``("and" | "or", [conditions])``; ``None``: no condition.
+Condition = Needle | tuple[str, list["Condition"]]
+
+
+def _json_text(value: str) -> bytes:
+    """``value`` as JSON spells it without ``\\u`` escapes for non-ASCII, without the quotes; a lone
+    surrogate (which only an escape can spell) comes out as its escape, so it needs a backslash."""
+    text = json.dumps(value, ensure_ascii=False)[1:-1]
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)[1:-1].encode("ascii")
+
+
+def _atom(node: PAtom, member: Key | None = None, listed: bool = False) -> Condition | None:
+    """The condition of a test; ``member``: the name of the object member that holds the tested value
+    (``listed``: or holds a list with it as an element)."""
+    test = node.test
+    if test.vtype != TEXT or test.ci or test.kind not in _QUOTED_KINDS or test.null_truth:
+        return None
+    if not isinstance(test.value, str) or not test.value:
+        return None
+    before, after = _QUOTED_KINDS[test.kind]
+    core = _json_text(test.value)
+    # Escapes other than \u decode to `"`, `\`, `/` and control characters: where the literal holds
+    # none of them, only a \u escape can spell a part of it.
+    plain = not any(c in test.value for c in '"\\/') and all(ord(c) >= 0x20 for c in test.value)
+    text = (b'"' if before else b"") + core + (b'"' if after else b"")
+    if node.keys:
+        member, listed = node.keys[-1], False
+    pattern = None
+    if isinstance(member, str) and plain and not any(c in member for c in '"\\/') and all(
+        ord(c) >= 0x20 for c in member
+    ):
+        # The value is the member's value (or an element of it, a list: then `[` and anything before
+        # the string); what comes before the text in the string is anything but a quote, or an escape.
+        value = b'"' + (b"" if before else rb'(?:[^"\\]|\\.)*') + re.escape(core) + (b'"' if after else b"")
+        pattern = (re.escape(b'"' + _json_text(member) + b'"') + _WS + b":" + _WS
+                   + (b"(?:\\[.*?)?" if listed else b"") + value)
+    return Needle(text, pattern, b"\\u" if plain else b"\\")
+
+
+def needs(node: PNode) -> Condition | None:
+    """The condition a line must meet for ``node`` to hold on its record (``None``: none known)."""
+    if isinstance(node, PAtom):
+        return _atom(node)
+    if isinstance(node, PExists):
+        body = node.body
+        if isinstance(body, PAtom) and body.var == node.var and not body.keys:
+            # A test of the list's elements (or of the value itself, when it is not a list).
+            return _atom(body, node.keys[-1] if node.keys else None, listed=True)
+        return needs(body)
+    if isinstance(node, PAnd):
+        parts = [c for c in (needs(i) for i in node.items) if c is not None]
+        return None if not parts else parts[0] if len(parts) == 1 else ("and", parts)
+    if isinstance(node, POr):
+        alternatives = [needs(i) for i in node.items]
+        if not alternatives or any(c is None for c in alternatives):
+            return None
+        return ("or", [c for c in alternatives if c is not None])
+    return None  # PNot, PConst
+
+
+class LineCondition:
+    """A necessary condition on lines: call it on one line, or ask :meth:`lines` of a block of them."""
+
+    def __init__(self, cond: Condition) -> None:
+        self.cond = cond
+        names: dict[str, object] = {}
+        body = _source(cond, names)
+        namespace: dict[str, object] = dict(names)
+        exec(f"def check(line):\n    return {body}\n", namespace)  # noqa: S102 - our own text
+        self._check: Callable[[bytes], bool] = namespace["check"]  # type: ignore[assignment]
+        self._first: dict[int, tuple[int, Condition]] = {}
+        self._block: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        self._line: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        for needle in _needles(cond):
+            if needle.pattern is not None:
+                self._line[id(needle)] = re.compile(needle.pattern, re.S).search
+                # In a block every line starts with `{`: no match may run on into the next line.
+                pattern = needle.pattern.replace(b'[^"\\\\]', b'[^"\\\\\n]')
+                self._block[id(needle)] = re.compile(pattern).search
+
+    def __call__(self, line: bytes) -> bool:
+        return self._check(line)
+
+    def lines(self, block: bytes, starts: list[int], *, escapes: bool = True) -> set[int]:
+        """The indexes of the lines of ``block`` that may meet the condition (``starts``: where each line
+        starts; every line starts with ``{``; ``escapes``: false when the block holds no backslash)."""
+        return self._lines(self.cond, block, starts, escapes)
+
+    def _lines(self, cond: Condition, block: bytes, starts: list[int], escapes: bool) -> set[int]:
+        if isinstance(cond, Needle):
+            found = _find(cond.guard, block, starts) if escapes else set()
+            search = self._block.get(id(cond))
+            if search is None:
+                found |= _find(cond.text, block, starts)
+            else:
+                last = len(starts) - 1
+                match = search(block)
+                while match is not None:
+                    index = bisect.bisect_right(starts, match.start()) - 1
+                    found.add(index)
+                    if index >= last:
+                        break
+                    match = search(block, starts[index + 1])
+            return found
+        kind, parts = cond
+        if kind == "or":
+            return set.union(*(self._lines(p, block, starts, escapes) for p in parts))
+        # `and`: the lines of the part whose text the block holds least often (counted every
+        # REORDER_EVERY blocks: the data changes slowly), then each of those lines alone.
+        key = id(cond)
+        seen, first = self._first.get(key, (0, parts[0]))
+        if not seen % REORDER_EVERY:
+            first = min(parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block))
+        self._first[key] = (seen + 1, first)
+        found = self._lines(first, block, starts, escapes)
+        rest = [p for p in parts if p is not first]
+        if not found or not rest:
+            return found
+        end = len(block) + 1
+        return {
+            i for i in found
+            if all(self._holds(p, block[starts[i] : (starts[i + 1] if i + 1 < len(starts) else end) - 1])
+                   for p in rest)
+        }
+
+    def _holds(self, cond: Condition, line: bytes) -> bool:
+        if isinstance(cond, Needle):
+            if cond.guard in line:
+                return True
+            if cond.text not in line:
+                return False
+            search = self._line.get(id(cond))
+            return search is None or search(line) is not None
+        kind, parts = cond
+        if kind == "or":
+            return any(self._holds(p, line) for p in parts)
+        return all(self._holds(p, line) for p in parts)
+
+
+def _needles(cond: Condition) -> Iterator[Needle]:
+    if isinstance(cond, Needle):
+        yield cond
+    else:
+        for part in cond[1]:
+            yield from _needles(part)
+
+
+def _find(text: bytes, block: bytes, starts: list[int]) -> set[int]:
+    """The indexes of the lines that hold ``text``."""
+    found: set[int] = set()
+    pos = block.find(text)
+    last = len(starts) - 1
+    while pos >= 0:
+        index = bisect.bisect_right(starts, pos) - 1
+        found.add(index)
+        if index >= last:
+            break
+        pos = block.find(text, starts[index + 1])
+    return found
+
+
+def _source(cond: Condition, names: dict[str, object]) -> str:
+    if isinstance(cond, Needle):
+        name = f"_n{len(names)}"
+        names[name] = cond.text
+        test = f"{name} in line"
+        if cond.pattern is not None:
+            pattern = f"_p{len(names)}"
+            names[pattern] = re.compile(cond.pattern, re.S).search
+            test = f"{test} and {pattern}(line) is not None"
+        guard = f"_g{len(names)}"
+        names[guard] = cond.guard
+        return f"({test} or {guard} in line)"
+    kind, parts = cond
+    joiner = " and " if kind == "and" else " or "
+    return "(" + joiner.join(_source(p, names) for p in parts) + ")"
+
+
+def line_condition(plan: PNode) -> LineCondition | None:
+    """A function of a line's bytes that is false only where the line's record cannot satisfy ``plan``
+    (``None``: no condition is known, every line may match)."""
+    cond = needs(plan)
+    return None if cond is None else LineCondition(cond)

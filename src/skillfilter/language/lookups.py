@@ -1,0 +1,117 @@
+"""Field references: ``job__job_family__external_id__startswith`` split into a target and an operator.
+
+The rules the grammar cannot say (``grammar.lark``'s FIELD is one word): the word splits on ``__`` into
+non-empty names, a final operator name is the operator, ``cp_<name>`` may only be followed by an operator,
+and a keyword is not a field.  The parser, the builder (``Q``) and the printer (which checks that what it
+writes reads back) all use :func:`parse_lookup`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+
+from ..errors import FilterSyntaxError
+from ..semantics.operators import KEYWORDS, OPERATOR_NAMES
+from .ast import CustomProperty, FieldRef
+from .lexer import shorten
+
+__all__ = ["parse_lookup"]
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Lookups of the built-in operators, memoised: a filter names few distinct fields, and the results are
+# immutable.  Bounded; cleared when full.
+_LOOKUPS: dict[str, tuple[FieldRef | CustomProperty, str]] = {}
+_LOOKUPS_MAX = 4096
+
+
+def builtin_lookup(text: str, source: str, offset: int) -> tuple[FieldRef | CustomProperty, str]:
+    """:func:`parse_lookup` with the built-in operators, memoised."""
+    found = _LOOKUPS.get(text)
+    if found is None:
+        found = parse_lookup(text, source=source, offset=offset)
+        if len(_LOOKUPS) >= _LOOKUPS_MAX:
+            _LOOKUPS.clear()
+        _LOOKUPS[text] = found
+    return found
+
+
+def parse_lookup(
+    text: str,
+    *,
+    operators: Collection[str] = OPERATOR_NAMES,
+    source: str | None = None,
+    offset: int = 0,
+) -> tuple[FieldRef | CustomProperty, str]:
+    """Split a lookup (``job__job_family__external_id__startswith``) the way Django does.
+
+    Returns the target and the operator; raises :class:`FilterSyntaxError` with positions relative to
+    ``source`` (the whole filter) when given, else to ``text``.
+    """
+    src = text if source is None else source
+    parts = text.split("__")
+    pos = offset
+    for i, part in enumerate(parts):
+        if not part:
+            if i == len(parts) - 1 and i > 0:
+                raise FilterSyntaxError(
+                    "field name ends in `__`",
+                    src,
+                    offset + len(text) - 2,
+                    end=offset + len(text),
+                    hint="`__` separates a relation from its field or a field from its operator: "
+                    f"add an operator (`{shorten(text)}icontains=...`) or remove the trailing `__`",
+                )
+            raise FilterSyntaxError(
+                "empty name in field reference" if i else "field name starts with `__`",
+                src,
+                pos,
+                end=pos + 2,
+                hint="names in a field reference are separated by exactly one `__`",
+            )
+        if not _NAME_RE.match(part):
+            raise FilterSyntaxError(
+                f"`{shorten(part)}` is not a valid name: a name starts with a letter or `_`",
+                src,
+                pos,
+                end=pos + len(part),
+            )
+        pos += len(part) + 2
+    op = "exact"
+    if len(parts) >= 2 and parts[-1] in operators:
+        op = parts.pop()
+    first = parts[0]
+    if first.startswith("cp_") and len(first) > 3:
+        if len(parts) > 1:
+            bad_pos = offset + len(first) + 2
+            raise FilterSyntaxError(
+                f"`{shorten(parts[1])}` is not an operator; only an operator may follow a custom property",
+                src,
+                bad_pos,
+                end=offset + len(text),
+                expected=sorted(operators),
+                hint=_did_you_mean(parts[1], operators, "an operator")
+                or "custom properties have no relations: write `cp_name__operator=value`",
+            )
+        return CustomProperty(first[3:]), op
+    if len(parts) == 1 and parts[0] in KEYWORDS:
+        raise FilterSyntaxError(
+            f"`{parts[0]}` is a keyword, not a field",
+            src,
+            offset,
+            end=offset + len(parts[0]),
+            hint="a field cannot be named `and`, `or`, `not`, `true`, `false` or `null`",
+        )
+    return FieldRef(tuple(parts)), op
+
+
+def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:
+    import difflib
+
+    if len(word) > 40:
+        return None
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {what} `{close[0]}`?"
+    return None

@@ -1,0 +1,220 @@
+"""Generated nested records and filters for the data-frame backends (Spark, Polars).
+
+A schema of its own (``SCHEMA``, entity ``people``) with every field type a frame holds exactly, a to-one
+relation, two levels of to-many relations, ``list[text]`` fields and typed custom properties.  Records fit
+that schema (so a typed reader accepts them) but are otherwise hostile: missing keys, nulls, empty and null
+lists, null list elements, quotes, backslashes, ``%``, ``_``, ``$1``, ``?``, NUL, non-ASCII (rule-5 corner
+cases), the words and/or/not, integers at and beyond 2**53 and near 2**63, ``-0.0``, ``1e23``.  Filters
+are expression trees (not text) with literals of every kind, including integers beyond int64 and doubles.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from skillfilter.language.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
+from skillfilter.semantics.schema import Schema
+
+SCHEMA = Schema.from_dict(
+    {
+        "name": "frames-test",
+        "default_entity": "people",
+        "entities": {
+            "people": {
+                "fields": {
+                    "external_id": "text", "name": "text", "age": "integer", "score": "number",
+                    "active": "boolean", "tags": "list[text]",
+                },
+                "relations": {
+                    "team": {"entity": "teams"},
+                    "clusters": {"entity": "clusters", "many": True},
+                },
+                "custom_properties": {
+                    "strict": True,
+                    "definitions": {
+                        "language": "text", "seniority": "number", "remote": "boolean", "langs": "list[text]",
+                    },
+                },
+            },
+            "teams": {"fields": {"title": "text", "size": "integer"}},
+            "clusters": {
+                "fields": {"name": "text", "level": "integer", "weight": "number", "sources": "list[text]"},
+                "relations": {"skills": {"entity": "skills", "many": True}},
+            },
+            "skills": {"fields": {"name": "text", "state": "text"}},
+        },
+    }
+)
+ENTITY = "people"
+
+PIECES = [
+    "", "a", "A", "Java", "java", "JAVA", "ß", "SS", "ẞ", "é", "É", "ǅ", "ǆ", "ﬁ", "ı", "İ", "i", "ς", "σ", "Σ",
+    "%", "_", "'", '"', "\\", "$1", "?", ":p1", "and", "or", "not", "1", "10", "\x00", "日本", "😀", "ŉ", " ",
+]
+INTS = [0, 1, -1, 2, 3, 5, 2**31, 2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63)]
+FLOATS = [0.0, -0.0, 0.1, 1.5, 2.5, 3.0, -2.0, 2.0**53, 1e23, 9007199254740993.0, 1e300]
+INT_LITERALS = [*INTS, 2**63, -(2**63) - 1, 2**64, 10**30, 3.0, 1e20]
+NUMBER_LITERALS = [*INTS, *FLOATS, 10**23, 2**63, 2**1100, -(2**1100), 0.30000000000000004]
+
+
+def text(rng: random.Random) -> str:
+    return "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 2)))
+
+
+def _maybe(rng: random.Random, out: dict[str, Any], key: str, make: Any) -> None:
+    r = rng.random()
+    if r < 0.15:
+        return  # missing
+    out[key] = None if r < 0.3 else make()
+
+
+def _list(rng: random.Random, make: Any, most: int = 3) -> list[Any]:
+    return [None if rng.random() < 0.1 else make() for _ in range(rng.randint(0, most))]
+
+
+def _number(rng: random.Random) -> int | float:
+    # A number field holds integers a double holds exactly (larger ones do not fit it: see the docs).
+    return rng.choice([i for i in INTS if abs(i) <= 2**53] + FLOATS)
+
+
+def record(rng: random.Random, key: int) -> dict[str, Any]:
+    r: dict[str, Any] = {"external_id": str(key)}
+    _maybe(rng, r, "name", lambda: text(rng))
+    _maybe(rng, r, "age", lambda: rng.choice(INTS))
+    _maybe(rng, r, "score", lambda: _number(rng))
+    _maybe(rng, r, "active", lambda: rng.random() < 0.5)
+    _maybe(rng, r, "tags", lambda: _list(rng, lambda: text(rng)))
+
+    def team() -> dict[str, Any]:
+        t: dict[str, Any] = {}
+        _maybe(rng, t, "title", lambda: text(rng))
+        _maybe(rng, t, "size", lambda: rng.choice(INTS))
+        return t
+
+    def skill() -> dict[str, Any]:
+        s: dict[str, Any] = {}
+        _maybe(rng, s, "name", lambda: text(rng))
+        _maybe(rng, s, "state", lambda: rng.choice(["validated", "rejected", text(rng)]))
+        return s
+
+    def cluster() -> dict[str, Any]:
+        c: dict[str, Any] = {}
+        _maybe(rng, c, "name", lambda: text(rng))
+        _maybe(rng, c, "level", lambda: rng.choice(INTS))
+        _maybe(rng, c, "weight", lambda: _number(rng))
+        _maybe(rng, c, "sources", lambda: _list(rng, lambda: text(rng)))
+        _maybe(rng, c, "skills", lambda: _list(rng, skill))
+        return c
+
+    def props() -> dict[str, Any]:
+        p: dict[str, Any] = {}
+        _maybe(rng, p, "language", lambda: text(rng))
+        _maybe(rng, p, "seniority", lambda: _number(rng))
+        _maybe(rng, p, "remote", lambda: rng.random() < 0.5)
+        _maybe(rng, p, "langs", lambda: _list(rng, lambda: text(rng)))
+        return p
+
+    _maybe(rng, r, "team", team)
+    _maybe(rng, r, "clusters", lambda: _list(rng, cluster, 3))
+    _maybe(rng, r, "custom_properties", props)
+    return r
+
+
+def records(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [record(rng, i) for i in range(n)]
+
+
+def json_lines(recs: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
+
+
+# -- filters ------------------------------------------------------------------------------------------
+#: field path -> type
+PATHS: dict[str, str] = {
+    "external_id": "text", "name": "text", "age": "integer", "score": "number", "active": "boolean",
+    "tags": "list[text]", "team__title": "text", "team__size": "integer", "clusters__name": "text",
+    "clusters__level": "integer", "clusters__weight": "number", "clusters__sources": "list[text]",
+    "clusters__skills__name": "text", "clusters__skills__state": "text", "cp_language": "text",
+    "cp_seniority": "number", "cp_remote": "boolean", "cp_langs": "list[text]",
+}
+TEXT_OPS = ["exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith",
+            "gt", "gte", "lt", "lte"]
+NUMBER_OPS = ["exact", "gt", "gte", "lt", "lte"]
+
+
+def comparison(rng: random.Random, paths: list[str] | None = None) -> Comparison:
+    path = rng.choice(paths or list(PATHS))
+    ftype = PATHS[path]
+    value: Any
+    if rng.random() < 0.08:
+        op, value = "is_null", rng.random() < 0.5
+    elif rng.random() < 0.04:
+        op, value = "exact", None
+    elif ftype in ("text", "list[text]"):
+        op, value = rng.choice(TEXT_OPS), text(rng)
+    elif ftype == "boolean":
+        op, value = "exact", rng.random() < 0.5
+    elif ftype == "integer":
+        op, value = rng.choice(NUMBER_OPS), rng.choice(INT_LITERALS)
+    else:
+        op, value = rng.choice(NUMBER_OPS), rng.choice(NUMBER_LITERALS)
+    if path.startswith("cp_"):
+        target: Any = CustomProperty(path[3:])
+    else:
+        target = FieldRef(tuple(path.split("__")))
+    return Comparison(target, op, value)
+
+
+def expression(rng: random.Random, depth: int = 3, paths: list[str] | None = None) -> Expr:
+    r = rng.random()
+    if depth <= 0 or r < 0.35:
+        return comparison(rng, paths)
+    if r < 0.5:
+        return Not(expression(rng, depth - 1, paths))
+    cls = And if r < 0.78 else Or
+    items: list[Expr] = []
+    for _ in range(rng.randint(2, 3)):
+        item = expression(rng, depth - 1, paths)
+        items.extend(item.operands if isinstance(item, cls) else (item,))
+    return cls(tuple(items))
+
+
+#: Paths that make scopes over two levels (outer and inner elements entangled).
+NESTED_PATHS = ["clusters__name", "clusters__level", "clusters__weight", "clusters__skills__name",
+                "clusters__skills__state", "clusters__sources", "age"]
+
+
+def filters(seed: int, n: int) -> list[Expr]:
+    rng = random.Random(seed)
+    out: list[Expr] = []
+    for i in range(n):
+        out.append(expression(rng, 3, NESTED_PATHS if i % 3 == 0 else None))
+    return out
+
+
+# -- shared with the DuckDB suite (tests/nested_cases.py) ----------------------------------------------
+def fits_int64(value: Any) -> bool:
+    """Whether every integer in ``value`` fits a 64-bit column (a frame's ``integer``)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, dict):
+        return all(fits_int64(v) for v in value.values())
+    if isinstance(value, list):
+        return all(fits_int64(v) for v in value)
+    return True
+
+
+#: Misfits (tests/nested_cases.py MISFITS) that a typed reader refuses.  The others put a number, a boolean
+#: or a list where text is declared, which Spark's and Polars' JSON readers read as its JSON text
+#: (docs/engines-frames.md says so).
+REFUSED_MISFITS = [
+    "text in an integer field", "a float in an integer field", "text in a number field",
+    "a number in a boolean field", "text in a boolean field", "an object where a list is declared",
+    "a list where an object is declared", "text where a list of text is declared",
+    "text where an object is declared", "text in a nested number field",
+]
