@@ -360,3 +360,33 @@ def test_hostile_identifiers(request: pytest.FixtureRequest, which: str) -> None
         with engine.connect() as c:
             got = set(c.scalars(sa.select(root.c.id).where(to_sqlalchemy(text, mapping=mapping, tables=tables))))
         assert got == expected(text, keys)
+
+
+@pytest.mark.postgres
+def test_async_postgresql(pg_connect: Callable[..., Any], postgres_dsn: str) -> None:
+    """``create_async_engine`` with psycopg's async driver: the same answers as predicate()."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    setup = pg_connect()  # a fresh schema with skillfilter_fold, filled here
+    keys = _load(setup)
+    schema_name = setup.execute("SELECT current_schema()").fetchone()[0]
+    parts = dict(p.split("=", 1) for p in postgres_dsn.split())
+    url = f"postgresql+psycopg_async://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+    texts = ["skill_clusters__skill_cluster_name__iexact='devops' or not cp_language='de'",
+             "not skill_clusters__current_skills__name__istartswith='j'"]
+
+    async def main() -> list[set[Any]]:
+        engine = create_async_engine(url, connect_args={"options": f"-c search_path={schema_name}"})
+        out = []
+        try:
+            async with engine.connect() as conn:
+                for text in texts:
+                    cond = to_sqlalchemy(text, schema="export", mapping=LINKS, tables=ORM_TABLES)
+                    out.append(set((await conn.execute(sa.select(Staff.id).where(cond))).scalars()))
+        finally:
+            await engine.dispose()
+        return out
+
+    assert asyncio.run(main()) == [expected(t, keys) for t in texts]
