@@ -62,6 +62,15 @@ FILTERS = [
         "AND json_extract_string(cs, '$.validation_state') = 'validated'))",
     ),
     (
+        # (The export's records have no custom properties, as the endpoint documents: a list of text instead.)
+        "list of text",
+        "skill_clusters__sources='learning'",
+        'select(any(.skill_clusters[]?; any(.sources[]?; . == "learning")))',
+        "EXISTS (SELECT 1 FROM unnest(CAST(json_extract(json, '$.skill_clusters') AS JSON[])) AS c(sc) "
+        "WHERE EXISTS (SELECT 1 FROM unnest(CAST(json_extract(sc, '$.sources') AS JSON[])) AS s(v) "
+        "WHERE json_extract_string(v, '$') = 'learning'))",
+    ),
+    (
         "not (most records)",
         "not skill_clusters__domain_name='Finance'",
         'select(all(.skill_clusters[]?; .domain_name != "Finance"))',

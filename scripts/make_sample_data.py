@@ -2,9 +2,10 @@
 """Write the bundled synthetic skill-cluster export: ``examples/sample_export.jsonl``, ``sample_pages.json``.
 
 The records have the shape of the SkillEngine export endpoint (``POST /export/employees/skill_clusters``):
-an employee's ``external_id``, ``skill_clusters`` with current, related and rejected skills, and custom
-properties (as a mapping or as the API's list of ``{property_name, property_value}``).  The data is
-synthetic and deterministic (seeded): running the script again gives the same bytes, which a test checks.
+an employee's ``external_id`` and ``skill_clusters`` with current, related and rejected skills -- nothing
+else, as the endpoint's documentation shows its records (no custom properties: filter on those through the
+API's ``$employees=`` parameter, not over an export).  The data is synthetic and deterministic (seeded):
+running the script again gives the same bytes, which a test checks.
 
 It deliberately holds what breaks careless filters: nulls, empty lists, missing keys, non-ASCII names
 (é, ß, Ω, CJK, emoji) and hostile strings (quotes, backslashes, ``%`` and ``_``, the words and/or/not,
@@ -56,11 +57,6 @@ CATALOGUE: list[tuple[str, str | None, list[str]]] = [
     ("SQL -- comments /* and */ more", None,
      ["'; DROP TABLE employees; --", "/* block */", "back\\slash \\' quote", "%_%", "NULL", "null"]),
 ]
-
-LANGUAGES = ["de", "fr", "en", "nl", "ja", "es", "pt-BR"]
-LOCATIONS = ["Gent", "Liège", "München", "Zürich", "São Paulo", "東京", "Kraków", "Ålesund", "Ærøskøbing",
-             "L'Aquila", 'The "Big" Apple', "C:\\Offices\\HQ", "100% remote", "not set", "-- none --"]
-TAGS = ["mentor", "and", "or", "not", "50%_off", "on_call", "Ω", "🚀", "O'Neil", 'say "hi"', "a\\b"]
 
 #: Human-looking ids among the UUIDs (and a tricky one).
 SPECIAL_IDS = ["1", "12", "123", "2", "21", "Zoë O'Brien \"ZOB\"", "emp_100%", "emp\\001"]
@@ -130,27 +126,6 @@ class Generator:
             cluster["sources"] = None
         return cluster
 
-    def custom_properties(self) -> dict[str, Any]:
-        rng = self.rng
-        props: dict[str, Any] = {}
-        if rng.random() < 0.9:
-            props["language"] = rng.choice(LANGUAGES)
-        if rng.random() < 0.8:
-            props["location"] = rng.choice(LOCATIONS)
-        if rng.random() < 0.7:
-            props["level"] = rng.randint(1, 10) if rng.random() < 0.8 else round(rng.random() * 10, 1)
-        if rng.random() < 0.6:
-            props["is_manager"] = rng.random() < 0.2
-        if rng.random() < 0.6:
-            day = rng.randint(0, 8 * 365)
-            props["hired_at"] = f"{2016 + day // 365}-{1 + day % 365 // 31:02d}-{1 + day % 28:02d}T09:00:00Z"
-        if rng.random() < 0.5:
-            props["tags"] = rng.sample(TAGS, rng.randint(0, 3))
-        for key in list(props):
-            if rng.random() < 0.03:
-                props[key] = None
-        return props
-
     def employee(self, index: int) -> dict[str, Any]:
         rng = self.rng
         external_id = SPECIAL_IDS[index // 300] if index % 300 == 7 and index // 300 < len(SPECIAL_IDS) \
@@ -163,18 +138,6 @@ class Generator:
             record["skill_clusters"] = []
         else:
             record["skill_clusters"] = [self.cluster() for _ in range(rng.randint(1, 3))]
-        props = self.custom_properties()
-        roll = rng.random()
-        if roll < 0.45:
-            record["custom_properties"] = props
-        elif roll < 0.85:
-            record["custom_properties"] = [
-                {"property_name": key, "property_value": value} for key, value in props.items()
-            ]
-        elif roll < 0.90:
-            record["custom_properties"] = None
-        elif roll < 0.95:
-            record["custom_properties"] = {}
         return record
 
     def employees(self, count: int) -> Iterator[dict[str, Any]]:

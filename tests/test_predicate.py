@@ -444,7 +444,7 @@ class TestCustomProperties:
     def test_both_shapes(self, props: Any) -> None:
         rec = {"custom_properties": props}
         assert matches("cp_language='de'", rec)
-        assert emp("cp_language='de'", rec)
+        assert matches("cp_language='de'", rec, schema="skillengine", entity="employees")
         assert not matches("not cp_language='de'", rec)
         assert not matches("cp_language__is_null=true", rec)
 

@@ -263,8 +263,9 @@ def test_non_mapping_records_never_match(expr: Expr, rec: Any) -> None:
     assert predicate(expr)(rec) is False
 
 
-# The export schema: to-many skill_clusters -> to-many current_skills, list[text] sources.
-EXPORT = Schema.builtin("export")
+# The export schema: to-many skill_clusters -> to-many current_skills, list[text] sources; with the API's
+# untyped custom properties added (the documented export records have none, the mix is tested here).
+EXPORT = Schema.builtin("export").extend({"entities": {"employees": {"merge": True, "custom_properties": True}}})
 EXPORT_LISTY = {
     ("skill_clusters",),
     ("skill_clusters", "sources"),

@@ -29,7 +29,8 @@ QUERIES = [
     "skill_clusters__proficiency_level__gte=3 and skill_clusters__current_skills__name='Python' "
     "and skill_clusters__current_skills__validation_state='validated'",
     "not skill_clusters__current_skills__name__icontains='java'",
-    "cp_language='de' or cp_team__istartswith='é'",
+    "skill_clusters__current_skills__name='Deutsch' or skill_clusters__skill_cluster_name__istartswith='STRASS'"
+    " or skill_clusters__skill_cluster_name__istartswith='straß'",
     "skill_clusters__sources='learning' and not skill_clusters__skill_cluster_name=null",
     "external_id__contains='%' or external_id__contains='_' or external_id__endswith='\\\\'",
     "skill_clusters__current_skills__skill_sources__is_null=true",

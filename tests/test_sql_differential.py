@@ -8,7 +8,7 @@ fixture).  Hypothesis generates filters over each schema; for each filter the ke
 engine must be the keys of the records the in-memory backend's ``predicate()`` accepts.
 
 Schemas: the built-in ``export`` schema (three to-many levels, ``list[text]`` at two levels, the ``skills``
-entity under three relations, untyped custom properties), the built-in ``skillengine`` schema (booleans,
+entity under three relations), with untyped custom properties added, the built-in ``skillengine`` schema (booleans,
 datetimes, a to-one relation: ``jobs.job_family``), and a schema of this file with every field type, a
 to-one relation inside a to-many one, and typed custom properties.
 """
@@ -125,7 +125,15 @@ TYPED_SCHEMA = Schema.from_dict({
 })
 
 
+#: The export's three to-many levels with the API's untyped custom properties on employees (the documented
+#: export records have none, and neither has the built-in schema; the mix is what is tested here).
+EXPORT_WITH_CP = Schema.builtin("export").extend(
+    {"entities": {"employees": {"merge": True, "custom_properties": True}}})
+
+
 def schema_of(name: str) -> Schema:
+    if name == "export":
+        return EXPORT_WITH_CP
     return TYPED_SCHEMA if name == "typed" else Schema.builtin(name)
 
 

@@ -45,6 +45,7 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
         names = set(zf.namelist())
         assert "skillfilter/grammar.lark" in names
         assert "skillfilter/py.typed" in names
+        assert "skillfilter/data/filter-json.schema.json" in names  # the JSON form's schema (docs/authoring.md)
         assert zf.read("skillfilter/grammar.lark") == (ROOT / "grammar.lark").read_bytes()
         metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
         assert "Requires-Dist: lark" in zf.read(metadata).decode()
@@ -94,3 +95,6 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
                   "\"skill_clusters__proficiency_level__gte=3\", schema='export', entity='employees')("
                   "{'skill_clusters': [{'proficiency_level': 4}]}))"], cwd=tmp_path, env=env)
     assert typed.stdout == "True\n"
+    schema = _run([str(python), "-c", "from skillfilter.authoring.jsonform import json_schema; "
+                   "print(json_schema()['title'])"], cwd=tmp_path, env=env)
+    assert "JSON form" in schema.stdout

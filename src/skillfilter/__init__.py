@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .authoring.complete import Completion, complete
+    from .authoring.jsonform import from_json, to_json
+    from .authoring.simplify import simplify
+    from .authoring.split import split
     from .backends.polars import polars_schema, to_polars
     from .backends.python import predicate
     from .backends.spark import spark_schema, to_spark, to_spark_sql
@@ -38,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "And",
     "Comparison",
+    "Completion",
     "CustomProperty",
     "Diagnostic",
     "Expr",
@@ -54,11 +59,16 @@ __all__ = [
     "Transformer",
     "Visitor",
     "check",
+    "complete",
+    "from_json",
     "parse",
     "parse_query_string",
     "polars_schema",
     "predicate",
+    "simplify",
     "spark_schema",
+    "split",
+    "to_json",
     "to_polars",
     "to_query_string",
     "to_spark",
@@ -101,6 +111,12 @@ _LAZY = {
     "spark_schema": "backends.spark",
     "to_polars": "backends.polars",
     "polars_schema": "backends.polars",
+    "Completion": "authoring.complete",
+    "complete": "authoring.complete",
+    "from_json": "authoring.jsonform",
+    "to_json": "authoring.jsonform",
+    "simplify": "authoring.simplify",
+    "split": "authoring.split",
 }
 
 

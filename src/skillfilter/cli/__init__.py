@@ -28,6 +28,8 @@ COMMANDS = {
     "fmt": "print filters in canonical form",
     "filter": "filter JSON records (array, JSON Lines or export pages) and write the matches as JSON Lines",
     "sql": "print the parameterised SQL for a filter",
+    "split": "split a filter into API requests within the cap of logical operators",
+    "export-request": "the body of an export request (POST /export/employees/skill_clusters) for a filter",
 }
 
 
@@ -66,7 +68,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _module(name: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(f"skillfilter.cli.commands.{name if name != 'filter' else 'filter_'}")
+    module = {"filter": "filter_", "export-request": "export_request"}.get(name, name)
+    return importlib.import_module(f"skillfilter.cli.commands.{module}")
 
 
 def _version() -> str:
@@ -288,7 +291,7 @@ _FAST_OPTIONS: dict[str, dict[str, tuple[str, bool]]] = {
     },
 }
 _FAST_DEFAULTS: dict[str, dict[str, object]] = {
-    "fmt": {"pretty": False},
+    "fmt": {"pretty": False, "to_form": "text", "from_form": "text"},
     "lint": {"entity": None, "schema": "skillengine", "max_logical_operators": 5, "format": "text",
              "color": "auto"},
 }

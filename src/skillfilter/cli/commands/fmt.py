@@ -18,6 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "filters", nargs="*", metavar="FILTER", help="filters; without any, one per line on standard input"
     )
     p.add_argument("--pretty", action="store_true", help="indented multi-line layout for long filters")
+    p.add_argument("--to", choices=("text", "json"), default="text", dest="to_form",
+                   help="output: canonical text (default) or the JSON form (one document per line)")
+    p.add_argument("--from", choices=("text", "json"), default="text", dest="from_form",
+                   help="input: filter text (default) or JSON form documents (one per argument or line)")
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -27,12 +31,24 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     try:
         for text in filters_from(args.filters, stdin):
             try:
-                expr = parse(text)
+                if getattr(args, "from_form", "text") == "json":
+                    from ...authoring.jsonform import from_json
+
+                    expr = from_json(text)
+                else:
+                    expr = parse(text)
             except FilterSyntaxError as exc:
                 stderr.write(f"{exc}\n")
                 status = 1
                 continue
-            out = to_text(expr, pretty=args.pretty) + "\n"
+            if getattr(args, "to_form", "text") == "json":
+                import json
+
+                from ...authoring.jsonform import to_json
+
+                out = json.dumps(to_json(expr), ensure_ascii=False) + "\n"
+            else:
+                out = to_text(expr, pretty=args.pretty) + "\n"
             try:
                 stdout.write(out)
             except UnicodeEncodeError as exc:  # e.g. a lone surrogate from undecodable bytes in the arguments
