@@ -116,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif path.startswith("/static/") and path[len("/static/"):] in _STATIC:
                 name = path[len("/static/"):]
                 self._send(HTTPStatus.OK, _static(name), _STATIC[name])
+            elif path == "/favicon.ico":
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
             elif path == "/api/info":
                 self._json(HTTPStatus.OK, self.server.workbench.info())
             else:
