@@ -1,7 +1,8 @@
 """What the playground page shows for a filter, computed on the server from the filter text alone.
 
-:class:`Workbench` holds the schema, the entity and the records loaded once at start; :meth:`Workbench.analyze`
-answers one update of the page (a JSON-ready dict) and :meth:`Workbench.complete` the completions at the
+:class:`Workbench` holds the schema, the entity and the records loaded once at start;
+:meth:`Workbench.analyze` answers one update of the page (a JSON-ready dict) and :meth:`Workbench.complete`
+the completions at the
 cursor.  Text that starts with ``$`` or ``?`` is a query string (``$employees=...&$jobs=...``): each of its
 filters is analysed against its own entity, and its diagnostics are placed in the whole text.
 """
@@ -76,10 +77,13 @@ class Workbench:
             d = Diagnostic("SF100", exc.reason, exc.position, max(exc.end, exc.position), hint=exc.hint)
             return [], [_diagnostic(d, qs, lead, None)]
         if not filters:
-            d = Diagnostic("SF100", "the query string has no filter parameter", 0, len(qs),
-                           hint="filters are given as `$<entity>=<filter>`, as in `$employees=external_id='1'`")
+            d = Diagnostic(
+                "SF100", "the query string has no filter parameter", 0, len(qs),
+                hint="filters are given as `$<entity>=<filter>`, as in `$employees=external_id='1'`",
+            )
             return [], [_diagnostic(d, qs, lead, None)]
-        return [(name, ft, lead + off, qs[off: off + len(ft)] == ft) for name, (ft, off) in filters.items()], []
+        parts = [(name, ft, lead + off, qs[off: off + len(ft)] == ft) for name, (ft, off) in filters.items()]
+        return parts, []
 
     def analyze(self, text: str, entity: str | None = None) -> dict[str, Any]:
         """Everything the page shows for ``text`` (checked against ``entity``, default the workbench's)."""

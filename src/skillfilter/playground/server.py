@@ -95,7 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: HTTPStatus, data: Any) -> None:
-        self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        self._send(status, body, "application/json; charset=utf-8")
 
     def _error(self, exc: _ClientError) -> None:
         self._json(exc.status, {"error": str(exc)})
@@ -104,7 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").strip().lower()
         allowed = {f"{HOST}:{self.server.port}", f"localhost:{self.server.port}"}
         if host not in allowed:
-            raise _ClientError(HTTPStatus.FORBIDDEN, "the playground answers requests to its loopback address only")
+            raise _ClientError(HTTPStatus.FORBIDDEN,
+                               "the playground answers requests to its loopback address only")
 
     # ------------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -163,7 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise _ClientError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length is required") from None
         if length < 0 or length > MAX_BODY:
-            raise _ClientError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a request body is at most {MAX_BODY} bytes")
+            raise _ClientError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"a request body is at most {MAX_BODY} bytes")
         raw = self.rfile.read(length)
         try:
             data = json.loads(raw.decode("utf-8"))
@@ -179,7 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(text, str):
             raise _ClientError(HTTPStatus.BAD_REQUEST, "`text` must be a string: the filter")
         if len(text) > MAX_TEXT:
-            raise _ClientError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a filter is at most {MAX_TEXT} characters")
+            raise _ClientError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"a filter is at most {MAX_TEXT} characters")
         return text
 
     @staticmethod

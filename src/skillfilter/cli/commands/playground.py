@@ -1,4 +1,5 @@
-"""``skillfilter playground``: a local page to write a filter and see it checked, formatted, translated and run.
+"""``skillfilter playground``: a local page to write a filter and see it checked, formatted, translated and
+run.
 
 Usage::
 
