@@ -41,7 +41,7 @@ _HEADERS = {
 
 
 def _static(name: str) -> bytes:
-    return resources.files("skillfilter.playground").joinpath("static", name).read_bytes()
+    return resources.files("skillfilter.playground").joinpath("static").joinpath(name).read_bytes()
 
 
 class _ClientError(Exception):
