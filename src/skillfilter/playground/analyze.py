@@ -49,6 +49,7 @@ class Workbench:
         self.schema_name = schema_name
         self._predicates: OrderedDict[tuple[str, str], Callable[[Any], bool]] = OrderedDict()
         self._answers: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._record_text: dict[int, str] = {}  # a record's JSON text, made the first time it is shown
 
     # ----------------------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -180,11 +181,14 @@ class Workbench:
         test = self._predicate(text, entity)
         count = 0
         shown: list[str] = []
-        for record in self.records:
+        for i, record in enumerate(self.records):
             if test(record):
                 count += 1
                 if len(shown) < SHOWN_RECORDS:
-                    shown.append(json.dumps(record, indent=2, ensure_ascii=False, default=str))
+                    text = self._record_text.get(i)
+                    if text is None:
+                        text = self._record_text[i] = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+                    shown.append(text)
         return {"count": count, "total": len(self.records), "shown": shown}
 
     # ----------------------------------------------------------------------------------------------
