@@ -37,7 +37,7 @@ IMG = "<img src=x onerror=\"document.body.dataset.pwned='2'\">"
 
 def _cluster(name: str, skills: list[str], level: int = 2) -> dict[str, Any]:
     return {
-        "skill_cluster_id": f"id-{name}", "skill_cluster_name": name, "domain_name": "Ünïcode ✓ 学习",
+        "skill_cluster_id": f"id-{name}", "skill_cluster_name": name, "domain_name": "Ünïcode ✓ Straße – Ελληνικά",
         "proficiency_level": level, "validation_state": "suggested",
         "current_skills": [{"name": s, "skill_id": f"s-{s}", "validation_state": "validated",
                             "skill_sources": ["learning"]} for s in skills],

@@ -230,7 +230,7 @@ def test_hostile_record_renders_as_text(driver: Any, hostile_url: str, hostile_f
     assert json.loads(shown)["external_id"] == HOSTILE_ID
     cluster = json.loads(shown)["skill_clusters"][0]
     assert cluster["skill_cluster_name"] == SCRIPT and cluster["current_skills"][0]["name"] == IMG
-    assert SCRIPT in shown and "Ünïcode ✓ 学习" in shown
+    assert SCRIPT in shown and "Ünïcode ✓ Straße – Ελληνικά" in shown
     # Nothing of the data became markup, and nothing of it ran.
     assert record.find_elements(By.XPATH, "./*") == []
     assert driver.find_elements(By.CSS_SELECTOR, "#parts script, #parts img") == []

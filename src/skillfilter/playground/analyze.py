@@ -92,6 +92,7 @@ class Workbench:
         entity = entity or self.entity
         key = (text, entity)
         answer = self._answers.get(key)
+        cached = answer is not None
         if answer is None:
             answer = self._analyze(text, entity)
             self._answers[key] = answer
@@ -99,7 +100,7 @@ class Workbench:
                 self._answers.popitem(last=False)
         else:
             self._answers.move_to_end(key)
-        return {**answer, "elapsed_ms": round((time.perf_counter() - began) * 1000, 3)}
+        return {**answer, "cached": cached, "elapsed_ms": round((time.perf_counter() - began) * 1000, 3)}
 
     def _analyze(self, text: str, entity: str) -> dict[str, Any]:
         if entity not in self.schema.entities:

@@ -152,7 +152,7 @@
     partsBox.replaceChildren(...data.parts.map((p) => renderPart(p, data.parts.length > 1 || p.entity !== entitySelect.value)));
     const n = data.diagnostics.length;
     statusLine.textContent = (n ? n + (n === 1 ? " problem" : " problems") : (data.parts.length ? "valid" : "empty")) +
-      " · server " + data.elapsed_ms.toFixed(1) + " ms";
+      " · server " + data.elapsed_ms.toFixed(1) + " ms" + (data.cached ? " (answer cached)" : "");
     document.body.dataset.state = n ? "invalid" : "valid";
   }
 
@@ -264,7 +264,7 @@
     $("info").textContent = "Schema: " + info.schema + " · entity: " + info.entity + " · " + info.records +
       " records" + (info.source ? " from " + info.source : "") + " · the API's cap: " + info.cap + " logical operators";
     editor.maxLength = info.max_text;
-    if (!editor.value) editor.value = "skill_clusters__current_skills__name='Python' and skill_clusters__proficiency_level__gte=3";
+    if (!editor.value) editor.value = "skill_clusters__current_skills__name='Python'";
     document.body.dataset.ready = "true";
     analyze();
   });
