@@ -186,10 +186,11 @@ class Workbench:
             if test(record):
                 count += 1
                 if len(shown) < SHOWN_RECORDS:
-                    text = self._record_text.get(i)
-                    if text is None:
-                        text = self._record_text[i] = json.dumps(record, indent=2, ensure_ascii=False, default=str)
-                    shown.append(text)
+                    rendered = self._record_text.get(i)
+                    if rendered is None:
+                        rendered = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+                        self._record_text[i] = rendered
+                    shown.append(rendered)
         return {"count": count, "total": len(self.records), "shown": shown}
 
     # ----------------------------------------------------------------------------------------------
