@@ -11,6 +11,7 @@ every answer carries a Content-Security-Policy that allows the page's own files 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "skillfilter-playground"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a connection may sit idle or send slowly
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the terminal shows the address only
         pass
@@ -152,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
         except _ClientError as exc:
             self.close_connection = True
             self._error(exc)
+        except Exception as exc:  # a bug: one line on standard error, a plain answer to the page
+            self.close_connection = True
+            sys.stderr.write(f"skillfilter playground: internal error: {type(exc).__name__}: {exc}\n")
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error (see the server output)"})
 
     # ------------------------------------------------------------------------------------------------
     def _body(self) -> dict[str, Any]:
