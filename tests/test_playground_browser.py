@@ -148,7 +148,8 @@ def test_misspelt_field_shows_sf201_with_did_you_mean(driver: Any, hostile_url: 
     text = "external_id='3' and skill_clusterz__domain_name='Sales'"
     _type(driver, editor, text)
     editor.send_keys(Keys.ESCAPE)
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#diagnostics li[data-code='SF201']"))
+    _wait(driver, lambda d: d.execute_script(
+        "return document.getElementById('diagnostics').dataset.text === arguments[0];", text))
     (item,) = driver.find_elements(By.CSS_SELECTOR, "#diagnostics li.diagnostic")
     start, end = int(item.get_attribute("data-start")), int(item.get_attribute("data-end"))
     assert text[start:end] == "skill_clusterz"
@@ -173,15 +174,20 @@ def test_accepting_a_completion_inserts_the_field(driver: Any, hostile_url: str,
     editor = _open(driver, hostile_url)
     editor.send_keys("skill_cl")
     listbox = driver.find_element(By.ID, "completions")
-    _wait(driver, lambda d: listbox.is_displayed() and "skill_clusters" in listbox.text)
+    _wait(driver, lambda d: d.execute_script(
+        "const l = document.getElementById('completions');"
+        "return !l.hidden && l.dataset.text === document.getElementById('editor').value;"))
     selected = driver.find_element(By.CSS_SELECTOR, "#completions li[aria-selected='true']")
     assert selected.find_element(By.CSS_SELECTOR, ".label").text == "skill_clusters"
     editor.send_keys(Keys.TAB)
     _wait(driver, lambda d: editor.get_attribute("value") == "skill_clusters__")
     # A relation accepted: the fields behind it are offered next; arrows move, Enter accepts.
     editor.send_keys("dom")
-    _wait(driver, lambda d: listbox.is_displayed() and "domain_name" in listbox.text)
-    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#completions li .label")]
+    labels = _wait(driver, lambda d: d.execute_script(
+        "const l = document.getElementById('completions'), e = document.getElementById('editor');"
+        "return !l.hidden && l.dataset.text === e.value && e.value === 'skill_clusters__dom'"
+        " && [...l.querySelectorAll('li .label')].map((x) => x.textContent);"))
+    assert "domain_name" in labels
     driver.save_screenshot(str(shots / "playground-completion.png"))
     index = labels.index("domain_name")
     for _ in range(index):

@@ -154,6 +154,7 @@
     statusLine.textContent = (n ? n + (n === 1 ? " problem" : " problems") : (data.parts.length ? "valid" : "empty")) +
       " · server " + data.elapsed_ms.toFixed(1) + " ms" + (data.cached ? " (answer cached)" : "");
     document.body.dataset.state = n ? "invalid" : "valid";
+    diagList.dataset.text = editor.value;  // what the page shows was made for this text (tests wait on it)
   }
 
   async function analyze() {
@@ -215,6 +216,7 @@
       const data = await post("/api/complete", { text, cursor, entity: entitySelect.value });
       if (seq !== completeSeq || text !== editor.value) return;
       showList(data.completions);
+      list.dataset.text = text;  // what the list was made for (tests wait on it)
     } catch (err) {
       closeList();
     }
