@@ -262,3 +262,24 @@ def test_narrow_window_and_over_the_cap(driver: Any, hostile_url: str, shots: Pa
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     driver.save_screenshot(str(shots / "playground-narrow.png"))
+
+
+def test_bundled_sample_sql_text_renders_as_text(driver: Any, sample_url: str) -> None:
+    """The bundled sample holds `'; DROP TABLE employees; --` as a skill name: matched and shown as text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    editor = _open(driver, sample_url)
+    text = "skill_clusters__current_skills__name=\"'; DROP TABLE employees; --\""
+    _type(driver, editor, text)
+    editor.send_keys(Keys.ESCAPE)
+    _results_for(driver, text)
+    count = _match_count(driver)
+    assert count == cli_count(text, SAMPLE) and count > 0
+    records = driver.find_elements(By.CSS_SELECTOR, "#parts .records pre.record")
+    assert len(records) == min(10, count)
+    for record in records:
+        shown = record.get_attribute("textContent")
+        names = [s["name"] for c in json.loads(shown)["skill_clusters"] for s in c["current_skills"]]
+        assert "'; DROP TABLE employees; --" in names
+        assert record.find_elements(By.XPATH, "./*") == []
