@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -284,9 +285,13 @@ def test_command_prints_its_address_and_serves(hostile_file: Path) -> None:
         assert "4 records" in line
         status, data = Client(int(match.group(1))).post("/api/analyze", {"text": "external_id='3'"})
         assert status == 200 and data["parts"][0]["records"]["count"] == 1
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: a quiet stop
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "Traceback" not in err
     finally:
-        proc.terminate()
-        proc.wait(30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
 
 
 @pytest.mark.parametrize(("args", "message"), [
