@@ -32,9 +32,10 @@ _CACHE = 256
 
 
 def _diagnostic(d: Diagnostic, text: str, shift: int, entity: str | None) -> dict[str, Any]:
-    line_text = d.to_dict(text)
-    line_text.update(start=d.start + shift, end=max(d.end, d.start) + shift, entity=entity)
-    return line_text
+    """``d`` as JSON, its span moved by ``shift`` into the whole text (the page works out lines itself)."""
+    data = d.to_dict()
+    data.update(start=d.start + shift, end=max(d.end, d.start) + shift, entity=entity)
+    return data
 
 
 class Workbench:
