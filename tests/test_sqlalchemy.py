@@ -19,6 +19,7 @@ from skillfilter.backends.sql import SchemaMapping, create_tables, load_records,
 from skillfilter.backends.sql.dialect import DialectError
 from skillfilter.backends.sql.mapping import MappingError
 from skillfilter.errors import FilterError, FilterSyntaxError, FilterValidationError
+from test_sql_differential import EXPORT_WITH_CP as EXPORT
 from test_sql_differential import comparisons, filters, make_dataset
 
 sa = pytest.importorskip("sqlalchemy")
@@ -69,8 +70,8 @@ LINKS = {"skill_clusters": {"link": "staff_id"}}
 
 
 def _load(conn: Any) -> list[Any]:
-    create_tables(conn, "export", "employees", OVERRIDES)
-    keys = load_records(conn, RECORDS, "export", "employees", OVERRIDES)
+    create_tables(conn, EXPORT, "employees", OVERRIDES)
+    keys = load_records(conn, RECORDS, EXPORT, "employees", OVERRIDES)
     conn.commit()
     return keys
 
@@ -92,7 +93,7 @@ def pg_engine(pg_connect: Callable[..., Any]) -> tuple[Any, list[Any]]:
 
 
 def expected(expr: Any, keys: list[Any]) -> set[Any]:
-    test = predicate(expr, schema="export", entity="employees")
+    test = predicate(expr, schema=EXPORT, entity="employees")
     return {k for k, r in zip(keys, RECORDS, strict=True) if test(r)}
 
 
@@ -108,9 +109,9 @@ def test_orm_select_entities(request: pytest.FixtureRequest, which: str) -> None
     engine, keys = _engines(request, which)
 
     @settings(max_examples=60, deadline=None)
-    @given(filters(SchemaMapping("export", "employees").schema, "employees", max_leaves=6))
+    @given(filters(SchemaMapping(EXPORT, "employees").schema, "employees", max_leaves=6))
     def run(expr: Any) -> None:
-        cond = to_sqlalchemy(expr, schema="export", entity="employees", mapping=LINKS,
+        cond = to_sqlalchemy(expr, schema=EXPORT, entity="employees", mapping=LINKS,
                             tables=ORM_TABLES)
         with orm.Session(engine) as session:
             people = session.scalars(sa.select(Staff).where(cond)).all()
@@ -130,17 +131,17 @@ def test_orm_alias_and_join(request: pytest.FixtureRequest, which: str) -> None:
     want = expected(text, keys)
     assert want and want != set(keys)
     s = orm.aliased(Staff, name="s")
-    cond = to_sqlalchemy(text, schema="export", mapping=LINKS, tables={**ORM_TABLES, "employees": s})
+    cond = to_sqlalchemy(text, schema=EXPORT, mapping=LINKS, tables={**ORM_TABLES, "employees": s})
     with orm.Session(engine) as session:
         got = set(session.scalars(sa.select(s.id).where(cond)))
         assert got == want
         anonymous = orm.aliased(Staff)
-        cond2 = to_sqlalchemy(text, schema="export", mapping=LINKS,
+        cond2 = to_sqlalchemy(text, schema=EXPORT, mapping=LINKS,
                               tables={**ORM_TABLES, "employees": anonymous})
         assert set(session.scalars(sa.select(anonymous.id).where(cond2))) == want
         joined = session.execute(
             sa.select(Staff.id, StaffCluster.id).join(StaffCluster, Staff.clusters)
-            .where(to_sqlalchemy(text, schema="export", mapping=LINKS, tables=ORM_TABLES))
+            .where(to_sqlalchemy(text, schema=EXPORT, mapping=LINKS, tables=ORM_TABLES))
         ).all()
         assert {sid for sid, _ in joined} <= want
 
@@ -148,13 +149,13 @@ def test_orm_alias_and_join(request: pytest.FixtureRequest, which: str) -> None:
 @pytest.mark.parametrize("which", ["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
 def test_negation_and_combination(request: pytest.FixtureRequest, which: str) -> None:
     engine, keys = _engines(request, which)
-    schema = SchemaMapping("export", "employees").schema
+    schema = SchemaMapping(EXPORT, "employees").schema
 
     @settings(max_examples=40, deadline=None)
     @given(comparisons(schema, "employees"), comparisons(schema, "employees"))
     def run(a: Any, b: Any) -> None:
-        ca = to_sqlalchemy(a, schema="export", mapping=LINKS, tables=ORM_TABLES)
-        cb = to_sqlalchemy(b, schema="export", mapping=LINKS, tables=ORM_TABLES)
+        ca = to_sqlalchemy(a, schema=EXPORT, mapping=LINKS, tables=ORM_TABLES)
+        cb = to_sqlalchemy(b, schema=EXPORT, mapping=LINKS, tables=ORM_TABLES)
         ea, eb = expected(a, keys), expected(b, keys)
         with engine.connect() as conn:
             def ids(cond: Any) -> set[Any]:
@@ -171,7 +172,7 @@ def test_negation_and_combination(request: pytest.FixtureRequest, which: str) ->
 def test_build_tables_create_all_and_load() -> None:
     """``build_tables`` + ``create_all`` makes the tables ``create_tables`` makes: ``load_records`` fills them
     and the answers are predicate()'s."""
-    mapping = SchemaMapping("export", "employees")
+    mapping = SchemaMapping(EXPORT, "employees")
     metadata = sa.MetaData()
     tables = build_tables(mapping, metadata)
     assert set(tables) == {t.name for t in _defs(mapping)}
@@ -202,7 +203,7 @@ def _defs(mapping: SchemaMapping) -> list[Any]:
 @given(st.text(max_size=12))
 @settings(max_examples=60, deadline=None)
 def test_values_never_enter_the_sql(value: str) -> None:
-    cond = to_sqlalchemy(f"external_id__icontains={_quoted(value)} or cp_x={_quoted(value)}", schema="export")
+    cond = to_sqlalchemy(f"external_id__icontains={_quoted(value)} or cp_x={_quoted(value)}", schema=EXPORT)
     for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
         compiled = sa.select(cond.table.c.id).where(cond).compile(dialect=dialect)
         sql = str(compiled)
@@ -229,34 +230,34 @@ def test_parameters_have_explicit_types() -> None:
 # --------------------------------------------------------------------------------------------------
 def test_bad_filters_raise_filter_errors() -> None:
     with pytest.raises(FilterSyntaxError):
-        to_sqlalchemy("external_id=", schema="export")
+        to_sqlalchemy("external_id=", schema=EXPORT)
     with pytest.raises(FilterValidationError):
-        to_sqlalchemy("nope=1", schema="export")
+        to_sqlalchemy("nope=1", schema=EXPORT)
 
 
 def test_bad_tables_raise_mapping_errors() -> None:
     with pytest.raises(MappingError, match="not among the mapping's tables"):
-        to_sqlalchemy("external_id='1'", schema="export", tables={"people": Staff})
+        to_sqlalchemy("external_id='1'", schema=EXPORT, tables={"people": Staff})
     with pytest.raises(MappingError, match="give a Table or an ORM class"):
-        to_sqlalchemy("external_id='1'", schema="export", tables={"employees": 42})
+        to_sqlalchemy("external_id='1'", schema=EXPORT, tables={"employees": 42})
     lacking = sa.Table("employees", sa.MetaData(), sa.Column("key", sa.Integer))
     with pytest.raises(MappingError, match="lacks the mapped column"):
-        to_sqlalchemy("external_id='1'", schema="export", tables={"employees": lacking})
+        to_sqlalchemy("external_id='1'", schema=EXPORT, tables={"employees": lacking})
     with pytest.raises(MappingError):
-        to_sqlalchemy("external_id='1'", schema="export", mapping=3)  # type: ignore[arg-type]
+        to_sqlalchemy("external_id='1'", schema=EXPORT, mapping=3)  # type: ignore[arg-type]
     with pytest.raises(MappingError):
-        to_sqlalchemy("external_id='1'", schema="skillengine", mapping=SchemaMapping("export", "employees"))
+        to_sqlalchemy("external_id='1'", schema="skillengine", mapping=SchemaMapping(EXPORT, "employees"))
     assert issubclass(MappingError, FilterError)
 
 
 def test_engine_without_a_dialect_is_a_filter_error() -> None:
-    cond = to_sqlalchemy("external_id='1'", schema="export")
+    cond = to_sqlalchemy("external_id='1'", schema=EXPORT)
     with pytest.raises(DialectError, match="mysql"):
         str(sa.select(cond.table.c.id).where(cond).compile(dialect=mysql.dialect()))
 
 
 def test_condition_is_a_column_element() -> None:
-    cond = to_sqlalchemy("external_id='1'", schema="export")
+    cond = to_sqlalchemy("external_id='1'", schema=EXPORT)
     assert isinstance(cond, FilterCondition) and isinstance(cond, sa.ColumnElement)
     assert isinstance(cond.type, sa.Boolean)
     assert repr(cond) == "<FilterCondition on 'employees'>"
@@ -271,22 +272,22 @@ def test_install_functions_on_a_postgresql_engine(pg_connect: Callable[..., Any]
     conn = pg_connect(install=False)
     words = ["Straße", "STRASSE", "ﬁsh", "FISH", "İstanbul", "istanbul"]
     records = [{"external_id": w} for w in words]
-    create_tables(conn, "export", "employees")
-    keys = load_records(conn, records, "export", "employees")
+    create_tables(conn, EXPORT, "employees")
+    keys = load_records(conn, records, EXPORT, "employees")
     engine = sa.create_engine("postgresql+psycopg://", creator=lambda: conn, poolclass=StaticPool)
     install_functions(engine)
     for text in ["external_id__iexact='straße'", "external_id__istartswith='fi'", "external_id__icontains='STAN'"]:
-        cond = to_sqlalchemy(text, schema="export")
+        cond = to_sqlalchemy(text, schema=EXPORT)
         with engine.connect() as c:
             got = set(c.scalars(sa.select(cond.table.c.id).where(cond)))
-        test = predicate(text, schema="export", entity="employees")
+        test = predicate(text, schema=EXPORT, entity="employees")
         assert got == {k for k, r in zip(keys, records, strict=True) if test(r)}
 
 
 def test_install_functions_on_a_sqlite_engine() -> None:
     engine = sa.create_engine("sqlite://", poolclass=StaticPool)
     install_functions(engine)
-    mapping = SchemaMapping("export", "employees")
+    mapping = SchemaMapping(EXPORT, "employees")
     metadata = sa.MetaData()
     tables = build_tables(mapping, metadata)
     metadata.create_all(engine)
@@ -297,7 +298,7 @@ def test_install_functions_on_a_sqlite_engine() -> None:
         cond = to_sqlalchemy(text, mapping=mapping, tables=tables)
         with engine.connect() as c:
             got = set(c.scalars(sa.select(tables["employees"].c.id).where(cond)))
-        test = predicate(text, schema="export", entity="employees")
+        test = predicate(text, schema=EXPORT, entity="employees")
         assert got == {i for i, w in enumerate(words) if test({"external_id": w})}
 
 
@@ -342,7 +343,7 @@ def test_hostile_identifiers(request: pytest.FixtureRequest, which: str) -> None
         register_functions(conn)
     else:
         conn = request.getfixturevalue("pg_connect")()
-    mapping = SchemaMapping("export", "employees", HOSTILE_NAMES)
+    mapping = SchemaMapping(EXPORT, "employees", HOSTILE_NAMES)
     create_tables(conn, mapping=mapping)
     keys = load_records(conn, RECORDS, mapping=mapping)
     conn.commit()
@@ -383,7 +384,7 @@ def test_async_postgresql(pg_connect: Callable[..., Any], postgres_dsn: str) -> 
         try:
             async with engine.connect() as conn:
                 for text in texts:
-                    cond = to_sqlalchemy(text, schema="export", mapping=LINKS, tables=ORM_TABLES)
+                    cond = to_sqlalchemy(text, schema=EXPORT, mapping=LINKS, tables=ORM_TABLES)
                     out.append(set((await conn.execute(sa.select(Staff.id).where(cond))).scalars()))
         finally:
             await engine.dispose()
