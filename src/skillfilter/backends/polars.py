@@ -22,8 +22,10 @@ every comparison is two-valued (``fill_null(False)``); ``str.contains`` is liter
 :func:`~skillfilter.semantics.operators.simple_fold` on non-ASCII strings (``to_uppercase`` on ASCII ones,
 where the two agree); an integer literal against a float column compares as doubles unless equal, then
 exactly; NaN matches nothing.  A ``date`` field is text: ISO date text (a real day) compares as the date,
-other text with no date.  ``datetime`` fields are not compared yet (a clear
-:class:`~skillfilter.errors.FilterError`).
+other text with no date.  A ``datetime`` field is text too: text that
+:func:`~skillfilter.semantics.values.parse_datetime` takes is read into microseconds since 1970 UTC by
+integer arithmetic (:func:`~skillfilter.backends.frames.datetime_micros`) and compared with the literal's;
+other text compares with nothing.
 """
 
 from __future__ import annotations
@@ -32,21 +34,24 @@ from typing import TYPE_CHECKING
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test
 from ..plan.inward import push_inward
 from ..plan.nodes import ROOT, CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
     DATE_PATTERN,
-    TEMPORAL_TYPES,
+    DATETIME_PATTERN,
     FrameType,
+    datetime_micros,
     entity_type,
+    epoch_micros,
     fold_table,
     follow,
     frame_schema,
     number_plan,
     schema_and_entity,
+    valid_day,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +102,7 @@ def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: s
     """``expr`` as a ``polars.Expr`` for ``df.filter(...)``/``lf.filter(...)``: true exactly for the records
     ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame typed by :func:`polars_schema`.
     Raises :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot
-    run exactly (an untyped custom property, a date field, a scope too entangled to push inward)."""
+    run exactly (an untyped custom property, a scope too entangled to push inward)."""
     _need_polars()
     sch, ent = schema_and_entity(schema, entity)
     plan, _ = compile_plan(expr, schema=sch, entity=ent)
@@ -162,12 +167,11 @@ class _Compiler:
 
         if test.kind in ("isnull", "notnull"):
             return value.is_null() if test.kind == "isnull" else value.is_not_null()
-        if t.name in TEMPORAL_TYPES:
-            raise FilterError(
-                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
-                f"or the SQL backends for this filter"
-            )
         kind = test.kind
+        if test.vtype == DATETIME and t.name == "datetime":
+            valid, micros = _datetime(value)
+            lit = pl.lit(epoch_micros(test.value), dtype=pl.Int64)
+            return (valid & _cmp(kind, micros, lit)).fill_null(False)
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
             iso = pl.lit(test.value.isoformat(), dtype=pl.String)
@@ -215,18 +219,40 @@ def _cmp(kind: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return a <= b
 
 
+def _div(a: pl.Expr, n: int) -> pl.Expr:
+    return a // n
+
+
 def _valid_date(x: pl.Expr) -> pl.Expr:
     """Whether text ``x`` is an ISO date as predicate() reads one: the pattern, and a real day."""
     import polars as pl
 
-    y, m, d = (x.str.slice(a, n).cast(pl.Int32, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
-    leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
-    days = (
-        pl.when(m.is_in([1, 3, 5, 7, 8, 10, 12])).then(31).when(m.is_in([4, 6, 9, 11])).then(30)
-        .when(m == 2).then(pl.when(leap).then(29).otherwise(28)).otherwise(0)
-    )
-    pattern = x.str.contains("^" + DATE_PATTERN + "$")
-    return (pattern & (y >= 1) & (d >= 1) & (d <= days)).fill_null(False)
+    y, m, d = (x.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
+    day: pl.Expr = valid_day(y, m, d, _div)
+    return (x.str.contains("^" + DATE_PATTERN + "$") & day).fill_null(False)
+
+
+def _datetime(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``(valid, micros)`` for text ``x``: whether :func:`~skillfilter.semantics.values.parse_datetime`
+    takes it, and its instant in microseconds since 1970 UTC."""
+    import polars as pl
+
+    pattern = "^" + DATETIME_PATTERN + "$"
+
+    def group(i: int) -> pl.Expr:
+        return x.str.extract(pattern, i)
+
+    def number(i: int) -> pl.Expr:
+        return group(i).cast(pl.Int64, strict=False).fill_null(0)
+
+    y, m, d, hh, mi, ss = (number(i) for i in range(1, 7))
+    fraction = group(7).fill_null("")
+    us = (fraction + "000000").str.slice(0, 6).cast(pl.Int64, strict=False)
+    exact = fraction.str.slice(6).str.contains("^0*$")  # no digit finer than a microsecond is lost
+    sign = pl.when(group(9) == "-").then(-1).otherwise(1)
+    offset = sign * (number(10) * 60 + number(11))
+    valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, _div)
+    return (x.str.contains(pattern) & exact & valid).fill_null(False), micros
 
 
 def _fold(x: pl.Expr) -> pl.Expr:

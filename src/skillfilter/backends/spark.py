@@ -32,20 +32,23 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test
 from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
     DATE_PATTERN,
-    TEMPORAL_TYPES,
+    DATETIME_PATTERN,
     FrameType,
+    datetime_micros,
     entity_type,
+    epoch_micros,
     fold_table,
     follow,
     frame_schema,
     number_plan,
     schema_and_entity,
+    valid_day,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,6 +82,7 @@ class _Ops(Generic[E]):
     def padded(self, arr: E, element: DataType) -> E: raise NotImplementedError
     def exists(self, arr: E, var: str, body: Callable[[E], E]) -> E: raise NotImplementedError
     def valid_date(self, x: E) -> E: raise NotImplementedError
+    def datetime(self, x: E) -> tuple[E, E]: raise NotImplementedError
 
 
 class _Compiler(Generic[E]):
@@ -130,11 +134,10 @@ class _Compiler(Generic[E]):
         ops = self.ops
         if test.kind in ("isnull", "notnull"):
             return ops.isnull(value, test.kind == "isnull")
-        if t.name in TEMPORAL_TYPES:
-            raise FilterError(
-                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
-                f"or the SQL backends for this filter"
-            )
+        if test.vtype == DATETIME and t.name == "datetime":
+            valid, micros = ops.datetime(value)
+            lit = ops.lit(epoch_micros(test.value), "BIGINT")
+            return ops.false_if_null(ops.and_([valid, ops.cmp(_CMP[test.kind], micros, lit)]))
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
             lit = ops.lit(test.value.isoformat(), "STRING")
@@ -248,19 +251,36 @@ class _ColumnOps(_Ops["Column"]):
 
     def valid_date(self, x: Column) -> Column:
         from pyspark.sql import functions as F
+        y, m, d = (self._int(F.substring(x, a, n)) for a, n in ((1, 4), (6, 2), (9, 2)))
+        return F.coalesce(x.rlike(_JAVA_DATE) & valid_day(y, m, d, self._div), F.lit(False))
 
-        y, m, d = (F.substring(x, a, n).cast("int") for a, n in ((1, 4), (6, 2), (9, 2)))
-        leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
-        days = (
-            F.when(m.isin(1, 3, 5, 7, 8, 10, 12), 31).when(m.isin(4, 6, 9, 11), 30)
-            .when(m == 2, F.when(leap, 29).otherwise(28)).otherwise(0)
-        )
-        # CASE, not AND: the casts run only on text of the pattern (ANSI mode raises on others).
-        return F.when(x.rlike(_JAVA_DATE), (y >= 1) & (d >= 1) & (d <= days)).otherwise(F.lit(False))
+    def datetime(self, x: Column) -> tuple[Column, Column]:
+        from pyspark.sql import functions as F
+
+        def group(i: int) -> Column:
+            return F.regexp_extract(x, _JAVA_DATETIME, i)
+
+        y, m, d, hh, mi, ss = (self._int(group(i)) for i in range(1, 7))
+        fraction = group(7)
+        us = self._int(F.substring(F.concat(fraction, F.lit("000000")), 1, 6))
+        exact = F.substring(fraction, 7, 1_000_000).rlike(_JAVA_ZEROS)
+        offset = F.when(group(9) == "-", -1).otherwise(1) * (self._int(group(10)) * 60 + self._int(group(11)))
+        valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, self._div)
+        return F.coalesce(x.rlike(_JAVA_DATETIME) & exact & valid, F.lit(False)), micros
+
+    def _int(self, digits: Column) -> Column:
+        """ASCII digits (or none: 0) as a BIGINT; never fails, also under ANSI mode."""
+        return self.F.concat(self.F.lit("0"), digits).cast("bigint")
+
+    def _div(self, a: Column, n: int) -> Column:
+        return self.F.floor(a / self.F.lit(n)).cast("bigint")
 
 
 #: The whole text (Java's ``$`` would also match before a final line break).
 _JAVA_DATE = r"\A" + DATE_PATTERN + r"\z"
+_JAVA_DATETIME = r"\A" + DATETIME_PATTERN + r"\z"
+#: Digits finer than a microsecond: only zeros may be left out.
+_JAVA_ZEROS = r"\A0*\z"
 
 
 def _quote(name: str) -> str:
@@ -334,17 +354,76 @@ class _SqlOps(_Ops[str]):
         return f"exists({arr}, {x} -> {body(x)})"
 
     def valid_date(self, x: str) -> str:
-        y, m, d = (f"CAST(substring({x}, {a}, {n}) AS INT)" for a, n in ((1, 4), (6, 2), (9, 2)))
-        leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
-        days = (
-            f"CASE WHEN {m} IN (1, 3, 5, 7, 8, 10, 12) THEN 31 WHEN {m} IN (4, 6, 9, 11) THEN 30 "
-            f"WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 0 END"
-        )
+        y, m, d = (_Sql(self._int(f"substring({x}, {a}, {n})")) for a, n in ((1, 4), (6, 2), (9, 2)))
         pattern = self.param(_JAVA_DATE)
-        return (
-            f"CASE WHEN coalesce({x} RLIKE {pattern}, false) THEN {y} >= 1 AND {d} >= 1 AND {d} <= {days} "
-            f"ELSE false END"
-        )
+        return f"coalesce({x} RLIKE {pattern} AND {valid_day(y, m, d, _sql_div)}, false)"
+
+    def datetime(self, x: str) -> tuple[str, str]:
+        pattern = self.param(_JAVA_DATETIME)
+
+        def group(i: int) -> str:
+            return f"regexp_extract({x}, {pattern}, {i})"
+
+        y, m, d, hh, mi, ss = (_Sql(self._int(group(i))) for i in range(1, 7))
+        us = _Sql(self._int(f"substring(concat({group(7)}, '000000'), 1, 6)"))
+        exact = f"substring({group(7)}, 7) RLIKE {self.param(_JAVA_ZEROS)}"
+        sign = f"CASE WHEN {group(9)} = '-' THEN -1 ELSE 1 END"
+        offset = _Sql(f"({sign} * ({self._int(group(10))} * 60 + {self._int(group(11))}))")
+        valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, _sql_div)
+        return f"coalesce({x} RLIKE {pattern} AND {exact} AND {valid}, false)", str(micros)
+
+    @staticmethod
+    def _int(digits: str) -> str:
+        return f"CAST(concat('0', {digits}) AS BIGINT)"
+
+
+class _Sql(str):
+    """SQL text that Python's arithmetic and comparison operators extend (for the shared date arithmetic)."""
+
+    def _op(self, op: str, other: object) -> _Sql:
+        return _Sql(f"({self} {op} {other})")
+
+    def __add__(self, other: object) -> _Sql:
+        return self._op("+", other)
+
+    def __sub__(self, other: object) -> _Sql:
+        return self._op("-", other)
+
+    def __mul__(self, other: object) -> _Sql:
+        return self._op("*", other)
+
+    def __mod__(self, other: object) -> _Sql:
+        return self._op("%", other)
+
+    def __and__(self, other: object) -> _Sql:
+        return self._op("AND", other)
+
+    def __or__(self, other: object) -> _Sql:
+        return self._op("OR", other)
+
+    def __eq__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op("=", other)
+
+    def __ne__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op("<>", other)
+
+    def __lt__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op("<", other)
+
+    def __le__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op("<=", other)
+
+    def __gt__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op(">", other)
+
+    def __ge__(self, other: object) -> _Sql:  # type: ignore[override]
+        return self._op(">=", other)
+
+    __hash__ = str.__hash__
+
+
+def _sql_div(a: _Sql, n: int) -> _Sql:
+    return _Sql(f"floor({a} / {n})")
 
 
 # --------------------------------------------------------------------------------------------------
