@@ -30,6 +30,8 @@ other text compares with nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import FilterError
@@ -57,7 +59,7 @@ from .frames import (
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["polars_schema", "to_polars"]
+__all__ = ["polars_schema", "read_export", "to_polars"]
 
 _ENGINE = "Polars"
 
@@ -79,6 +81,30 @@ def polars_schema(schema: Schema | str | None = None, entity: str | None = None)
 
     sch, ent = schema_and_entity(schema, entity)
     return pl.Schema(_columns(frame_schema(sch, ent)))
+
+
+def read_export(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+    lazy: bool = False,
+) -> pl.DataFrame | pl.LazyFrame:
+    """The records of JSON Lines files as a frame typed by :func:`polars_schema`, after checking that every
+    record fits the schema (:mod:`~skillfilter.backends.frames_read`): a record that does not fit raises a
+    :class:`~skillfilter.errors.FilterError` naming the file, the line and the value, so that
+    :func:`to_polars` on the frame answers as ``predicate()`` on the records.  ``lazy=True`` gives
+    ``pl.scan_ndjson``'s lazy frame (the check still reads the files once, now)."""
+    _need_polars()
+    import polars as pl
+
+    from .frames_read import check_lines, file_lines
+
+    sch, ent = schema_and_entity(schema, entity)
+    sources = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
+    check_lines(file_lines(sources), frame_schema(sch, ent))
+    frame = pl.scan_ndjson(sources, schema=polars_schema(sch, ent))
+    return frame if lazy else frame.collect()
 
 
 def _columns(columns: list[tuple[str, object]]) -> dict[str, pl.DataType]:

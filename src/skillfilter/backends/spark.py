@@ -27,7 +27,7 @@ clear :class:`~skillfilter.errors.FilterError`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import FilterError
@@ -52,10 +52,10 @@ from .frames import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pyspark.sql import Column
+    from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
-__all__ = ["spark_schema", "to_spark", "to_spark_sql"]
+__all__ = ["read_export", "spark_schema", "to_spark", "to_spark_sql"]
 
 E = TypeVar("E")
 _ENGINE = "Spark"
@@ -477,6 +477,42 @@ def spark_schema(schema: Schema | str | None = None, entity: str | None = None) 
     _need_pyspark()
     sch, ent = schema_and_entity(schema, entity)
     return _struct(frame_schema(sch, ent))
+
+
+def read_export(
+    spark: SparkSession | None,
+    paths: str | Sequence[str],
+    *,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+) -> DataFrame:
+    """The records of JSON Lines files as a frame typed by :func:`spark_schema`, after checking that every
+    record fits the schema (:mod:`~skillfilter.backends.frames_read`): a record that does not fit raises a
+    :class:`~skillfilter.errors.FilterError` naming the file and the value, so that :func:`to_spark` on
+    the frame answers as ``predicate()`` on the records.  ``spark=None`` takes the active session.
+
+    The check is one Spark job over the lines (``spark.read.text``) that runs Python on the executors, so
+    on a cluster they need skillfilter installed (the filter itself needs nothing but Spark); then the
+    files are read with ``spark.read.schema(...).option("mode", "FAILFAST").json(paths)``."""
+    _need_pyspark()
+    from functools import partial
+
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    from .frames_read import partition_misfits, raise_misfit
+
+    session = spark if spark is not None else SparkSession.getActiveSession()
+    if session is None:
+        raise FilterError("read_export needs a Spark session: start one, or pass it")
+    sch, ent = schema_and_entity(schema, entity)
+    sources = [paths] if isinstance(paths, str) else list(paths)
+    lines = session.read.text(sources).select(F.input_file_name(), "value")
+    found = lines.rdd.mapPartitions(partial(partition_misfits, columns=frame_schema(sch, ent))).take(1)
+    if found:
+        source, line, why = found[0]
+        raise_misfit(source, line, why)
+    return session.read.schema(spark_schema(sch, ent)).option("mode", "FAILFAST").json(sources)
 
 
 def _need_pyspark() -> None:
