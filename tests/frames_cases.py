@@ -223,12 +223,42 @@ def fits_int64(value: Any) -> bool:
     return True
 
 
-#: Misfits (tests/nested_cases.py MISFITS) that a typed reader refuses.  The others put a number, a boolean
-#: or a list where text is declared, which Spark's and Polars' JSON readers read as its JSON text
-#: (docs/engines-frames.md says so).
+#: Misfits (tests/nested_cases.py MISFITS and TOLERATED) that a typed reader refuses by itself.  The others
+#: put a number, a boolean or a list where text is declared, which Spark's and Polars' JSON readers read as
+#: its JSON text: only ``read_export`` refuses those (docs/engines.md says so).
 REFUSED_MISFITS = [
     "text in an integer field", "a float in an integer field", "text in a number field",
     "a number in a boolean field", "text in a boolean field", "an object where a list is declared",
     "a list where an object is declared", "text where a list of text is declared",
     "text where an object is declared", "text in a nested number field",
+]
+
+
+#: Misfits beyond tests/nested_cases.py's, for the nested schema: what the engines' readers would read as
+#: another value (``(what, path, value)``, as there).
+MORE_MISFITS: list[tuple[str, tuple[str | int, ...], Any]] = [
+    ("an integer beyond 2**53 in a number field", ("score",), 2**53 + 1),
+    ("an integer beyond 2**53 in a nested number field", ("pets", 0, "weight"), -(2**60) - 1),
+    ("an integer beyond every double in a number field", ("score",), 10**400),
+    ("the string NaN in a number field", ("score",), "NaN"),
+    ("the string Infinity in a number custom property", ("custom_properties", "level"), "Infinity"),
+    ("an integer beyond int64", ("age",), 2**63),
+    ("an integer below int64", ("pets", 0, "age"), -(2**63) - 1),
+    ("an object in a text field", ("name",), {"a": 1}),
+    ("a list in a datetime field", ("seen",), ["2024-01-01"]),
+    ("a number in a datetime custom property", ("custom_properties", "since"), 1704067200),
+    ("a boolean in a list of text", ("pets", 0, "toys"), ["a", False]),
+    ("a list of lists where a to-many relation is declared", ("pets",), [["x"]]),
+    ("the API's list shape of custom properties", ("custom_properties",),
+     [{"property_name": "language", "property_value": "de"}]),
+]
+#: Lines that are no record of the nested schema, or not one every reader reads alike.
+BAD_LINES = [
+    ("a member named twice", '{"id": "1", "name": "a", "name": 5}'),
+    ("more digits than a double holds", '{"id": "1", "score": 0.10000000000000000555}'),
+    ("a number beyond every double", '{"id": "1", "score": 1e400}'),
+    ("a lone surrogate", '{"id": "1", "name": "\\ud800"}'),
+    ("single quotes (Spark would read them)", "{'id': '1'}"),
+    ("not an object", '[{"id": "1"}]'),
+    ("a number as the record", "5"),
 ]
