@@ -37,7 +37,6 @@ from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, 
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
-    DATE_PATTERN,
     DATETIME_PATTERN,
     FrameType,
     datetime_micros,
@@ -81,8 +80,47 @@ class _Ops(Generic[E]):
     def string_test(self, kind: str, x: E, lit: E) -> E: raise NotImplementedError
     def padded(self, arr: E, element: DataType) -> E: raise NotImplementedError
     def exists(self, arr: E, var: str, body: Callable[[E], E]) -> E: raise NotImplementedError
-    def valid_date(self, x: E) -> E: raise NotImplementedError
-    def datetime(self, x: E) -> tuple[E, E]: raise NotImplementedError
+    def extract(self, x: E, pattern: str, group: int) -> E: raise NotImplementedError
+    def rlike(self, x: E, pattern: str) -> E: raise NotImplementedError
+    def digits(self, text: E) -> E: raise NotImplementedError
+    def fraction(self, text: E) -> tuple[E, E]: raise NotImplementedError
+    def sign(self, text: E) -> E: raise NotImplementedError
+    def div(self, a: Any, n: int) -> Any: raise NotImplementedError
+    def let(self, parts: dict[str, E], body: Callable[[dict[str, Any]], E]) -> E: raise NotImplementedError
+
+    def date_test(self, x: E, compare: Callable[[], E]) -> E:
+        """Text ``x`` that is an ISO date (a real day) and for which ``compare()`` holds (the text is the
+        date: comparing the text compares the dates)."""
+        parts: dict[str, Any] = {
+            n: self.digits(self.extract(x, _JAVA_DATE, i)) for i, n in enumerate("ymd", 1)
+        }
+        parts["ok"] = self.rlike(x, _JAVA_DATE)
+
+        def body(p: dict[str, Any]) -> E:
+            return self.and_([p["ok"] & valid_day(p["y"], p["m"], p["d"], self.div), compare()])
+
+        return self.let(parts, body)
+
+    def datetime_test(self, x: E, compare: Callable[[E], E]) -> E:
+        """Text ``x`` that :func:`~skillfilter.semantics.values.parse_datetime` takes, whose instant (in
+        microseconds since 1970 UTC) ``compare`` accepts.  The parts are read once (``let``): digits from
+        the pattern's groups (or none), so no cast can fail, whatever Spark evaluates first."""
+        names = ("y", "m", "d", "hh", "mi", "ss")
+        parts: dict[str, Any] = {
+            n: self.digits(self.extract(x, _JAVA_DATETIME, i)) for i, n in enumerate(names, 1)
+        }
+        parts["us"], exact = self.fraction(self.extract(x, _JAVA_DATETIME, 7))
+        hours, minutes = (self.digits(self.extract(x, _JAVA_DATETIME, i)) for i in (10, 11))
+        sign: Any = self.sign(self.extract(x, _JAVA_DATETIME, 9))
+        parts["off"] = sign * (hours * 60 + minutes)  # type: ignore[operator]
+        parts["ok"] = self.rlike(x, _JAVA_DATETIME) & exact  # type: ignore[operator]
+
+        def body(p: dict[str, Any]) -> E:
+            day, time = (p["y"], p["m"], p["d"]), (p["hh"], p["mi"], p["ss"], p["us"])
+            valid, micros = datetime_micros(day, time, p["off"], self.div)
+            return self.and_([p["ok"] & valid, compare(micros)])
+
+        return self.let(parts, body)
 
 
 class _Compiler(Generic[E]):
@@ -135,13 +173,13 @@ class _Compiler(Generic[E]):
         if test.kind in ("isnull", "notnull"):
             return ops.isnull(value, test.kind == "isnull")
         if test.vtype == DATETIME and t.name == "datetime":
-            valid, micros = ops.datetime(value)
             lit = ops.lit(epoch_micros(test.value), "BIGINT")
-            return ops.false_if_null(ops.and_([valid, ops.cmp(_CMP[test.kind], micros, lit)]))
+            op = _CMP[test.kind]
+            return ops.false_if_null(ops.datetime_test(value, lambda micros: ops.cmp(op, micros, lit)))
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
             lit = ops.lit(test.value.isoformat(), "STRING")
-            return ops.and_([ops.valid_date(value), ops.false_if_null(ops.cmp(_CMP[test.kind], value, lit))])
+            return ops.false_if_null(ops.date_test(value, lambda: ops.cmp(_CMP[test.kind], value, lit)))
         if test.vtype == TEXT:
             x = ops.fold(value) if test.ci else value
             lit = ops.lit(test.value, "STRING")
@@ -249,35 +287,36 @@ class _ColumnOps(_Ops["Column"]):
 
         return exists(arr, body)
 
-    def valid_date(self, x: Column) -> Column:
-        from pyspark.sql import functions as F
-        y, m, d = (self._int(F.substring(x, a, n)) for a, n in ((1, 4), (6, 2), (9, 2)))
-        return F.coalesce(x.rlike(_JAVA_DATE) & valid_day(y, m, d, self._div), F.lit(False))
+    def extract(self, x: Column, pattern: str, group: int) -> Column:
+        return self.F.regexp_extract(x, pattern, group)
 
-    def datetime(self, x: Column) -> tuple[Column, Column]:
-        from pyspark.sql import functions as F
+    def rlike(self, x: Column, pattern: str) -> Column:
+        return x.rlike(pattern)
 
-        def group(i: int) -> Column:
-            return F.regexp_extract(x, _JAVA_DATETIME, i)
-
-        y, m, d, hh, mi, ss = (self._int(group(i)) for i in range(1, 7))
-        fraction = group(7)
-        us = self._int(F.substring(F.concat(fraction, F.lit("000000")), 1, 6))
-        exact = F.substring(fraction, 7, 1_000_000).rlike(_JAVA_ZEROS)
-        offset = F.when(group(9) == "-", -1).otherwise(1) * (self._int(group(10)) * 60 + self._int(group(11)))
-        valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, self._div)
-        return F.coalesce(x.rlike(_JAVA_DATETIME) & exact & valid, F.lit(False)), micros
-
-    def _int(self, digits: Column) -> Column:
+    def digits(self, text: Column) -> Column:
         """ASCII digits (or none: 0) as a BIGINT; never fails, also under ANSI mode."""
-        return self.F.concat(self.F.lit("0"), digits).cast("bigint")
+        return self.F.concat(self.F.lit("0"), text).cast("bigint")
 
-    def _div(self, a: Column, n: int) -> Column:
+    def fraction(self, text: Column) -> tuple[Column, Column]:
+        F = self.F
+        us = self.digits(F.substring(F.concat(text, F.lit("000000")), 1, 6))
+        return us, F.substring(text, 7, 1_000_000).rlike(_JAVA_ZEROS)
+
+    def sign(self, text: Column) -> Column:
+        return self.F.when(text == "-", -1).otherwise(1)
+
+    def div(self, a: Any, n: int) -> Any:
         return self.F.floor(a / self.F.lit(n)).cast("bigint")
+
+    def let(self, parts: dict[str, Column], body: Callable[[dict[str, Any]], Column]) -> Column:
+        from pyspark.sql import functions as F
+
+        one = F.array(F.struct(*(v.alias(k) for k, v in parts.items())))
+        return F.exists(one, lambda p: body({k: p.getField(k) for k in parts}))
 
 
 #: The whole text (Java's ``$`` would also match before a final line break).
-_JAVA_DATE = r"\A" + DATE_PATTERN + r"\z"
+_JAVA_DATE = r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})\z"
 _JAVA_DATETIME = r"\A" + DATETIME_PATTERN + r"\z"
 #: Digits finer than a microsecond: only zeros may be left out.
 _JAVA_ZEROS = r"\A0*\z"
@@ -294,6 +333,8 @@ class _SqlOps(_Ops[str]):
     def __init__(self) -> None:
         self.args: dict[str, Any] = {}
         self.fold_names: tuple[str, str] | None = None
+        self.patterns: dict[str, str] = {}
+        self.lets = 0
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.args) + 1}"
@@ -353,28 +394,35 @@ class _SqlOps(_Ops[str]):
         x = f"x_{var}"
         return f"exists({arr}, {x} -> {body(x)})"
 
-    def valid_date(self, x: str) -> str:
-        y, m, d = (_Sql(self._int(f"substring({x}, {a}, {n})")) for a, n in ((1, 4), (6, 2), (9, 2)))
-        pattern = self.param(_JAVA_DATE)
-        return f"coalesce({x} RLIKE {pattern} AND {valid_day(y, m, d, _sql_div)}, false)"
+    def extract(self, x: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({x}, {self.pattern(pattern)}, {group})"
 
-    def datetime(self, x: str) -> tuple[str, str]:
-        pattern = self.param(_JAVA_DATETIME)
+    def rlike(self, x: str, pattern: str) -> str:
+        return _Sql(f"({x} RLIKE {self.pattern(pattern)})")
 
-        def group(i: int) -> str:
-            return f"regexp_extract({x}, {pattern}, {i})"
+    def pattern(self, pattern: str) -> str:
+        if pattern not in self.patterns:
+            self.patterns[pattern] = self.param(pattern)
+        return self.patterns[pattern]
 
-        y, m, d, hh, mi, ss = (_Sql(self._int(group(i))) for i in range(1, 7))
-        us = _Sql(self._int(f"substring(concat({group(7)}, '000000'), 1, 6)"))
-        exact = f"substring({group(7)}, 7) RLIKE {self.param(_JAVA_ZEROS)}"
-        sign = f"CASE WHEN {group(9)} = '-' THEN -1 ELSE 1 END"
-        offset = _Sql(f"({sign} * ({self._int(group(10))} * 60 + {self._int(group(11))}))")
-        valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, _sql_div)
-        return f"coalesce({x} RLIKE {pattern} AND {exact} AND {valid}, false)", str(micros)
+    def digits(self, text: str) -> str:
+        return _Sql(f"CAST(concat('0', {text}) AS BIGINT)")
 
-    @staticmethod
-    def _int(digits: str) -> str:
-        return f"CAST(concat('0', {digits}) AS BIGINT)"
+    def fraction(self, text: str) -> tuple[str, str]:
+        us = self.digits(f"substring(concat({text}, '000000'), 1, 6)")
+        return us, self.rlike(f"substring({text}, 7)", _JAVA_ZEROS)
+
+    def sign(self, text: str) -> str:
+        return _Sql(f"CASE WHEN {text} = '-' THEN -1 ELSE 1 END")
+
+    def div(self, a: Any, n: int) -> Any:
+        return _Sql(f"floor({a} / {n})")
+
+    def let(self, parts: dict[str, str], body: Callable[[dict[str, Any]], str]) -> str:
+        self.lets += 1
+        v = f"x_let{self.lets}"
+        fields = ", ".join(f"'{k}', {e}" for k, e in parts.items())
+        return f"exists(array(named_struct({fields})), {v} -> {body({k: _Sql(f'{v}.{k}') for k in parts})})"
 
 
 class _Sql(str):
@@ -420,10 +468,6 @@ class _Sql(str):
         return self._op(">=", other)
 
     __hash__ = str.__hash__
-
-
-def _sql_div(a: _Sql, n: int) -> _Sql:
-    return _Sql(f"floor({a} / {n})")
 
 
 # --------------------------------------------------------------------------------------------------
