@@ -1,4 +1,4 @@
-"""Apache Spark: a filter as a native column expression over nested records, exactly as ``predicate()``.
+r"""Apache Spark: a filter as a native column expression over nested records, exactly as ``predicate()``.
 
 >>> from skillfilter.backends.spark import to_spark_sql
 >>> sql, args = to_spark_sql("skill_clusters__proficiency_level__gte=3")
@@ -21,8 +21,12 @@ values; NaN matches nothing.  No Python UDF: executors need nothing but Spark.
 
 Spark compares strings by code point under its default (binary) collation, which this module assumes.
 A ``date`` field is text in the frame; text that is an ISO date (``YYYY-MM-DD``, a real day) compares as
-that date, other text with no date, as in ``predicate()``.  ``datetime`` fields are not compared yet (a
-clear :class:`~skillfilter.errors.FilterError`).
+that date, other text with no date, as in ``predicate()``.  A ``datetime`` field is text too: text that
+:func:`~skillfilter.semantics.values.parse_datetime` takes is read through the groups of the same pattern
+(once per value: ``exists`` over a one-element array of a struct) into microseconds since 1970 UTC with
+integer arithmetic (:func:`~skillfilter.backends.frames.datetime_micros`), and compared with the
+literal's; other text compares with nothing.  :func:`read_export` reads an export so that a record that
+does not fit the schema is an error (:mod:`~skillfilter.backends.frames_read`).
 """
 
 from __future__ import annotations
@@ -580,7 +584,7 @@ def to_spark(expr: Expr | str, *, schema: Schema | str | None = None, entity: st
     records ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame read with
     :func:`spark_schema`.  Needs pyspark (the ``spark`` extra) and an active Spark session.  Raises
     :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot run
-    exactly (an untyped custom property, a date field)."""
+    exactly (an untyped custom property)."""
     return _compile(_ColumnOps(), expr, schema, entity)
 
 
