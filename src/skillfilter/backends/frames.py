@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import sys
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -21,11 +21,12 @@ from typing import Any
 from ..errors import FilterError
 from ..plan.atoms import as_decimal
 from ..plan.nodes import CPKey, Key
-from ..semantics.operators import simple_fold
-from ..semantics.schema import Schema
+from ..semantics.schema import Entity, Schema
 from ..semantics.values import DATETIME_RE
+from ..semantics.values import fold_table as values_fold_table
 
 __all__ = [
+    "COMPARE",
     "DATETIME_PATTERN",
     "DATE_PATTERN",
     "FrameType",
@@ -97,17 +98,7 @@ def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str)
             raise FilterError(f"{engine}: cannot follow `{key}` into {t.name}")
         ent = schema.entity(t.name)
         if isinstance(key, CPKey):
-            cps = ent.custom_properties
-            declared = cps.definitions.get(key.name) if cps is not None else None
-            if declared is None:
-                raise FilterError(
-                    f"{engine} needs the type of custom property `cp_{key.name}`: declare it in the schema, "
-                    f"as "
-                    f'"custom_properties": {{"definitions": {{"{key.name}": "text"}}}} on `{ent.name}` '
-                    f"(text, number, boolean or list[text]); an untyped custom property may hold values of "
-                    f"any kind, which a typed frame cannot"
-                )
-            t = FrameType("field", declared, f"cp_{key.name}")
+            t = FrameType("field", _declared_type(ent, key.name, engine), f"cp_{key.name}")
         elif key in ent.relations:
             rel = ent.relations[key]
             t = FrameType("entities" if rel.many else "entity", rel.target, key)
@@ -116,6 +107,20 @@ def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str)
         else:  # pragma: no cover - the schema resolved every name
             raise FilterError(f"{engine}: `{ent.name}` has no field `{key}`")
     return t
+
+
+def _declared_type(ent: Entity, name: str, engine: str) -> str:
+    """The declared type of custom property ``name`` of ``ent``; a :class:`FilterError` saying what to
+    declare when it has none."""
+    definitions = ent.custom_properties.definitions if ent.custom_properties is not None else {}
+    if name in definitions:
+        return definitions[name]
+    raise FilterError(
+        f"{engine} needs the type of custom property `cp_{name}`: declare it in the schema, as "
+        f'"custom_properties": {{"definitions": {{"{name}": "text"}}}} on `{ent.name}` (text, number, '
+        f"boolean, datetime or list[text]); an untyped custom property may hold values of any kind, which a "
+        f"typed frame cannot"
+    )
 
 
 def frame_schema(schema: Schema, entity: str) -> list[tuple[str, object]]:
@@ -146,21 +151,16 @@ def frame_schema(schema: Schema, entity: str) -> list[tuple[str, object]]:
 
 @cache
 def fold_table() -> tuple[str, str]:
-    """LANGUAGE.md rule 5 as a translation table: every character that :func:`simple_fold` changes, and
-    what it becomes (computed from :mod:`skillfilter.semantics`, so that it is the same mapping)."""
-    src: list[str] = []
-    dst: list[str] = []
-    for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        c = chr(cp)
-        if c.upper() == c:
-            continue
-        f = simple_fold(c)
-        if f != c:
-            src.append(c)
-            dst.append(f)
-    return "".join(src), "".join(dst)
+    """LANGUAGE.md rule 5 as a translation table: every character that
+    :func:`~skillfilter.semantics.operators.simple_fold` changes, and what it becomes (computed once)."""
+    return values_fold_table()
+
+
+#: An operator kind as the Python operator that every engine's expressions overload (Polars ``Expr``,
+#: Spark ``Column``) and that compares Python numbers exactly.
+COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "exact": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,15 +182,7 @@ class NumberPlan:
 
 
 def _cmp(kind: str, a: Any, b: Any) -> bool:
-    if kind == "exact":
-        return bool(a == b)
-    if kind == "gt":
-        return bool(a > b)
-    if kind == "gte":
-        return bool(a >= b)
-    if kind == "lt":
-        return bool(a < b)
-    return bool(a <= b)
+    return bool(COMPARE[kind](a, b))
 
 
 def number_plan(kind: str, column_type: str, value: object) -> NumberPlan:

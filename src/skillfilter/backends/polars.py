@@ -41,20 +41,7 @@ from ..plan.inward import push_inward
 from ..plan.nodes import ROOT, CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
-from .frames import (
-    DATE_PATTERN,
-    DATETIME_PATTERN,
-    FrameType,
-    datetime_micros,
-    entity_type,
-    epoch_micros,
-    fold_table,
-    follow,
-    frame_schema,
-    number_plan,
-    schema_and_entity,
-    valid_day,
-)
+from . import frames as fr
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -79,8 +66,8 @@ def polars_schema(schema: Schema | str | None = None, entity: str | None = None)
     _need_polars()
     import polars as pl
 
-    sch, ent = schema_and_entity(schema, entity)
-    return pl.Schema(_columns(frame_schema(sch, ent)))
+    sch, ent = fr.schema_and_entity(schema, entity)
+    return pl.Schema(_columns(fr.frame_schema(sch, ent)))
 
 
 def read_export(
@@ -100,9 +87,9 @@ def read_export(
 
     from .frames_read import check_lines, file_lines
 
-    sch, ent = schema_and_entity(schema, entity)
+    sch, ent = fr.schema_and_entity(schema, entity)
     sources = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
-    check_lines(file_lines(sources), frame_schema(sch, ent))
+    check_lines(file_lines(sources), fr.frame_schema(sch, ent))
     frame = pl.scan_ndjson(sources, schema=polars_schema(sch, ent))
     return frame if lazy else frame.collect()
 
@@ -130,17 +117,17 @@ def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: s
     Raises :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot
     run exactly (an untyped custom property, a scope too entangled to push inward)."""
     _need_polars()
-    sch, ent = schema_and_entity(schema, entity)
+    sch, ent = fr.schema_and_entity(schema, entity)
     plan, _ = compile_plan(expr, schema=sch, entity=ent)
     plan = push_inward(plan)
-    return _Compiler(sch).node(plan, None, {ROOT: entity_type(ent)})
+    return _Compiler(sch).node(plan, None, {ROOT: fr.entity_type(ent)})
 
 
 class _Compiler:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def node(self, node: PNode, cur: str | None, types: dict[str, FrameType]) -> pl.Expr:
+    def node(self, node: PNode, cur: str | None, types: dict[str, fr.FrameType]) -> pl.Expr:
         import polars as pl
 
         if isinstance(node, PConst):
@@ -170,8 +157,8 @@ class _Compiler:
         return pl.when(arr.list.len() > 0).then(found.fill_null(False)).otherwise(pl.lit(empty))
 
     def value(
-        self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, FrameType]
-    ) -> tuple[pl.Expr, FrameType]:
+        self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, fr.FrameType]
+    ) -> tuple[pl.Expr, fr.FrameType]:
         import polars as pl
 
         x: pl.Expr | None
@@ -186,9 +173,9 @@ class _Compiler:
             for name in names:
                 x = pl.col(name) if x is None else x.struct.field(name)
         assert x is not None
-        return x, follow(self.schema, types[var], keys, _ENGINE)
+        return x, fr.follow(self.schema, types[var], keys, _ENGINE)
 
-    def test(self, test: Test, value: pl.Expr, t: FrameType) -> pl.Expr:
+    def test(self, test: Test, value: pl.Expr, t: fr.FrameType) -> pl.Expr:
         import polars as pl
 
         if test.kind in ("isnull", "notnull"):
@@ -196,7 +183,7 @@ class _Compiler:
         kind = test.kind
         if test.vtype == DATETIME and t.name == "datetime":
             valid, micros = _datetime(value)
-            lit = pl.lit(epoch_micros(test.value), dtype=pl.Int64)
+            lit = pl.lit(fr.epoch_micros(test.value), dtype=pl.Int64)
             return (valid & _cmp(kind, micros, lit)).fill_null(False)
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
@@ -217,7 +204,7 @@ class _Compiler:
         if test.vtype == BOOLEAN:
             return (value == pl.lit(test.value, dtype=pl.Boolean)).fill_null(False)
         if test.vtype == NUMBER and t.name in ("integer", "number"):
-            plan = number_plan(kind, t.name, test.value)
+            plan = fr.number_plan(kind, t.name, test.value)
             is_double = t.name == "number"
             if plan.static is not None:
                 out = value.is_not_null() if plan.static else pl.lit(False)
@@ -234,15 +221,8 @@ class _Compiler:
 
 
 def _cmp(kind: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    if kind == "exact":
-        return a == b
-    if kind == "gt":
-        return a > b
-    if kind == "gte":
-        return a >= b
-    if kind == "lt":
-        return a < b
-    return a <= b
+    out: pl.Expr = fr.COMPARE[kind](a, b)
+    return out
 
 
 def _div(a: pl.Expr, n: int) -> pl.Expr:
@@ -254,8 +234,8 @@ def _valid_date(x: pl.Expr) -> pl.Expr:
     import polars as pl
 
     y, m, d = (x.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
-    day: pl.Expr = valid_day(y, m, d, _div)
-    return (x.str.contains("^" + DATE_PATTERN + "$") & day).fill_null(False)
+    day: pl.Expr = fr.valid_day(y, m, d, _div)
+    return (x.str.contains("^" + fr.DATE_PATTERN + "$") & day).fill_null(False)
 
 
 def _datetime(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -263,7 +243,7 @@ def _datetime(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     takes it, and its instant in microseconds since 1970 UTC."""
     import polars as pl
 
-    pattern = "^" + DATETIME_PATTERN + "$"
+    pattern = "^" + fr.DATETIME_PATTERN + "$"
 
     def group(i: int) -> pl.Expr:
         return x.str.extract(pattern, i)
@@ -277,7 +257,7 @@ def _datetime(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     exact = fraction.str.slice(6).str.contains("^0*$")  # no digit finer than a microsecond is lost
     sign = pl.when(group(9) == "-").then(-1).otherwise(1)
     offset = sign * (number(10) * 60 + number(11))
-    valid, micros = datetime_micros((y, m, d), (hh, mi, ss, us), offset, _div)
+    valid, micros = fr.datetime_micros((y, m, d), (hh, mi, ss, us), offset, _div)
     return (x.str.contains(pattern) & exact & valid).fill_null(False), micros
 
 
@@ -285,7 +265,7 @@ def _fold(x: pl.Expr) -> pl.Expr:
     """Rule 5: ``to_uppercase`` where the text is ASCII (there it is the simple mapping), else the table."""
     import polars as pl
 
-    src, dst = fold_table()
+    src, dst = fr.fold_table()
     return (
         pl.when(x.str.contains(r"[^\x00-\x7F]"))
         .then(x.str.replace_many(list(src), list(dst)))

@@ -41,6 +41,7 @@ from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, 
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
+    COMPARE,
     DATETIME_PATTERN,
     FrameType,
     datetime_micros,
@@ -63,6 +64,7 @@ __all__ = ["read_export", "spark_schema", "to_spark", "to_spark_sql"]
 E = TypeVar("E")
 _ENGINE = "Spark"
 _CMP = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_KIND = {op: kind for kind, op in _CMP.items()}
 
 
 class _Ops(Generic[E]):
@@ -233,15 +235,8 @@ class _ColumnOps(_Ops["Column"]):
         return self.F.lit(value)
 
     def cmp(self, op: str, a: Column, b: Column) -> Column:
-        if op == "=":
-            return a == b
-        if op == ">":
-            return a > b
-        if op == ">=":
-            return a >= b
-        if op == "<":
-            return a < b
-        return a <= b
+        out: Column = COMPARE[_KIND[op]](a, b)
+        return out
 
     def and_(self, items: list[Column]) -> Column:
         out = items[0]
@@ -333,6 +328,13 @@ def _quote(name: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # SQL text with named parameters
 # --------------------------------------------------------------------------------------------------
+#: One-argument forms of Spark SQL.
+_TEMPLATES = {
+    "not": "NOT ({})", "false_if_null": "coalesce({}, false)", "isnull": "({} IS NULL)",
+    "notnull": "({} IS NOT NULL)", "isnan": "isnan({})",
+}
+
+
 class _SqlOps(_Ops[str]):
     def __init__(self) -> None:
         self.args: dict[str, Any] = {}
@@ -368,16 +370,16 @@ class _SqlOps(_Ops[str]):
         return "(" + " OR ".join(items) + ")"
 
     def not_(self, x: str) -> str:
-        return f"NOT ({x})"
+        return _TEMPLATES["not"].format(x)
 
     def false_if_null(self, x: str) -> str:
-        return f"coalesce({x}, false)"
+        return _TEMPLATES["false_if_null"].format(x)
 
     def isnull(self, x: str, null: bool) -> str:
-        return f"({x} IS {'' if null else 'NOT '}NULL)"
+        return _TEMPLATES["isnull" if null else "notnull"].format(x)
 
     def isnan(self, x: str) -> str:
-        return f"isnan({x})"
+        return _TEMPLATES["isnan"].format(x)
 
     def when(self, cond: str, then: str, other: str) -> str:
         return f"CASE WHEN {cond} THEN {then} ELSE {other} END"
@@ -429,48 +431,28 @@ class _SqlOps(_Ops[str]):
         return f"exists(array(named_struct({fields})), {v} -> {body({k: _Sql(f'{v}.{k}') for k in parts})})"
 
 
+def _infix(op: str) -> Callable[[_Sql, object], _Sql]:
+    def method(self: _Sql, other: object) -> _Sql:
+        return _Sql(f"({self} {op} {other})")
+
+    return method
+
+
 class _Sql(str):
     """SQL text that Python's arithmetic and comparison operators extend (for the shared date arithmetic)."""
 
-    def _op(self, op: str, other: object) -> _Sql:
-        return _Sql(f"({self} {op} {other})")
-
-    def __add__(self, other: object) -> _Sql:
-        return self._op("+", other)
-
-    def __sub__(self, other: object) -> _Sql:
-        return self._op("-", other)
-
-    def __mul__(self, other: object) -> _Sql:
-        return self._op("*", other)
-
-    def __mod__(self, other: object) -> _Sql:
-        return self._op("%", other)
-
-    def __and__(self, other: object) -> _Sql:
-        return self._op("AND", other)
-
-    def __or__(self, other: object) -> _Sql:
-        return self._op("OR", other)
-
-    def __eq__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op("=", other)
-
-    def __ne__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op("<>", other)
-
-    def __lt__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op("<", other)
-
-    def __le__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op("<=", other)
-
-    def __gt__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op(">", other)
-
-    def __ge__(self, other: object) -> _Sql:  # type: ignore[override]
-        return self._op(">=", other)
-
+    __add__ = _infix("+")
+    __sub__ = _infix("-")
+    __mul__ = _infix("*")
+    __mod__ = _infix("%")
+    __and__ = _infix("AND")
+    __or__ = _infix("OR")
+    __eq__ = _infix("=")  # type: ignore[assignment]
+    __ne__ = _infix("<>")  # type: ignore[assignment]
+    __lt__ = _infix("<")  # type: ignore[assignment]
+    __le__ = _infix("<=")  # type: ignore[assignment]
+    __gt__ = _infix(">")  # type: ignore[assignment]
+    __ge__ = _infix(">=")  # type: ignore[assignment]
     __hash__ = str.__hash__
 
 
