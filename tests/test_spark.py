@@ -210,27 +210,30 @@ def test_untyped_custom_property_is_refused_with_what_to_declare() -> None:
 
 
 def test_misfit_records_are_errors(spark: Any, tmp_path: Path) -> None:
-    """The plain typed reader (FAILFAST) refuses what it can; read_export refuses the rest too, as a
-    FilterError naming the file (every case is a Spark job, so only the kinds the plain reader lets through
-    here; tests/test_polars.py runs the shared check on every misfit)."""
-    from skillfilter.backends.spark import read_export
+    """The plain typed reader refuses what it can (all cases in one job: PERMISSIVE mode marks the rows
+    FAILFAST fails on); what it reads as another value, read_export refuses as a FilterError naming the file
+    (tests/test_polars.py runs the shared check on every misfit)."""
+    from skillfilter.backends.spark import read_export, spark_schema
 
     base = {"id": "0", "name": "a", "age": 1, "pets": [{"name": "p", "weight": 1.5}], "team": {"name": "t"},
             "custom_properties": {"language": "de"}}
     refused = [(d, p, v) for d, p, v in MISFITS + TOLERATED if d in REFUSED_MISFITS]
     refused.append(("an integer beyond int64", ("age",), 2**63))
     assert len(refused) == len(REFUSED_MISFITS) + 1
-    for i, (_, path, value) in enumerate(refused):
-        df = _read(spark, tmp_path, f"bad{i}.jsonl", dumps(make_misfit(base, path, value)) + "\n", NESTED, ENTITY)
-        with pytest.raises(Exception, match=r"FAILED_READ_FILE|MALFORMED|CANNOT_PARSE|Malformed"):
-            df.collect()
-    # What the plain reader reads as another value: read_export refuses it.
     through = [("a number in a text field", ("name",), 5), ("the string NaN in a number field", ("score",), "NaN"),
                ("an integer beyond 2**53 in a number field", ("pets", 0, "weight"), 2**53 + 1)]
+    lines = [dumps(make_misfit(base, path, value)) for _, path, value in refused + through]
+    (tmp_path / "all.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    marked = (spark.read.schema(spark_schema(NESTED, ENTITY).add("_bad", "string"))
+              .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_bad")
+              .json(str(tmp_path / "all.jsonl")).collect())  # every column: the parser skips unread ones
+    assert [r["_bad"] is not None for r in marked] == [True] * len(refused) + [False] * len(through)
+    df = _read(spark, tmp_path, "bad.jsonl", lines[0] + "\n", NESTED, ENTITY)
+    with pytest.raises(Exception, match=r"FAILED_READ_FILE|MALFORMED|CANNOT_PARSE|Malformed"):
+        df.collect()
     good = dumps(base) + "\n"
-    for i, (what, path, value) in enumerate(through):
-        text = good + dumps(make_misfit(base, path, value)) + "\n"
-        assert _read(spark, tmp_path, f"through{i}.jsonl", text, NESTED, ENTITY).count() == 2, what
+    for i, (_, path, value) in enumerate(through):
+        (tmp_path / f"through{i}.jsonl").write_text(good + dumps(make_misfit(base, path, value)) + "\n")
         with pytest.raises(FilterError, match=rf"through{i}\.jsonl.*does not fit the schema, at `{path[0]}"):
             read_export(spark, str(tmp_path / f"through{i}.jsonl"), schema=NESTED, entity=ENTITY)
     (tmp_path / "good.jsonl").write_text(good * 3, encoding="utf-8")
