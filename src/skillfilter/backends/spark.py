@@ -522,7 +522,8 @@ def read_export(
     the frame answers as ``predicate()`` on the records.  ``spark=None`` takes the active session.
 
     The check is one Spark job over the lines (``spark.read.text``) that runs Python on the executors, so
-    on a cluster they need skillfilter installed (the filter itself needs nothing but Spark); then the
+    on a cluster they need skillfilter installed, and a classic session (Spark Connect has no RDDs; the
+    filter itself needs nothing but Spark); then the
     files are read with ``spark.read.schema(...).option("mode", "FAILFAST").json(paths)``."""
     _need_pyspark()
     from functools import partial
