@@ -205,6 +205,33 @@ DATETIME_TEXTS = [
     "2024-01-31T24:00", "2024-01-31T23:60", "2024-01-31T23:59:60", "2024-13-01", "2024-00-01", "2024-01-00",
     "2024-01-31T09:30:00Z\n", " 2024-01-31", "2024-01-31T9:30", "２０２４-01-31", "", "x", None,
 ]
+_DT_PIECES = ["0", "1", "2", "9", "00", "12", "23", "24", "29", "30", "31", "59", "60", "99", "-", ":", "T", " ",
+              "t", "Z", "z", "+", ".", ",", "000", "5", "0000000"]
+
+
+def datetime_texts(seed: int, n: int) -> list[str]:
+    """Generated text near parse_datetime's pattern: a date, then pieces of a time, fraction and offset."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        y, m, d = rng.choice(["2024", "2023", "1900", "2000", "0001", "0000", "9999"]), rng.randint(0, 13), \
+            rng.randint(0, 32)
+        text = f"{y}-{m:02d}-{d:02d}"
+        if rng.random() < 0.8:
+            text += rng.choice("Tt ") + f"{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}"
+            if rng.random() < 0.6:
+                text += f":{rng.randint(0, 61):02d}"
+                if rng.random() < 0.5:
+                    text += rng.choice(".,") + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+            text += rng.choice(["", "Z", "z", f"+{rng.randint(0, 25):02d}", f"-{rng.randint(0, 25):02d}:{rng.randint(0, 99):02d}",
+                                f"+{rng.randint(0, 24):02d}{rng.randint(0, 60):02d}"])
+        if rng.random() < 0.1:
+            i = rng.randint(0, len(text))
+            text = text[:i] + rng.choice(_DT_PIECES) + text[i:]
+        out.append(text)
+    return out
+
+
 DATETIME_LITERALS = ["2024-01-31T09:30:00Z", "2024-01-31", "2024-01-31T10:30:00.5+01:00", "0001-01-01T00:00:00Z",
                      "9999-12-31T23:59:59.999999Z", "2000-02-29T00:00:00-05:00"]
 

@@ -18,6 +18,7 @@ from frames_cases import (
     MORE_MISFITS,
     REFUSED_MISFITS,
     SCHEMA,
+    datetime_texts,
     fits_int64,
     json_lines,
 )
@@ -176,7 +177,7 @@ def test_datetimes_as_predicate_reads_them() -> None:
     """Text in a datetime field (top level, a custom property, two lists down): what parse_datetime takes
     compares as that instant (naive = UTC, a date its midnight UTC), other text with nothing."""
     recs = [{"id": str(i), "seen": v, "custom_properties": {"since": v}, "pets": [{"visits": [{"at": v}]}]}
-            for i, v in enumerate(DATETIME_TEXTS)]
+            for i, v in enumerate([*DATETIME_TEXTS, *datetime_texts(1, 400)])]
     df = _frame("".join(dumps(r) + "\n" for r in recs), NESTED, ENTITY)
     for lit in DATETIME_LITERALS:
         for op in ["exact", "gt", "gte", "lt", "lte"]:

@@ -245,13 +245,13 @@ def test_dates_and_datetimes_as_predicate_reads_them(spark: Any) -> None:
     what parse_datetime takes compares as that instant, other text with nothing (columns and SQL)."""
     from pyspark.sql import functions as F
 
-    from frames_cases import DATETIME_LITERALS, DATETIME_TEXTS
+    from frames_cases import DATETIME_LITERALS, DATETIME_TEXTS, datetime_texts
     from nested_cases import BAD_DATES, DATE_POOL
     from skillfilter.backends.spark import to_spark, to_spark_sql
     from skillfilter.language.ast import Comparison, FieldRef
 
     values = [*DATE_POOL, *BAD_DATES, "2024-02-29", "1900-02-29", "2000-02-30", "2024-13-01", "2024-01-31\n",
-              "２０２４-01-31", *DATETIME_TEXTS]
+              "２０２４-01-31", *DATETIME_TEXTS, *datetime_texts(2, 300)]
     recs = [{"id": str(i), "born": v, "seen": v} for i, v in enumerate(values)]
     df = spark.createDataFrame([(r["id"], r["born"], r["seen"]) for r in recs], "id string, born string, seen string")
     df.createOrReplaceTempView("dates")
