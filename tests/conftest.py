@@ -301,3 +301,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     outcome = yield
     _skip_is_failure(outcome.get_result())  # type: ignore[attr-defined]
+# -- Spark in the docs (frames2) --------------------------------------------------------------------------
+#: Doc files whose examples start a local Spark: they need Java and pyspark.  In CI (``CI`` set) both are
+#: always there (``.ci/run`` installs Java), so these never skip there; elsewhere they skip with how to get them.
+SPARK_DOCS = ("test_doctests[docs/engines.md]",)
+
+
+@pytest.fixture(autouse=True)
+def _spark_docs_need_java(request: pytest.FixtureRequest) -> None:
+    if request.node.name not in SPARK_DOCS or os.environ.get("CI"):
+        return
+    import importlib.util
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("docs/engines.md runs Spark, which needs Java: apt-get install openjdk-17-jre-headless")
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("docs/engines.md runs Spark: pip install '.[spark]'")
