@@ -43,6 +43,7 @@ COMMANDS = {
     "sql": "print the parameterised SQL for a filter",
     "split": "split a filter into API requests within the cap of logical operators",
     "export-request": "the body of an export request (POST /export/employees/skill_clusters) for a filter",
+    "playground": "serve a local page to write a filter and see it checked, translated and run",
 }
 
 
