@@ -12,7 +12,7 @@ from skillfilter.semantics import validate
 
 FILTERS = [
     "skill_clusters__proficiency_level__gte=3 and skill_clusters__current_skills__name__iexact='python'",
-    "not cp_language='de' or external_id__startswith='1'",
+    "not skill_clusters__sources='cv' or external_id__startswith='1'",
     "skill_clusters__sources='cv' and not skill_clusters__current_skills__name__iexact='java'",
 ]
 RECORDS = [
