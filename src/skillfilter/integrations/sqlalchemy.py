@@ -45,7 +45,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..backends.sql.compiler import Compiler
+from ..backends.sql.compiler import Compiler, _mapping_for
 from ..backends.sql.ddl import table_definitions
 from ..backends.sql.dialect import Dialect, DialectError
 from ..backends.sql.dialect import dialect as get_dialect
@@ -345,21 +345,6 @@ def _compile_condition(element: FilterCondition, compiler: SQLCompiler, **kw: An
 # --------------------------------------------------------------------------------------------------
 # the public function
 # --------------------------------------------------------------------------------------------------
-def _mapping(schema: Schema | str | None, entity: str | None,
-             mapping: SchemaMapping | AbcMapping[str, Any] | None) -> SchemaMapping:
-    if isinstance(mapping, SchemaMapping):
-        if schema is not None and Schema.coerce(schema) is not mapping.schema:
-            raise MappingError("`schema` differs from the mapping's schema: pass one of them")
-        if entity is not None and entity != mapping.entity:
-            raise MappingError(f"the mapping is for entity `{mapping.entity}`, not `{entity}`")
-        return mapping
-    if mapping is not None and not isinstance(mapping, AbcMapping):
-        raise MappingError(
-            f"`mapping` is a SchemaMapping or a dict of overrides, not {type(mapping).__name__}"
-        )
-    return SchemaMapping(schema, entity, mapping)
-
-
 def to_sqlalchemy(
     expr: Expr | str,
     *,
@@ -387,7 +372,7 @@ def to_sqlalchemy(
     ("employees"."external_id" COLLATE "C" LIKE %(param_1)s::VARCHAR ESCAPE E'\\\\'
     OR "employees"."active" = %(param_2)s)
     """
-    m = _mapping(schema, entity, mapping)
+    m = _mapping_for(mapping, schema, entity)
     m, root = _with_tables_cached(m, tables or {})
     plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
     return FilterCondition(plan, m, root)
