@@ -32,21 +32,9 @@ from ..semantics.validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
-_KIND_LOOKUP = {
-    (OpKind.EXACT, False): "exact",
-    (OpKind.EXACT, True): "iexact",
-    (OpKind.CONTAINS, False): "contains",
-    (OpKind.CONTAINS, True): "icontains",
-    (OpKind.STARTSWITH, False): "startswith",
-    (OpKind.STARTSWITH, True): "istartswith",
-    (OpKind.ENDSWITH, False): "endswith",
-    (OpKind.ENDSWITH, True): "iendswith",
-    (OpKind.GT, False): "gt",
-    (OpKind.GTE, False): "gte",
-    (OpKind.LT, False): "lt",
-    (OpKind.LTE, False): "lte",
-    (OpKind.IS_NULL, False): "isnull",
-}
+# Django's lookup for an operator's kind: the name of the built-in operator of that kind, as Django spells
+# it (`isnull`, not `is_null`); custom operators of a schema are one of these kinds.
+_KIND_LOOKUP = {(op.kind, op.case_insensitive): op.name.replace("_", "") for op in BUILTIN_OPERATORS.values()}
 
 
 def _lookup(op: Operator) -> str:
