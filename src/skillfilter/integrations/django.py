@@ -87,9 +87,8 @@ def to_q(
             entity = resolved.implied_entity()
             if entity is None:
                 raise FilterTypeError(
-                    "to_q() needs entity= (the schema has the entities "
-                    + ", ".join(sorted(resolved.entities))
-                    + "), or unchecked=True to accept any path"
+                    f"to_q() needs entity= (the schema has the entities {resolved.entity_list()}),"
+                    " or unchecked=True to accept any path"
                 )
         expr = check(expr, entity, schema=resolved, max_logical_operators=max_logical_operators)
         schema_operators = dict(resolved.operators)
