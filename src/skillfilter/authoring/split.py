@@ -174,38 +174,31 @@ class _Splitter:
         ``R and (B1 or B2 or B3)`` needs fewer requests than one ``R and Bi`` each."""
         rest_cost = sum(op.logical_operator_count() for op in rest) + len(rest)  # its `and`s, and one more
         room = self.cap - rest_cost + 1
-        out: list[list[Expr]] = []
-        free: list[int] = []
-        for d in sorted(disjuncts, key=lambda e: -e.logical_operator_count()):
-            size = d.logical_operator_count() + 1
-            for b, left in enumerate(free):
-                if size <= left:
-                    out[b].append(d)
-                    free[b] -= size
-                    break
-            else:
-                out.append([d])
-                free.append(room - size)
-        return out
+        return _first_fit(disjuncts, room)
 
     # -- packing: as few requests as fit ----------------------------------------------------------
     def pack(self, pieces: list[Expr]) -> list[Expr]:
         """First-fit decreasing: an ``or`` of k pieces costs their operators plus k - 1."""
-        unique = list(dict.fromkeys(pieces))
-        unique.sort(key=lambda e: -e.logical_operator_count())
-        bins: list[list[Expr]] = []
-        room: list[int] = []
-        for piece in unique:
-            size = piece.logical_operator_count() + 1
-            for b, free in enumerate(room):
-                if size <= free:
-                    bins[b].append(piece)
-                    room[b] -= size
-                    break
-            else:
-                bins.append([piece])
-                room.append(self.cap + 1 - size)
+        bins = _first_fit(list(dict.fromkeys(pieces)), self.cap + 1)
         return [Or.of(*b) if len(b) > 1 else b[0] for b in bins]
+
+
+def _first_fit(items: list[Expr], capacity: int) -> list[list[Expr]]:
+    """First-fit decreasing: ``items``, largest first, in bins of ``capacity``, where an item costs its
+    logical operators plus one (the ``or`` that joins it to the others of its bin)."""
+    bins: list[list[Expr]] = []
+    free: list[int] = []
+    for item in sorted(items, key=lambda e: -e.logical_operator_count()):
+        size = item.logical_operator_count() + 1
+        for b, left in enumerate(free):
+            if size <= left:
+                bins[b].append(item)
+                free[b] -= size
+                break
+        else:
+            bins.append([item])
+            free.append(capacity - size)
+    return bins
 
 
 def _grouped(operands: list[Expr], links: list[tuple[int, int]]) -> list[list[Expr]]:
