@@ -6,6 +6,10 @@ filters (flat, one nested scope, ``not`` over a skill name) through
 - ``predicate()`` over the decoded records (the baseline: decoding is not timed),
 - DuckDB nested: ``read_json(file, columns=duckdb_columns(...))`` plus the condition of ``to_sql_nested``
   (reading and parsing the file is timed: that is what using it costs),
+- DuckDB tables: ``to_sql(dialect="duckdb", select=True)`` over the mapped tables (loading not timed),
+- SQLAlchemy on PostgreSQL (a server of its own, as ``bench_sql.py`` starts one): ``to_sqlalchemy`` built
+  and run through an engine, fetching the keys; and the hand-written query of the filter (:data:`HAND`) with
+  psycopg on the same tables, reported as the ratio SQLAlchemy / hand-written too,
 
 each checked to select the same number of records.  More engines register in :data:`ENGINES` (a name and a
 function ``(filter, context) -> (seconds, count)``); :func:`prepare` builds the shared context once.
@@ -92,11 +96,104 @@ def run_duckdb_nested(text: str, ctx: dict[str, Any]) -> tuple[float, int]:
     return time.perf_counter() - start, int(row[0]) if row else -1
 
 
+def run_duckdb_tables(text: str, ctx: dict[str, Any]) -> tuple[float, int]:
+    """``to_sql(dialect="duckdb", select=True)`` over the mapped tables (loaded once, not timed)."""
+    import duckdb
+
+    from skillfilter.backends.sql import create_tables, install_functions, load_records, to_sql
+
+    con = ctx.get("duckdb_tables")
+    if con is None:
+        con = ctx["duckdb_tables"] = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        install_functions(con)
+        create_tables(con, SCHEMA, ENTITY)
+        start = time.perf_counter()
+        load_records(con, ctx["records"], SCHEMA, ENTITY)
+        print(f"    (DuckDB tables loaded in {time.perf_counter() - start:.1f} s, not timed)")
+    sql, params = to_sql(text, dialect="duckdb", schema=SCHEMA, entity=ENTITY, select=True)
+    start = time.perf_counter()
+    rows = con.execute(sql, params).fetchall()
+    return time.perf_counter() - start, len(rows)
+
+
+#: Hand-written PostgreSQL for the three standard filters, over the same tables (the baseline of SQLAlchemy).
+_E, _C, _S = '"employees"', '"employees__skill_clusters"', '"employees__skill_clusters__current_skills"'
+HAND = {
+    "flat": f"SELECT e.id FROM {_E} e WHERE e.external_id LIKE '1%'",
+    "nested scope": f"SELECT e.id FROM {_E} e WHERE EXISTS (SELECT 1 FROM {_C} c JOIN {_S} s ON s.parent_id = c.id "
+                    "WHERE c.parent_id = e.id AND c.proficiency_level >= 3 AND s.name = 'Python' "
+                    "AND s.validation_state = 'validated')",
+    "not over skills": f"SELECT e.id FROM {_E} e WHERE NOT EXISTS (SELECT 1 FROM {_C} c JOIN {_S} s "
+                       "ON s.parent_id = c.id WHERE c.parent_id = e.id AND s.name = 'Python')",
+}
+
+
+def _postgres(ctx: dict[str, Any]) -> Any:
+    """A psycopg connection to a server of its own (bench_sql's), the records loaded (not timed)."""
+    conn = ctx.get("pg")
+    if conn is not None:
+        return conn
+    import psycopg
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_sql
+    from skillfilter.backends.sql import create_tables, install_functions, load_records
+
+    dsn, server = bench_sql._start_server()
+    ctx["pg_server"] = server
+    conn = ctx["pg"] = psycopg.connect(dsn, autocommit=True)
+    conn.prepare_threshold = None
+    install_functions(conn)
+    create_tables(conn, SCHEMA, ENTITY)
+    start = time.perf_counter()
+    load_records(conn, ctx["records"], SCHEMA, ENTITY)
+    conn.execute(f"CREATE INDEX ON {_E} (external_id)")
+    conn.execute(f"CREATE INDEX ON {_S} (name)")
+    conn.execute("ANALYZE")
+    print(f"    (PostgreSQL tables loaded in {time.perf_counter() - start:.1f} s, not timed)")
+    return conn
+
+
+def run_sqlalchemy(text: str, ctx: dict[str, Any]) -> tuple[float, int]:
+    """``select(employees.c.id).where(to_sqlalchemy(...))`` through a SQLAlchemy engine on PostgreSQL (the
+    condition built every time, as an application does)."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import StaticPool
+
+    from skillfilter.backends.sql import SchemaMapping
+    from skillfilter.integrations.sqlalchemy import build_tables, to_sqlalchemy
+
+    conn = _postgres(ctx)
+    if "sa" not in ctx:
+        engine = sa.create_engine("postgresql+psycopg://", creator=lambda: conn, poolclass=StaticPool)
+        mapping = SchemaMapping(SCHEMA, ENTITY)
+        ctx["sa"] = (engine.connect(), mapping, build_tables(mapping, sa.MetaData()))
+    sa_conn, mapping, tables = ctx["sa"]
+    start = time.perf_counter()
+    cond = to_sqlalchemy(text, mapping=mapping, tables=tables)
+    rows = sa_conn.execute(sa.select(tables[ENTITY].c.id).where(cond)).all()
+    return time.perf_counter() - start, len(rows)
+
+
+def run_hand_sql(text: str, ctx: dict[str, Any]) -> tuple[float, int]:
+    """The hand-written query (:data:`HAND`) with psycopg on the same PostgreSQL."""
+    conn = _postgres(ctx)
+    name = next(n for n, t in FILTERS if t == text)
+    start = time.perf_counter()
+    rows = conn.execute(HAND[name]).fetchall()
+    return time.perf_counter() - start, len(rows)
+
+
 #: name -> engine; the first is the baseline.  Spark, Polars... add theirs here.
 ENGINES: dict[str, Callable[[str, dict[str, Any]], tuple[float, int]]] = {
     "predicate()": run_predicate,
     "DuckDB nested (read_json + condition)": run_duckdb_nested,
+    "DuckDB tables (to_sql)": run_duckdb_tables,
+    "SQLAlchemy on PostgreSQL": run_sqlalchemy,
+    "hand-written SQL on PostgreSQL": run_hand_sql,
 }
+
 
 
 def part1(records: int, repeat: int, tmp: Path) -> bool:
@@ -109,14 +206,22 @@ def part1(records: int, repeat: int, tmp: Path) -> bool:
         print(f"\n  {name}: {text}")
         base: float | None = None
         counts = set()
+        times: dict[str, float] = {}
         for engine, run in ENGINES.items():
             best, count = min(run(text, ctx) for _ in range(repeat))
             counts.add(count)
             base = base or best
             print(f"    {engine:<42} {best * 1000:9.1f} ms  {best / base:6.2f}x the time of predicate()  ({count:,} records)")
+            times[engine] = best
+        if "SQLAlchemy on PostgreSQL" in times:
+            ratio = times["SQLAlchemy on PostgreSQL"] / times["hand-written SQL on PostgreSQL"]
+            print(f"    SQLAlchemy / hand-written SQL: {ratio:.2f}x")
         if len(counts) != 1:
             print("    ENGINES DISAGREE")
             ok = False
+    if ctx.get("pg_server") is not None:
+        ctx["pg"].close()
+        ctx["pg_server"].stop()
     return ok
 
 
@@ -141,7 +246,7 @@ def engine_command(text: str, path: Path) -> list[str]:
     probe = subprocess.run([sys.executable, "-m", "skillfilter", "filter", "--help"], capture_output=True,
                            text=True, check=False)
     if "--engine" in probe.stdout:
-        return [sys.executable, "-m", "skillfilter", "filter", "--engine", "duckdb", "--schema", SCHEMA, text,
+        return [sys.executable, "-m", "skillfilter", "filter", "--engine", "duckdb", "--schema", SCHEMA, "--entity", ENTITY, text,
                 str(path)]
     code = ("import sys; from skillfilter.backends.duckdb_nested import run_filter; "
             "sys.exit(run_filter(sys.argv[1], schema='export', entity='employees', paths=[sys.argv[2]], "
@@ -151,13 +256,13 @@ def engine_command(text: str, path: Path) -> list[str]:
 
 def part2(megabytes: int, repeat: int, tmp: Path) -> bool:
     path = tmp / "big.jsonl"
-    per_record = 1190  # bytes per generated employee, about
+    per_record = 1040  # bytes per generated employee, about
     generate(path, megabytes * 1_000_000 // per_record)
     size = path.stat().st_size
     print(f"\npart 2: skillfilter filter on {size / 1e6:.0f} MB ({os.cpu_count()} cores); best of {repeat}")
     ok = True
     for name, text in FILTERS:
-        default = [sys.executable, "-m", "skillfilter", "filter", "--schema", SCHEMA, text, str(path)]
+        default = [sys.executable, "-m", "skillfilter", "filter", "--schema", SCHEMA, "--entity", ENTITY, text, str(path)]
         runs = {}
         for label, cmd in (("default", default), ("duckdb", engine_command(text, path))):
             runs[label] = min(measure(cmd, tmp / f"out-{label}.jsonl") for _ in range(repeat))

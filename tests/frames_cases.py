@@ -195,6 +195,47 @@ def filters(seed: int, n: int) -> list[Expr]:
     return out
 
 
+#: Date-time texts around the edges of parse_datetime's reading (forms, offsets, fractions, bad days).
+DATETIME_TEXTS = [
+    "2024-01-31", "2024-01-31T09:30", "2024-01-31 09:30:00", "2024-01-31t09:30:00z", "2024-01-31T09:30:00,5Z",
+    "2024-01-31T10:30:00+01:00", "2024-01-31T10:30:00+0100", "2024-01-31T10:30:00+01", "2024-01-31T00:00-23:59",
+    "2024-01-31T09:30:00.000000000Z", "2024-01-31T09:30:00.0000001Z", "2024-01-31T09:30:00.999999Z",
+    "2024-01-31T00:00+24:00", "2024-01-31T00:00+23:60", "2024-01-31T23:59:59-00:00", "2024-02-29T12:00",
+    "2023-02-29T12:00", "1900-02-29", "2000-02-29", "0001-01-01T00:00+01:00", "0000-01-01", "9999-12-31T23:59:59-23:59",
+    "2024-01-31T24:00", "2024-01-31T23:60", "2024-01-31T23:59:60", "2024-13-01", "2024-00-01", "2024-01-00",
+    "2024-01-31T09:30:00Z\n", " 2024-01-31", "2024-01-31T9:30", "２０２４-01-31", "", "x", None,
+]
+_DT_PIECES = ["0", "1", "2", "9", "00", "12", "23", "24", "29", "30", "31", "59", "60", "99", "-", ":", "T", " ",
+              "t", "Z", "z", "+", ".", ",", "000", "5", "0000000"]
+
+
+def datetime_texts(seed: int, n: int) -> list[str]:
+    """Generated text near parse_datetime's pattern: a date, then pieces of a time, fraction and offset."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        y, m, d = rng.choice(["2024", "2023", "1900", "2000", "0001", "0000", "9999"]), rng.randint(0, 13), \
+            rng.randint(0, 32)
+        text = f"{y}-{m:02d}-{d:02d}"
+        if rng.random() < 0.8:
+            text += rng.choice("Tt ") + f"{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}"
+            if rng.random() < 0.6:
+                text += f":{rng.randint(0, 61):02d}"
+                if rng.random() < 0.5:
+                    text += rng.choice(".,") + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+            text += rng.choice(["", "Z", "z", f"+{rng.randint(0, 25):02d}", f"-{rng.randint(0, 25):02d}:{rng.randint(0, 99):02d}",
+                                f"+{rng.randint(0, 24):02d}{rng.randint(0, 60):02d}"])
+        if rng.random() < 0.1:
+            i = rng.randint(0, len(text))
+            text = text[:i] + rng.choice(_DT_PIECES) + text[i:]
+        out.append(text)
+    return out
+
+
+DATETIME_LITERALS = ["2024-01-31T09:30:00Z", "2024-01-31", "2024-01-31T10:30:00.5+01:00", "0001-01-01T00:00:00Z",
+                     "9999-12-31T23:59:59.999999Z", "2000-02-29T00:00:00-05:00"]
+
+
 # -- shared with the DuckDB suite (tests/nested_cases.py) ----------------------------------------------
 def fits_int64(value: Any) -> bool:
     """Whether every integer in ``value`` fits a 64-bit column (a frame's ``integer``)."""
@@ -209,12 +250,42 @@ def fits_int64(value: Any) -> bool:
     return True
 
 
-#: Misfits (tests/nested_cases.py MISFITS) that a typed reader refuses.  The others put a number, a boolean
-#: or a list where text is declared, which Spark's and Polars' JSON readers read as its JSON text
-#: (docs/engines-frames.md says so).
+#: Misfits (tests/nested_cases.py MISFITS and TOLERATED) that a typed reader refuses by itself.  The others
+#: put a number, a boolean or a list where text is declared, which Spark's and Polars' JSON readers read as
+#: its JSON text: only ``read_export`` refuses those (docs/engines.md says so).
 REFUSED_MISFITS = [
     "text in an integer field", "a float in an integer field", "text in a number field",
     "a number in a boolean field", "text in a boolean field", "an object where a list is declared",
     "a list where an object is declared", "text where a list of text is declared",
     "text where an object is declared", "text in a nested number field",
+]
+
+
+#: Misfits beyond tests/nested_cases.py's, for the nested schema: what the engines' readers would read as
+#: another value (``(what, path, value)``, as there).
+MORE_MISFITS: list[tuple[str, tuple[str | int, ...], Any]] = [
+    ("an integer beyond 2**53 in a number field", ("score",), 2**53 + 1),
+    ("an integer beyond 2**53 in a nested number field", ("pets", 0, "weight"), -(2**60) - 1),
+    ("an integer beyond every double in a number field", ("score",), 10**400),
+    ("the string NaN in a number field", ("score",), "NaN"),
+    ("the string Infinity in a number custom property", ("custom_properties", "level"), "Infinity"),
+    ("an integer beyond int64", ("age",), 2**63),
+    ("an integer below int64", ("pets", 0, "age"), -(2**63) - 1),
+    ("an object in a text field", ("name",), {"a": 1}),
+    ("a list in a datetime field", ("seen",), ["2024-01-01"]),
+    ("a number in a datetime custom property", ("custom_properties", "since"), 1704067200),
+    ("a boolean in a list of text", ("pets", 0, "toys"), ["a", False]),
+    ("a list of lists where a to-many relation is declared", ("pets",), [["x"]]),
+    ("the API's list shape of custom properties", ("custom_properties",),
+     [{"property_name": "language", "property_value": "de"}]),
+]
+#: Lines that are no record of the nested schema, or not one every reader reads alike.
+BAD_LINES = [
+    ("a member named twice", '{"id": "1", "name": "a", "name": 5}'),
+    ("more digits than a double holds", '{"id": "1", "score": 0.10000000000000000555}'),
+    ("a number beyond every double", '{"id": "1", "score": 1e400}'),
+    ("a lone surrogate", '{"id": "1", "name": "\\ud800"}'),
+    ("single quotes (Spark would read them)", "{'id': '1'}"),
+    ("not an object", '[{"id": "1"}]'),
+    ("a number as the record", "5"),
 ]

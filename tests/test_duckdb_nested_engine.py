@@ -35,10 +35,12 @@ def duck(text: Any, paths: list[Path], *, skip: bool = False, schema: Any = SCHE
 
 
 def default_cli(text: str, paths: list[Path], schema_file: Path, *, skip: bool = False,
-                entity: str = "people") -> subprocess.CompletedProcess[bytes]:
+                entity: str = "people", prefilter: bool = True) -> subprocess.CompletedProcess[bytes]:
     cmd = [sys.executable, "-m", "skillfilter", "filter", "--schema", str(schema_file), "--entity", entity]
     if skip:
         cmd.append("--skip-invalid")
+    if not prefilter:
+        cmd.append("--no-prefilter")
     return subprocess.run([*cmd, text, *map(str, paths)], capture_output=True, check=False)
 
 
@@ -141,7 +143,10 @@ def test_other_input_is_read_as_the_default_engine_reads_it(files: dict[str, Pat
                                                             content: bytes, skip: bool) -> None:
     data = tmp_path / "other.json"
     data.write_bytes(content)
-    ref = default_cli("name='a'", [data], files["schema"], skip=skip)
+    # Against the default engine reading every line: its prefilter (issue 12) passes over a malformed line
+    # or one with a raw NUL when the line cannot match, without the message the line otherwise gets,
+    # although filter_.py says output and messages are the same either way (reported; not this engine's).
+    ref = default_cli("name='a'", [data], files["schema"], skip=skip, prefilter=False)
     status, out, err, _ = duck("name='a'", [data], skip=skip)
     assert (status, out) == (ref.returncode, ref.stdout)
     assert err == ref.stderr.decode()

@@ -12,13 +12,18 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from frames_cases import (
-    ENTITY as F_ENTITY,
-)
-from frames_cases import (
+    BAD_LINES,
+    DATETIME_LITERALS,
+    DATETIME_TEXTS,
+    MORE_MISFITS,
     REFUSED_MISFITS,
     SCHEMA,
+    datetime_texts,
     fits_int64,
     json_lines,
+)
+from frames_cases import (
+    ENTITY as F_ENTITY,
 )
 from frames_cases import filters as frame_filters
 from frames_cases import records as frame_records
@@ -26,6 +31,7 @@ from nested_cases import (
     ENTITY,
     MISFITS,
     SCOPE_FILTERS,
+    TOLERATED,
     dumps,
     expected_keys,
     make_misfit,
@@ -46,7 +52,7 @@ if os.environ.get("CI"):
 else:
     pl = pytest.importorskip("polars", reason="needs polars: pip install '.[polars]'")
 
-from skillfilter.backends.polars import polars_schema, to_polars
+from skillfilter.backends.polars import polars_schema, read_export, to_polars
 
 NESTED = nested_schema()
 
@@ -68,19 +74,14 @@ def _keys(df: object, expr: object, lazy: bool = False) -> set[str]:
 
 def _is_refusal(exc: FilterError) -> bool:
     msg = str(exc)
-    return "does not compare date" in msg or "too entangled" in msg
+    return "too entangled" in msg
 
 
 # -- differential -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("text", SCOPE_FILTERS)
 def test_scope_filters(nested_data: tuple[list[dict], object], text: str) -> None:
     recs, df = nested_data
-    try:
-        expr = to_polars(text, schema=NESTED, entity=ENTITY)
-    except FilterError as exc:
-        assert "does not compare date" in str(exc), exc
-        assert "seen" in text or "at" in text
-        return
+    expr = to_polars(text, schema=NESTED, entity=ENTITY)
     want = expected_keys(recs, text, NESTED, ENTITY)
     assert _keys(df, expr) == want
     assert _keys(df, expr, lazy=True) == want
@@ -140,7 +141,10 @@ def test_read_ndjson_and_scan(tmp_path: object) -> None:
     expr = to_polars(text, schema=SCHEMA, entity=F_ENTITY)
     lazy = pl.scan_ndjson(path, schema=polars_schema(SCHEMA, F_ENTITY)).filter(expr).collect()
     eager = pl.read_ndjson(path, schema=polars_schema(SCHEMA, F_ENTITY)).filter(expr)
+    checked = read_export(path, schema=SCHEMA, entity=F_ENTITY).filter(expr)
+    checked_lazy = read_export([path], schema=SCHEMA, entity=F_ENTITY, lazy=True).filter(expr).collect()
     assert lazy["external_id"].to_list() == want == eager["external_id"].to_list()
+    assert checked["external_id"].to_list() == want == checked_lazy["external_id"].to_list()
 
 
 def test_builtin_export_schema() -> None:
@@ -169,24 +173,52 @@ def test_untyped_custom_property_is_refused_with_what_to_declare() -> None:
         to_polars("cp_language='de'", schema="skillengine", entity="employees")
 
 
-def test_datetime_fields_are_refused() -> None:
-    with pytest.raises(FilterError, match="does not compare date"):
-        to_polars("seen__gte='2000-01-01T00:00:00Z'", schema=NESTED, entity=ENTITY)
+def test_datetimes_as_predicate_reads_them() -> None:
+    """Text in a datetime field (top level, a custom property, two lists down): what parse_datetime takes
+    compares as that instant (naive = UTC, a date its midnight UTC), other text with nothing."""
+    recs = [{"id": str(i), "seen": v, "custom_properties": {"since": v}, "pets": [{"visits": [{"at": v}]}]}
+            for i, v in enumerate([*DATETIME_TEXTS, *datetime_texts(1, 400)])]
+    df = _frame("".join(dumps(r) + "\n" for r in recs), NESTED, ENTITY)
+    for lit in DATETIME_LITERALS:
+        for op in ["exact", "gt", "gte", "lt", "lte"]:
+            for path in ["seen", "cp_since", "pets__visits__at"]:
+                text = f"{path}__{op}='{lit}'"
+                want = expected_keys(recs, text, NESTED, ENTITY)
+                assert _keys(df, to_polars(text, schema=NESTED, entity=ENTITY)) == want, text
+
+
+_BASE = {"id": "0", "name": "a", "age": 1, "pets": [{"name": "p", "weight": 1.5}], "team": {"name": "t"},
+         "custom_properties": {"language": "de"}}
+ALL_MISFITS = MISFITS + TOLERATED + MORE_MISFITS
 
 
 @pytest.mark.parametrize("what", REFUSED_MISFITS)
-def test_misfit_record_is_an_error(what: str) -> None:
-    (path, value), = [(p, v) for d, p, v in MISFITS if d == what]
-    base = {"id": "0", "name": "a", "age": 1, "pets": [{"name": "p", "weight": 1.5}], "team": {"name": "t"},
-            "custom_properties": {"language": "de"}}
-    bad = make_misfit(base, path, value)
+def test_typed_reader_refuses_misfit(what: str) -> None:
+    """What the plain typed reader refuses by itself (the others are read_export's: below)."""
+    (path, value), = [(p, v) for d, p, v in MISFITS + TOLERATED if d == what]
     with pytest.raises(pl.exceptions.PolarsError):
-        _frame(dumps(bad) + "\n", NESTED, ENTITY)
+        _frame(dumps(make_misfit(_BASE, path, value)) + "\n", NESTED, ENTITY)
 
 
-def test_integer_beyond_int64_is_an_error() -> None:
-    with pytest.raises(pl.exceptions.PolarsError):
-        _frame('{"id": "0", "age": 9223372036854775808}\n', NESTED, ENTITY)
+def test_read_export_refuses_every_misfit(tmp_path: object) -> None:
+    """read_export: every misfit of nested_cases.py and frames_cases.py is a FilterError that names the file,
+    the line and the value's place; a fitting export reads as the typed reader reads it."""
+    good = [r for r in make_records(40, seed=2, nul=True) if fits_int64(r)]
+    good_text = "".join(dumps(r) + "\n" for r in good)
+    cases = [(what, dumps(make_misfit(_BASE, path, value)), path) for what, path, value in ALL_MISFITS]
+    cases += [(what, line, None) for what, line in BAD_LINES]
+    assert len(cases) == len(MISFITS) + len(TOLERATED) + len(MORE_MISFITS) + len(BAD_LINES)
+    for i, (what, line, path) in enumerate(cases):
+        f = tmp_path / f"bad{i}.jsonl"  # type: ignore[operator]
+        f.write_text(good_text + line + "\n", encoding="utf-8", errors="surrogatepass")
+        with pytest.raises(FilterError, match=rf"bad{i}\.jsonl:{len(good) + 1}: the record does not fit") as exc:
+            read_export(f, schema=NESTED, entity=ENTITY)
+        if path is not None:
+            shown = ".".join(str(p) for p in path if isinstance(p, str))
+            assert all(part in str(exc.value) for part in shown.split(".")), (what, str(exc.value))
+    ok = tmp_path / "good.jsonl"  # type: ignore[operator]
+    ok.write_text(good_text, encoding="utf-8")
+    assert read_export(ok, schema=NESTED, entity=ENTITY).equals(_frame(good_text, NESTED, ENTITY))  # type: ignore[union-attr]
 
 
 # -- the inward pass --------------------------------------------------------------------------------

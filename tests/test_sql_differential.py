@@ -571,9 +571,11 @@ def test_scope_examples(loaded: dict[tuple[str, str, str], Loaded], text: str, s
 def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dataset: tuple[str, str, str]) -> None:
     """Filters of several hundred comparisons (over 1,000 parameters), with the cap off.
 
-    Not on DuckDB: its planning time grows steeply with the number of correlated subqueries (about 2 s
-    for 200 comparisons, 30 s for 500; docs/sql.md, Limits)."""
+    DuckDB on the export only: its planner decorrelates each correlated subquery on top of the plan of the
+    ones before, in time that grows with the square of their number (the typed data sets' filters hold
+    dozens; docs/sql.md, Limits); the export's filters hold few, and plan in about a second."""
     data = loaded[dataset]
+    duck = dataset[0] == "export"
     leaves = comparisons(data.schema, data.entity)
 
     @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
@@ -588,7 +590,7 @@ def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dat
         expr = Or.of(*(And.of(*c) if len(c) > 1 else c[0] for c in chunks))
         n = sum(1 for _ in expr.comparisons())
         assert n >= 60
-        check_all(data, expr, duckdb=False)
+        check_all(data, expr, duckdb=duck)
 
     run()
     # and one of a fixed size, to be sure of the parameter count
@@ -599,8 +601,8 @@ def test_hundreds_of_comparisons(loaded: dict[tuple[str, str, str], Loaded], dat
     for dialect in ("sqlite", "postgresql"):
         _, params = to_sql(expr, dialect=dialect, schema=data.schema, entity=data.entity, mapping=data.mapping)
         assert len(params) > 1000
-    check_all(data, expr, duckdb=False)
-    check_all(data, Not(expr), duckdb=False)
+    check_all(data, expr, duckdb=duck)
+    check_all(data, Not(expr), duckdb=duck)
 
 
 def random_comparison(rnd: random.Random, schema: Schema, choices: list[tuple[Any, str | None, Any]]) -> Comparison:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import pickle
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,14 +84,83 @@ def _framed(payload: bytes) -> bytes:
     return _CACHE_MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
 
 
+@contextlib.contextmanager
+def _memory_bound(extra: int = 512 << 20) -> Iterator[None]:
+    """At most ``extra`` more bytes of address space inside (Linux): a regression that lets marshal allocate
+    what a junk file claims fails with MemoryError instead of taking the machine's memory."""
+    try:
+        import resource
+
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not Linux
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    bound = pages * resource.getpagesize() + extra
+    if hard != resource.RLIM_INFINITY:
+        bound = min(bound, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (bound, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+# Containers that claim far more items than the bytes hold (marshal would allocate them before reading).
+_GREEDY = [b"[\xff\xff\xff\x7f", b"(\xff\xff\xff\x0f", b"\xdb\x00\x00\x00\x10",
+           marshal.dumps(("key", {"a": 1}))[:-9] + b"(\xff\xff\xff\x7f" + b"N" * 8]
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
+@given(st.one_of(st.binary(max_size=300), st.sampled_from(_GREEDY),
+                 st.builds(bytes.__add__, st.sampled_from(_GREEDY), st.binary(max_size=40))))
 def test_damaged_cache_is_never_used(tmp_path_factory: pytest.TempPathFactory, junk: bytes) -> None:
     path = tmp_path_factory.mktemp("c") / "t.bin"
     for blob in (junk, _CACHE_MAGIC + junk, _framed(junk)):
         path.write_bytes(blob)
-        result = _read_cache(path, "key")
+        with _memory_bound():
+            result = _read_cache(path, "key")
         assert result is None or isinstance(result, dict)
+
+
+def test_a_cache_claiming_huge_containers_is_refused_unread(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    unmarshalled: list[bytes] = []
+    monkeypatch.setattr(marshal, "loads", unmarshalled.append)
+    path = tmp_path / "t.bin"
+    for junk in _GREEDY:
+        path.write_bytes(_framed(junk))
+        with _memory_bound():
+            assert _read_cache(path, "key") is None
+    assert unmarshalled == []  # refused before marshal could allocate what the file claims
+
+
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=5), _PLAIN, max_size=5), st.booleans())
+def test_a_cache_of_plain_data_reads_back(tmp_path_factory: pytest.TempPathFactory, data: dict[str, object],
+                                          share: bool) -> None:
+    path = tmp_path_factory.mktemp("c") / "t.bin"
+    if share and data:  # the same objects twice: marshal writes references
+        data = {**data, "again": list(data.values())}
+    path.write_bytes(_framed(marshal.dumps(("key", data))))
+    # Plain data reads back, up to 8 containers deep (the pair and the dict are two of them).
+    assert _read_cache(path, "key") == (data if _depth(data) <= 7 else None)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
 
 
 def test_cache_with_code_or_foreign_data_is_refused(tmp_path: Path) -> None:

@@ -208,3 +208,30 @@ def test_syntax_errors_carry_their_code() -> None:
     e = FilterSyntaxError("`is_null` takes `true` or `false`", "a__is_null=1", 11, code="SF211")
     assert e.code == "SF211" and pickle.loads(pickle.dumps(e)).code == "SF211"
     assert FilterSyntaxError("x").code == "SF100"
+
+
+@pytest.mark.parametrize(
+    ("text", "kw", "code"),
+    [
+        ("a__is_null=1", None, "SF211"),
+        ("a__is_null='x'", None, "SF211"),
+        ("a__is_null=null", None, "SF211"),
+        ("a__gt=null", None, "SF212"),
+        ("cp_x__icontains=null", None, "SF212"),
+        (None, {"a__is_null": 1}, "SF211"),
+        (None, {"a__startswith": None}, "SF212"),
+    ],
+)
+def test_the_parser_and_builder_set_the_lookup_rule_code(text: str | None, kw: dict[str, object] | None,
+                                                         code: str) -> None:
+    from skillfilter.language.builder import Q
+    from skillfilter.language.parser import parse
+
+    with pytest.raises(FilterSyntaxError) as info:
+        if text is not None:
+            parse(text)
+        else:
+            Q(**(kw or {}))
+    assert info.value.code == code == lookup_value_problem(
+        "is_null" if "is_null" in (text or "".join(kw or {})) else "gt", 1 if code == "SF211" else None
+    )

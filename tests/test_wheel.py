@@ -98,3 +98,12 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     schema = _run([str(python), "-c", "from skillfilter.authoring.jsonform import json_schema; "
                    "print(json_schema()['title'])"], cwd=tmp_path, env=env)
     assert "JSON form" in schema.stdout
+    # The playground's page ships in the wheel (no build step, nothing fetched) and is read from it.
+    with zipfile.ZipFile(wheel) as zf:
+        for name in ("index.html", "app.js", "style.css"):
+            packaged = zf.read(f"skillfilter/playground/static/{name}")
+            assert packaged == (ROOT / "src/skillfilter/playground/static" / name).read_bytes()
+    page = _run([str(python), "-c", "from skillfilter.playground.server import _static; "
+                 "print(b'/static/app.js' in _static('index.html'), len(_static('app.js')) > 1000)"],
+                cwd=tmp_path, env=env)
+    assert page.stdout == "True True\n"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from .authoring.complete import Completion, complete
     from .authoring.jsonform import from_json, to_json
     from .authoring.simplify import simplify
@@ -120,15 +122,25 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'skillfilter' has no attribute {name!r}")
-    import importlib
+def _lazy_getattr(package: str, table: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """The module ``__getattr__`` (PEP 562) of `package` (this one and :mod:`.authoring`): `table` maps a
+    name to the submodule, relative to `package`, that defines it; the value is kept in `namespace`, so it
+    is looked up once.  It lives here because ``import skillfilter`` loads no submodule."""
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(f".{module}", package), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__
+
+
+__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

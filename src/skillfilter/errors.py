@@ -192,15 +192,7 @@ class Diagnostic(Frozen):
         self._set_fields(code, message, start, end, severity, hint, entity)
 
     def _key(self) -> tuple[object, ...]:
-        return (self.code, self.message, self.start, self.end, self.severity, self.hint)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
+        return (self.code, self.message, self.start, self.end, self.severity, self.hint)  # not the entity
 
     def to_dict(self, text: str | None = None) -> dict[str, object]:
         data: dict[str, object] = {

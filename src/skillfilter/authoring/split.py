@@ -107,51 +107,25 @@ class _Splitter:
     def independent(self, operands: list[Expr]) -> list[list[Expr]]:
         """Operands of an ``and`` grouped so that no two groups share a to-many prefix."""
         refs = [self.p.refs(op) for op in operands]
-        parent = list(range(len(operands)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         holders: dict[object, int] = {}  # prefix -> the first operand that refers to it
-        for i, referred in enumerate(refs):
-            for prefix in referred:
-                j = holders.setdefault(prefix, i)
-                if j != i:
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[Expr]] = {}
-        for i, op in enumerate(operands):
-            groups.setdefault(find(i), []).append(op)
-        return list(groups.values())
+        links = [(i, j) for i, referred in enumerate(refs) for prefix in referred
+                 if (j := holders.setdefault(prefix, i)) != i]
+        return _grouped(operands, links)
 
     def union(self, operands: list[Expr]) -> list[Expr]:
         """Pieces of ``op1 or op2 or ...`` at the top of a filter: operands that must share their scope
         (a ``not`` in one refers to a prefix another chooses) stay together."""
         direct = [self.p.direct(op) for op in operands]
         negated = [self.p.under_not(op) for op in operands]
-        parent = list(range(len(operands)))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         choosers: dict[object, list[int]] = {}  # prefix -> the operands that choose it
         for j, chosen in enumerate(direct):
             for prefix in chosen:
                 choosers.setdefault(prefix, []).append(j)
-        for i in range(len(operands)):
-            for prefix in negated[i] - direct[i]:  # operand i sees it chosen only with the others
-                for j in choosers.get(prefix, ()):
-                    parent[find(i)] = find(j)
-        groups: dict[int, list[Expr]] = {}
-        for i, op in enumerate(operands):
-            groups.setdefault(find(i), []).append(op)
+        links = [(i, j) for i in range(len(operands))
+                 for prefix in negated[i] - direct[i]  # operand i sees it chosen only with the others
+                 for j in choosers.get(prefix, ())]
         out: list[Expr] = []
-        for group in groups.values():
+        for group in _grouped(operands, links):
             if len(group) == 1:
                 out.extend(self.pieces(group[0]))
                 continue
@@ -200,38 +174,50 @@ class _Splitter:
         ``R and (B1 or B2 or B3)`` needs fewer requests than one ``R and Bi`` each."""
         rest_cost = sum(op.logical_operator_count() for op in rest) + len(rest)  # its `and`s, and one more
         room = self.cap - rest_cost + 1
-        out: list[list[Expr]] = []
-        free: list[int] = []
-        for d in sorted(disjuncts, key=lambda e: -e.logical_operator_count()):
-            size = d.logical_operator_count() + 1
-            for b, left in enumerate(free):
-                if size <= left:
-                    out[b].append(d)
-                    free[b] -= size
-                    break
-            else:
-                out.append([d])
-                free.append(room - size)
-        return out
+        return _first_fit(disjuncts, room)
 
     # -- packing: as few requests as fit ----------------------------------------------------------
     def pack(self, pieces: list[Expr]) -> list[Expr]:
         """First-fit decreasing: an ``or`` of k pieces costs their operators plus k - 1."""
-        unique = list(dict.fromkeys(pieces))
-        unique.sort(key=lambda e: -e.logical_operator_count())
-        bins: list[list[Expr]] = []
-        room: list[int] = []
-        for piece in unique:
-            size = piece.logical_operator_count() + 1
-            for b, free in enumerate(room):
-                if size <= free:
-                    bins[b].append(piece)
-                    room[b] -= size
-                    break
-            else:
-                bins.append([piece])
-                room.append(self.cap + 1 - size)
+        bins = _first_fit(list(dict.fromkeys(pieces)), self.cap + 1)
         return [Or.of(*b) if len(b) > 1 else b[0] for b in bins]
+
+
+def _first_fit(items: list[Expr], capacity: int) -> list[list[Expr]]:
+    """First-fit decreasing: ``items``, largest first, in bins of ``capacity``, where an item costs its
+    logical operators plus one (the ``or`` that joins it to the others of its bin)."""
+    bins: list[list[Expr]] = []
+    free: list[int] = []
+    for item in sorted(items, key=lambda e: -e.logical_operator_count()):
+        size = item.logical_operator_count() + 1
+        for b, left in enumerate(free):
+            if size <= left:
+                bins[b].append(item)
+                free[b] -= size
+                break
+        else:
+            bins.append([item])
+            free.append(capacity - size)
+    return bins
+
+
+def _grouped(operands: list[Expr], links: list[tuple[int, int]]) -> list[list[Expr]]:
+    """The operands in groups, each operand ``i`` with ``j`` for every link ``(i, j)`` (union-find), in
+    the operands' order."""
+    parent = list(range(len(operands)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in links:
+        parent[find(i)] = find(j)
+    groups: dict[int, list[Expr]] = {}
+    for i, op in enumerate(operands):
+        groups.setdefault(find(i), []).append(op)
+    return list(groups.values())
 
 
 def naive_bound(expr: Expr) -> int:

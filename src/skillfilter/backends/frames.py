@@ -10,8 +10,10 @@ says what to declare.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
-import sys
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -19,27 +21,36 @@ from typing import Any
 from ..errors import FilterError
 from ..plan.atoms import as_decimal
 from ..plan.nodes import CPKey, Key
-from ..semantics.operators import simple_fold
-from ..semantics.schema import Schema
+from ..semantics.schema import Entity, Schema
+from ..semantics.values import DATETIME_RE
+from ..semantics.values import fold_table as values_fold_table
 
 __all__ = [
-    "TEMPORAL_TYPES",
+    "COMPARE",
+    "DATETIME_PATTERN",
+    "DATE_PATTERN",
     "FrameType",
     "NumberPlan",
+    "datetime_micros",
     "entity_type",
+    "epoch_micros",
     "fold_table",
     "follow",
     "frame_schema",
     "number_plan",
     "schema_and_entity",
+    "valid_day",
 ]
 
-#: Field types held as text but compared as times; the frame backends do not compare them (yet).
-TEMPORAL_TYPES = ("datetime",)
 #: A date as predicate() reads one from text (then it must also be a real calendar day, year 1 or later);
 #: for such text, comparing the text is comparing the dates.
 DATE_PATTERN = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: :data:`skillfilter.semantics.values.DATETIME_RE` without its anchors (each engine adds its own): groups
+#: year, month, day, hour, minute, second, fraction, ``Z``, offset sign, offset hours, offset minutes.
+DATETIME_PATTERN = DATETIME_RE.pattern.removesuffix(r"\Z")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: An engine's expression (a Polars ``Expr``, a Spark ``Column``, SQL text) or a Python int.
+Num = Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +98,7 @@ def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str)
             raise FilterError(f"{engine}: cannot follow `{key}` into {t.name}")
         ent = schema.entity(t.name)
         if isinstance(key, CPKey):
-            cps = ent.custom_properties
-            declared = cps.definitions.get(key.name) if cps is not None else None
-            if declared is None:
-                raise FilterError(
-                    f"{engine} needs the type of custom property `cp_{key.name}`: declare it in the schema, "
-                    f"as "
-                    f'"custom_properties": {{"definitions": {{"{key.name}": "text"}}}} on `{ent.name}` '
-                    f"(text, number, boolean or list[text]); an untyped custom property may hold values of "
-                    f"any kind, which a typed frame cannot"
-                )
-            t = FrameType("field", declared, f"cp_{key.name}")
+            t = FrameType("field", _declared_type(ent, key.name, engine), f"cp_{key.name}")
         elif key in ent.relations:
             rel = ent.relations[key]
             t = FrameType("entities" if rel.many else "entity", rel.target, key)
@@ -106,6 +107,20 @@ def follow(schema: Schema, start: FrameType, keys: tuple[Key, ...], engine: str)
         else:  # pragma: no cover - the schema resolved every name
             raise FilterError(f"{engine}: `{ent.name}` has no field `{key}`")
     return t
+
+
+def _declared_type(ent: Entity, name: str, engine: str) -> str:
+    """The declared type of custom property ``name`` of ``ent``; a :class:`FilterError` saying what to
+    declare when it has none."""
+    definitions = ent.custom_properties.definitions if ent.custom_properties is not None else {}
+    if name in definitions:
+        return definitions[name]
+    raise FilterError(
+        f"{engine} needs the type of custom property `cp_{name}`: declare it in the schema, as "
+        f'"custom_properties": {{"definitions": {{"{name}": "text"}}}} on `{ent.name}` (text, number, '
+        f"boolean, datetime or list[text]); an untyped custom property may hold values of any kind, which a "
+        f"typed frame cannot"
+    )
 
 
 def frame_schema(schema: Schema, entity: str) -> list[tuple[str, object]]:
@@ -136,21 +151,16 @@ def frame_schema(schema: Schema, entity: str) -> list[tuple[str, object]]:
 
 @cache
 def fold_table() -> tuple[str, str]:
-    """LANGUAGE.md rule 5 as a translation table: every character that :func:`simple_fold` changes, and
-    what it becomes (computed from :mod:`skillfilter.semantics`, so that it is the same mapping)."""
-    src: list[str] = []
-    dst: list[str] = []
-    for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        c = chr(cp)
-        if c.upper() == c:
-            continue
-        f = simple_fold(c)
-        if f != c:
-            src.append(c)
-            dst.append(f)
-    return "".join(src), "".join(dst)
+    """LANGUAGE.md rule 5 as a translation table: every character that
+    :func:`~skillfilter.semantics.operators.simple_fold` changes, and what it becomes (computed once)."""
+    return values_fold_table()
+
+
+#: An operator kind as the Python operator that every engine's expressions overload (Polars ``Expr``,
+#: Spark ``Column``) and that compares Python numbers exactly.
+COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "exact": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,15 +182,7 @@ class NumberPlan:
 
 
 def _cmp(kind: str, a: Any, b: Any) -> bool:
-    if kind == "exact":
-        return bool(a == b)
-    if kind == "gt":
-        return bool(a > b)
-    if kind == "gte":
-        return bool(a >= b)
-    if kind == "lt":
-        return bool(a < b)
-    return bool(a <= b)
+    return bool(COMPARE[kind](a, b))
 
 
 def number_plan(kind: str, column_type: str, value: object) -> NumberPlan:
@@ -223,3 +225,58 @@ def number_plan(kind: str, column_type: str, value: object) -> NumberPlan:
     written = as_decimal(f) if not math.isinf(f) else f
     assert written is not None
     return NumberPlan(literal=f, tie=_cmp(kind, written, value))
+
+
+# --------------------------------------------------------------------------------------------------
+# dates and date-times, as integer arithmetic any engine spells with + - * % and comparisons
+# --------------------------------------------------------------------------------------------------
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+def epoch_micros(value: _dt.datetime) -> int:
+    """An aware datetime (a literal) as microseconds since 1970-01-01 UTC."""
+    return (value - _EPOCH) // _dt.timedelta(microseconds=1)
+
+
+def _month_from_march(m: Num) -> Num:
+    """0 for March ... 9 for December, 10 for January, 11 for February (no division: ``m`` may be 0)."""
+    return (m + 9) % 12
+
+
+def valid_day(y: Num, m: Num, d: Num, div: Callable[[Num, int], Num]) -> Num:
+    """Whether integers ``y-m-d`` name a real calendar day of year 1 or later (as ``datetime.date`` takes
+    it), as a boolean expression built with the operators of the engine's expressions.  ``div`` is floor
+    division by a positive constant (what each engine spells differently)."""
+    mp = _month_from_march(m)
+    length = div(mp * 153 + 155, 5) - div(mp * 153 + 2, 5)  # the month's length, but for February
+    leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
+    february = (mp == 11) & ((d <= 28) | ((d == 29) & leap))
+    return (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (((mp != 11) & (d <= length)) | february)
+
+
+def datetime_micros(
+    day: tuple[Num, Num, Num],
+    time: tuple[Num, Num, Num, Num],
+    offset_minutes: Num,
+    div: Callable[[Num, int], Num],
+) -> tuple[Num, Num]:
+    """``(valid, micros)``: whether ``day`` (year, month, day) and ``time`` (hour, minute, second,
+    microsecond) make a date-time :func:`~skillfilter.semantics.values.parse_datetime` accepts (a real day,
+    hour < 24, minute < 60, second < 60, an offset under 24 hours; the text's pattern and fraction are the
+    engine's to check), and the instant as microseconds since 1970-01-01 UTC.  Every part is a 64-bit
+    integer expression (0 where the text leaves it out); ``offset_minutes`` is signed."""
+    y, m, d = day
+    hh, mi, ss, us = time
+    valid = (
+        valid_day(y, m, d, div) & (hh <= 23) & (mi <= 59) & (ss <= 59)
+        & (offset_minutes < 1440) & (offset_minutes > -1440)
+    )
+    # Days from civil (H. Hinnant): years counted from March, so February's leap day is last.
+    mp = _month_from_march(m)
+    yy = y - div(mp, 10)
+    era = div(yy, 400)
+    yoe = yy - era * 400
+    doe = yoe * 365 + div(yoe, 4) - div(yoe, 100) + div(mp * 153 + 2, 5) + d - 1
+    days = era * 146097 + doe - 719468
+    seconds = days * 86400 + hh * 3600 + mi * 60 + ss - offset_minutes * 60
+    return valid, seconds * 1_000_000 + us

@@ -22,37 +22,31 @@ every comparison is two-valued (``fill_null(False)``); ``str.contains`` is liter
 :func:`~skillfilter.semantics.operators.simple_fold` on non-ASCII strings (``to_uppercase`` on ASCII ones,
 where the two agree); an integer literal against a float column compares as doubles unless equal, then
 exactly; NaN matches nothing.  A ``date`` field is text: ISO date text (a real day) compares as the date,
-other text with no date.  ``datetime`` fields are not compared yet (a clear
-:class:`~skillfilter.errors.FilterError`).
+other text with no date.  A ``datetime`` field is text too: text that
+:func:`~skillfilter.semantics.values.parse_datetime` takes is read into microseconds since 1970 UTC by
+integer arithmetic (:func:`~skillfilter.backends.frames.datetime_micros`) and compared with the literal's;
+other text compares with nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test
 from ..plan.inward import push_inward
 from ..plan.nodes import ROOT, CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
-from .frames import (
-    DATE_PATTERN,
-    TEMPORAL_TYPES,
-    FrameType,
-    entity_type,
-    fold_table,
-    follow,
-    frame_schema,
-    number_plan,
-    schema_and_entity,
-)
+from . import frames as fr
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["polars_schema", "to_polars"]
+__all__ = ["polars_schema", "read_export", "to_polars"]
 
 _ENGINE = "Polars"
 
@@ -72,8 +66,32 @@ def polars_schema(schema: Schema | str | None = None, entity: str | None = None)
     _need_polars()
     import polars as pl
 
-    sch, ent = schema_and_entity(schema, entity)
-    return pl.Schema(_columns(frame_schema(sch, ent)))
+    sch, ent = fr.schema_and_entity(schema, entity)
+    return pl.Schema(_columns(fr.frame_schema(sch, ent)))
+
+
+def read_export(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+    lazy: bool = False,
+) -> pl.DataFrame | pl.LazyFrame:
+    """The records of JSON Lines files as a frame typed by :func:`polars_schema`, after checking that every
+    record fits the schema (:mod:`~skillfilter.backends.frames_read`): a record that does not fit raises a
+    :class:`~skillfilter.errors.FilterError` naming the file, the line and the value, so that
+    :func:`to_polars` on the frame answers as ``predicate()`` on the records.  ``lazy=True`` gives
+    ``pl.scan_ndjson``'s lazy frame (the check still reads the files once, now)."""
+    _need_polars()
+    import polars as pl
+
+    from .frames_read import check_lines, file_lines
+
+    sch, ent = fr.schema_and_entity(schema, entity)
+    sources = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
+    check_lines(file_lines(sources), fr.frame_schema(sch, ent))
+    frame = pl.scan_ndjson(sources, schema=polars_schema(sch, ent))
+    return frame if lazy else frame.collect()
 
 
 def _columns(columns: list[tuple[str, object]]) -> dict[str, pl.DataType]:
@@ -97,19 +115,19 @@ def to_polars(expr: Expr | str, *, schema: Schema | str | None = None, entity: s
     """``expr`` as a ``polars.Expr`` for ``df.filter(...)``/``lf.filter(...)``: true exactly for the records
     ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame typed by :func:`polars_schema`.
     Raises :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot
-    run exactly (an untyped custom property, a date field, a scope too entangled to push inward)."""
+    run exactly (an untyped custom property, a scope too entangled to push inward)."""
     _need_polars()
-    sch, ent = schema_and_entity(schema, entity)
+    sch, ent = fr.schema_and_entity(schema, entity)
     plan, _ = compile_plan(expr, schema=sch, entity=ent)
     plan = push_inward(plan)
-    return _Compiler(sch).node(plan, None, {ROOT: entity_type(ent)})
+    return _Compiler(sch).node(plan, None, {ROOT: fr.entity_type(ent)})
 
 
 class _Compiler:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def node(self, node: PNode, cur: str | None, types: dict[str, FrameType]) -> pl.Expr:
+    def node(self, node: PNode, cur: str | None, types: dict[str, fr.FrameType]) -> pl.Expr:
         import polars as pl
 
         if isinstance(node, PConst):
@@ -139,8 +157,8 @@ class _Compiler:
         return pl.when(arr.list.len() > 0).then(found.fill_null(False)).otherwise(pl.lit(empty))
 
     def value(
-        self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, FrameType]
-    ) -> tuple[pl.Expr, FrameType]:
+        self, var: str, keys: tuple[Key, ...], cur: str | None, types: dict[str, fr.FrameType]
+    ) -> tuple[pl.Expr, fr.FrameType]:
         import polars as pl
 
         x: pl.Expr | None
@@ -155,19 +173,18 @@ class _Compiler:
             for name in names:
                 x = pl.col(name) if x is None else x.struct.field(name)
         assert x is not None
-        return x, follow(self.schema, types[var], keys, _ENGINE)
+        return x, fr.follow(self.schema, types[var], keys, _ENGINE)
 
-    def test(self, test: Test, value: pl.Expr, t: FrameType) -> pl.Expr:
+    def test(self, test: Test, value: pl.Expr, t: fr.FrameType) -> pl.Expr:
         import polars as pl
 
         if test.kind in ("isnull", "notnull"):
             return value.is_null() if test.kind == "isnull" else value.is_not_null()
-        if t.name in TEMPORAL_TYPES:
-            raise FilterError(
-                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
-                f"or the SQL backends for this filter"
-            )
         kind = test.kind
+        if test.vtype == DATETIME and t.name == "datetime":
+            valid, micros = _datetime(value)
+            lit = pl.lit(fr.epoch_micros(test.value), dtype=pl.Int64)
+            return (valid & _cmp(kind, micros, lit)).fill_null(False)
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
             iso = pl.lit(test.value.isoformat(), dtype=pl.String)
@@ -187,7 +204,7 @@ class _Compiler:
         if test.vtype == BOOLEAN:
             return (value == pl.lit(test.value, dtype=pl.Boolean)).fill_null(False)
         if test.vtype == NUMBER and t.name in ("integer", "number"):
-            plan = number_plan(kind, t.name, test.value)
+            plan = fr.number_plan(kind, t.name, test.value)
             is_double = t.name == "number"
             if plan.static is not None:
                 out = value.is_not_null() if plan.static else pl.lit(False)
@@ -204,36 +221,51 @@ class _Compiler:
 
 
 def _cmp(kind: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    if kind == "exact":
-        return a == b
-    if kind == "gt":
-        return a > b
-    if kind == "gte":
-        return a >= b
-    if kind == "lt":
-        return a < b
-    return a <= b
+    out: pl.Expr = fr.COMPARE[kind](a, b)
+    return out
+
+
+def _div(a: pl.Expr, n: int) -> pl.Expr:
+    return a // n
 
 
 def _valid_date(x: pl.Expr) -> pl.Expr:
     """Whether text ``x`` is an ISO date as predicate() reads one: the pattern, and a real day."""
     import polars as pl
 
-    y, m, d = (x.str.slice(a, n).cast(pl.Int32, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
-    leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
-    days = (
-        pl.when(m.is_in([1, 3, 5, 7, 8, 10, 12])).then(31).when(m.is_in([4, 6, 9, 11])).then(30)
-        .when(m == 2).then(pl.when(leap).then(29).otherwise(28)).otherwise(0)
-    )
-    pattern = x.str.contains("^" + DATE_PATTERN + "$")
-    return (pattern & (y >= 1) & (d >= 1) & (d <= days)).fill_null(False)
+    y, m, d = (x.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2)))
+    day: pl.Expr = fr.valid_day(y, m, d, _div)
+    return (x.str.contains("^" + fr.DATE_PATTERN + "$") & day).fill_null(False)
+
+
+def _datetime(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``(valid, micros)`` for text ``x``: whether :func:`~skillfilter.semantics.values.parse_datetime`
+    takes it, and its instant in microseconds since 1970 UTC."""
+    import polars as pl
+
+    pattern = "^" + fr.DATETIME_PATTERN + "$"
+
+    def group(i: int) -> pl.Expr:
+        return x.str.extract(pattern, i)
+
+    def number(i: int) -> pl.Expr:
+        return group(i).cast(pl.Int64, strict=False).fill_null(0)
+
+    y, m, d, hh, mi, ss = (number(i) for i in range(1, 7))
+    fraction = group(7).fill_null("")
+    us = (fraction + "000000").str.slice(0, 6).cast(pl.Int64, strict=False)
+    exact = fraction.str.slice(6).str.contains("^0*$")  # no digit finer than a microsecond is lost
+    sign = pl.when(group(9) == "-").then(-1).otherwise(1)
+    offset = sign * (number(10) * 60 + number(11))
+    valid, micros = fr.datetime_micros((y, m, d), (hh, mi, ss, us), offset, _div)
+    return (x.str.contains(pattern) & exact & valid).fill_null(False), micros
 
 
 def _fold(x: pl.Expr) -> pl.Expr:
     """Rule 5: ``to_uppercase`` where the text is ASCII (there it is the simple mapping), else the table."""
     import polars as pl
 
-    src, dst = fold_table()
+    src, dst = fr.fold_table()
     return (
         pl.when(x.str.contains(r"[^\x00-\x7F]"))
         .then(x.str.replace_many(list(src), list(dst)))

@@ -1,4 +1,4 @@
-"""Apache Spark: a filter as a native column expression over nested records, exactly as ``predicate()``.
+r"""Apache Spark: a filter as a native column expression over nested records, exactly as ``predicate()``.
 
 >>> from skillfilter.backends.spark import to_spark_sql
 >>> sql, args = to_spark_sql("skill_clusters__proficiency_level__gte=3")
@@ -21,42 +21,50 @@ values; NaN matches nothing.  No Python UDF: executors need nothing but Spark.
 
 Spark compares strings by code point under its default (binary) collation, which this module assumes.
 A ``date`` field is text in the frame; text that is an ISO date (``YYYY-MM-DD``, a real day) compares as
-that date, other text with no date, as in ``predicate()``.  ``datetime`` fields are not compared yet (a
-clear :class:`~skillfilter.errors.FilterError`).
+that date, other text with no date, as in ``predicate()``.  A ``datetime`` field is text too: text that
+:func:`~skillfilter.semantics.values.parse_datetime` takes is read through the groups of the same pattern
+(once per value: ``exists`` over a one-element array of a struct) into microseconds since 1970 UTC with
+integer arithmetic (:func:`~skillfilter.backends.frames.datetime_micros`), and compared with the
+literal's; other text compares with nothing.  :func:`read_export` reads an export so that a record that
+does not fit the schema is an error (:mod:`~skillfilter.backends.frames_read`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import FilterError
 from ..language.ast import Expr
-from ..plan.atoms import BOOLEAN, DATE, NUMBER, TEXT, Test
+from ..plan.atoms import BOOLEAN, DATE, DATETIME, NUMBER, TEXT, Test
 from ..plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ..plan.planner import compile_plan
 from ..semantics.schema import Schema
 from .frames import (
-    DATE_PATTERN,
-    TEMPORAL_TYPES,
+    COMPARE,
+    DATETIME_PATTERN,
     FrameType,
+    datetime_micros,
     entity_type,
+    epoch_micros,
     fold_table,
     follow,
     frame_schema,
     number_plan,
     schema_and_entity,
+    valid_day,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pyspark.sql import Column
+    from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
-__all__ = ["spark_schema", "to_spark", "to_spark_sql"]
+__all__ = ["read_export", "spark_schema", "to_spark", "to_spark_sql"]
 
 E = TypeVar("E")
 _ENGINE = "Spark"
 _CMP = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_KIND = {op: kind for kind, op in _CMP.items()}
 
 
 class _Ops(Generic[E]):
@@ -78,7 +86,47 @@ class _Ops(Generic[E]):
     def string_test(self, kind: str, x: E, lit: E) -> E: raise NotImplementedError
     def padded(self, arr: E, element: DataType) -> E: raise NotImplementedError
     def exists(self, arr: E, var: str, body: Callable[[E], E]) -> E: raise NotImplementedError
-    def valid_date(self, x: E) -> E: raise NotImplementedError
+    def extract(self, x: E, pattern: str, group: int) -> E: raise NotImplementedError
+    def rlike(self, x: E, pattern: str) -> E: raise NotImplementedError
+    def digits(self, text: E) -> E: raise NotImplementedError
+    def fraction(self, text: E) -> tuple[E, E]: raise NotImplementedError
+    def sign(self, text: E) -> E: raise NotImplementedError
+    def div(self, a: Any, n: int) -> Any: raise NotImplementedError
+    def let(self, parts: dict[str, E], body: Callable[[dict[str, Any]], E]) -> E: raise NotImplementedError
+
+    def date_test(self, x: E, compare: Callable[[], E]) -> E:
+        """Text ``x`` that is an ISO date (a real day) and for which ``compare()`` holds (the text is the
+        date: comparing the text compares the dates)."""
+        parts: dict[str, Any] = {
+            n: self.digits(self.extract(x, _JAVA_DATE, i)) for i, n in enumerate("ymd", 1)
+        }
+        parts["ok"] = self.rlike(x, _JAVA_DATE)
+
+        def body(p: dict[str, Any]) -> E:
+            return self.and_([p["ok"] & valid_day(p["y"], p["m"], p["d"], self.div), compare()])
+
+        return self.let(parts, body)
+
+    def datetime_test(self, x: E, compare: Callable[[E], E]) -> E:
+        """Text ``x`` that :func:`~skillfilter.semantics.values.parse_datetime` takes, whose instant (in
+        microseconds since 1970 UTC) ``compare`` accepts.  The parts are read once (``let``): digits from
+        the pattern's groups (or none), so no cast can fail, whatever Spark evaluates first."""
+        names = ("y", "m", "d", "hh", "mi", "ss")
+        parts: dict[str, Any] = {
+            n: self.digits(self.extract(x, _JAVA_DATETIME, i)) for i, n in enumerate(names, 1)
+        }
+        parts["us"], exact = self.fraction(self.extract(x, _JAVA_DATETIME, 7))
+        hours, minutes = (self.digits(self.extract(x, _JAVA_DATETIME, i)) for i in (10, 11))
+        sign: Any = self.sign(self.extract(x, _JAVA_DATETIME, 9))
+        parts["off"] = sign * (hours * 60 + minutes)  # type: ignore[operator]
+        parts["ok"] = self.rlike(x, _JAVA_DATETIME) & exact  # type: ignore[operator]
+
+        def body(p: dict[str, Any]) -> E:
+            day, time = (p["y"], p["m"], p["d"]), (p["hh"], p["mi"], p["ss"], p["us"])
+            valid, micros = datetime_micros(day, time, p["off"], self.div)
+            return self.and_([p["ok"] & valid, compare(micros)])
+
+        return self.let(parts, body)
 
 
 class _Compiler(Generic[E]):
@@ -130,15 +178,14 @@ class _Compiler(Generic[E]):
         ops = self.ops
         if test.kind in ("isnull", "notnull"):
             return ops.isnull(value, test.kind == "isnull")
-        if t.name in TEMPORAL_TYPES:
-            raise FilterError(
-                f"the {_ENGINE} backend does not compare {t.name} fields yet (`{t.where}`): use predicate() "
-                f"or the SQL backends for this filter"
-            )
+        if test.vtype == DATETIME and t.name == "datetime":
+            lit = ops.lit(epoch_micros(test.value), "BIGINT")
+            op = _CMP[test.kind]
+            return ops.false_if_null(ops.datetime_test(value, lambda micros: ops.cmp(op, micros, lit)))
         if test.vtype == DATE and t.name == "date":
             # ISO text of a real date compares as the date: guard, then compare the text.
             lit = ops.lit(test.value.isoformat(), "STRING")
-            return ops.and_([ops.valid_date(value), ops.false_if_null(ops.cmp(_CMP[test.kind], value, lit))])
+            return ops.false_if_null(ops.date_test(value, lambda: ops.cmp(_CMP[test.kind], value, lit)))
         if test.vtype == TEXT:
             x = ops.fold(value) if test.ci else value
             lit = ops.lit(test.value, "STRING")
@@ -188,15 +235,8 @@ class _ColumnOps(_Ops["Column"]):
         return self.F.lit(value)
 
     def cmp(self, op: str, a: Column, b: Column) -> Column:
-        if op == "=":
-            return a == b
-        if op == ">":
-            return a > b
-        if op == ">=":
-            return a >= b
-        if op == "<":
-            return a < b
-        return a <= b
+        out: Column = COMPARE[_KIND[op]](a, b)
+        return out
 
     def and_(self, items: list[Column]) -> Column:
         out = items[0]
@@ -246,21 +286,39 @@ class _ColumnOps(_Ops["Column"]):
 
         return exists(arr, body)
 
-    def valid_date(self, x: Column) -> Column:
+    def extract(self, x: Column, pattern: str, group: int) -> Column:
+        return self.F.regexp_extract(x, pattern, group)
+
+    def rlike(self, x: Column, pattern: str) -> Column:
+        return x.rlike(pattern)
+
+    def digits(self, text: Column) -> Column:
+        """ASCII digits (or none: 0) as a BIGINT; never fails, also under ANSI mode."""
+        return self.F.concat(self.F.lit("0"), text).cast("bigint")
+
+    def fraction(self, text: Column) -> tuple[Column, Column]:
+        F = self.F
+        us = self.digits(F.substring(F.concat(text, F.lit("000000")), 1, 6))
+        return us, F.substring(text, 7, 1_000_000).rlike(_JAVA_ZEROS)
+
+    def sign(self, text: Column) -> Column:
+        return self.F.when(text == "-", -1).otherwise(1)
+
+    def div(self, a: Any, n: int) -> Any:
+        return self.F.floor(a / self.F.lit(n)).cast("bigint")
+
+    def let(self, parts: dict[str, Column], body: Callable[[dict[str, Any]], Column]) -> Column:
         from pyspark.sql import functions as F
 
-        y, m, d = (F.substring(x, a, n).cast("int") for a, n in ((1, 4), (6, 2), (9, 2)))
-        leap = ((y % 4) == 0) & (((y % 100) != 0) | ((y % 400) == 0))
-        days = (
-            F.when(m.isin(1, 3, 5, 7, 8, 10, 12), 31).when(m.isin(4, 6, 9, 11), 30)
-            .when(m == 2, F.when(leap, 29).otherwise(28)).otherwise(0)
-        )
-        # CASE, not AND: the casts run only on text of the pattern (ANSI mode raises on others).
-        return F.when(x.rlike(_JAVA_DATE), (y >= 1) & (d >= 1) & (d <= days)).otherwise(F.lit(False))
+        one = F.array(F.struct(*(v.alias(k) for k, v in parts.items())))
+        return F.exists(one, lambda p: body({k: p.getField(k) for k in parts}))
 
 
 #: The whole text (Java's ``$`` would also match before a final line break).
-_JAVA_DATE = r"\A" + DATE_PATTERN + r"\z"
+_JAVA_DATE = r"\A([0-9]{4})-([0-9]{2})-([0-9]{2})\z"
+_JAVA_DATETIME = r"\A" + DATETIME_PATTERN + r"\z"
+#: Digits finer than a microsecond: only zeros may be left out.
+_JAVA_ZEROS = r"\A0*\z"
 
 
 def _quote(name: str) -> str:
@@ -270,10 +328,19 @@ def _quote(name: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # SQL text with named parameters
 # --------------------------------------------------------------------------------------------------
+#: One-argument forms of Spark SQL.
+_TEMPLATES = {
+    "not": "NOT ({})", "false_if_null": "coalesce({}, false)", "isnull": "({} IS NULL)",
+    "notnull": "({} IS NOT NULL)", "isnan": "isnan({})",
+}
+
+
 class _SqlOps(_Ops[str]):
     def __init__(self) -> None:
         self.args: dict[str, Any] = {}
         self.fold_names: tuple[str, str] | None = None
+        self.patterns: dict[str, str] = {}
+        self.lets = 0
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.args) + 1}"
@@ -303,16 +370,16 @@ class _SqlOps(_Ops[str]):
         return "(" + " OR ".join(items) + ")"
 
     def not_(self, x: str) -> str:
-        return f"NOT ({x})"
+        return _TEMPLATES["not"].format(x)
 
     def false_if_null(self, x: str) -> str:
-        return f"coalesce({x}, false)"
+        return _TEMPLATES["false_if_null"].format(x)
 
     def isnull(self, x: str, null: bool) -> str:
-        return f"({x} IS {'' if null else 'NOT '}NULL)"
+        return _TEMPLATES["isnull" if null else "notnull"].format(x)
 
     def isnan(self, x: str) -> str:
-        return f"isnan({x})"
+        return _TEMPLATES["isnan"].format(x)
 
     def when(self, cond: str, then: str, other: str) -> str:
         return f"CASE WHEN {cond} THEN {then} ELSE {other} END"
@@ -333,18 +400,60 @@ class _SqlOps(_Ops[str]):
         x = f"x_{var}"
         return f"exists({arr}, {x} -> {body(x)})"
 
-    def valid_date(self, x: str) -> str:
-        y, m, d = (f"CAST(substring({x}, {a}, {n}) AS INT)" for a, n in ((1, 4), (6, 2), (9, 2)))
-        leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
-        days = (
-            f"CASE WHEN {m} IN (1, 3, 5, 7, 8, 10, 12) THEN 31 WHEN {m} IN (4, 6, 9, 11) THEN 30 "
-            f"WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 0 END"
-        )
-        pattern = self.param(_JAVA_DATE)
-        return (
-            f"CASE WHEN coalesce({x} RLIKE {pattern}, false) THEN {y} >= 1 AND {d} >= 1 AND {d} <= {days} "
-            f"ELSE false END"
-        )
+    def extract(self, x: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({x}, {self.pattern(pattern)}, {group})"
+
+    def rlike(self, x: str, pattern: str) -> str:
+        return _Sql(f"({x} RLIKE {self.pattern(pattern)})")
+
+    def pattern(self, pattern: str) -> str:
+        if pattern not in self.patterns:
+            self.patterns[pattern] = self.param(pattern)
+        return self.patterns[pattern]
+
+    def digits(self, text: str) -> str:
+        return _Sql(f"CAST(concat('0', {text}) AS BIGINT)")
+
+    def fraction(self, text: str) -> tuple[str, str]:
+        us = self.digits(f"substring(concat({text}, '000000'), 1, 6)")
+        return us, self.rlike(f"substring({text}, 7)", _JAVA_ZEROS)
+
+    def sign(self, text: str) -> str:
+        return _Sql(f"CASE WHEN {text} = '-' THEN -1 ELSE 1 END")
+
+    def div(self, a: Any, n: int) -> Any:
+        return _Sql(f"floor({a} / {n})")
+
+    def let(self, parts: dict[str, str], body: Callable[[dict[str, Any]], str]) -> str:
+        self.lets += 1
+        v = f"x_let{self.lets}"
+        fields = ", ".join(f"'{k}', {e}" for k, e in parts.items())
+        return f"exists(array(named_struct({fields})), {v} -> {body({k: _Sql(f'{v}.{k}') for k in parts})})"
+
+
+def _infix(op: str) -> Callable[[_Sql, object], _Sql]:
+    def method(self: _Sql, other: object) -> _Sql:
+        return _Sql(f"({self} {op} {other})")
+
+    return method
+
+
+class _Sql(str):
+    """SQL text that Python's arithmetic and comparison operators extend (for the shared date arithmetic)."""
+
+    __add__ = _infix("+")
+    __sub__ = _infix("-")
+    __mul__ = _infix("*")
+    __mod__ = _infix("%")
+    __and__ = _infix("AND")
+    __or__ = _infix("OR")
+    __eq__ = _infix("=")  # type: ignore[assignment]
+    __ne__ = _infix("<>")  # type: ignore[assignment]
+    __lt__ = _infix("<")  # type: ignore[assignment]
+    __le__ = _infix("<=")  # type: ignore[assignment]
+    __gt__ = _infix(">")  # type: ignore[assignment]
+    __ge__ = _infix(">=")  # type: ignore[assignment]
+    __hash__ = str.__hash__
 
 
 # --------------------------------------------------------------------------------------------------
@@ -400,6 +509,43 @@ def spark_schema(schema: Schema | str | None = None, entity: str | None = None) 
     return _struct(frame_schema(sch, ent))
 
 
+def read_export(
+    spark: SparkSession | None,
+    paths: str | Sequence[str],
+    *,
+    schema: Schema | str | None = None,
+    entity: str | None = None,
+) -> DataFrame:
+    """The records of JSON Lines files as a frame typed by :func:`spark_schema`, after checking that every
+    record fits the schema (:mod:`~skillfilter.backends.frames_read`): a record that does not fit raises a
+    :class:`~skillfilter.errors.FilterError` naming the file and the value, so that :func:`to_spark` on
+    the frame answers as ``predicate()`` on the records.  ``spark=None`` takes the active session.
+
+    The check is one Spark job over the lines (``spark.read.text``) that runs Python on the executors, so
+    on a cluster they need skillfilter installed, and a classic session (Spark Connect has no RDDs; the
+    filter itself needs nothing but Spark); then the
+    files are read with ``spark.read.schema(...).option("mode", "FAILFAST").json(paths)``."""
+    _need_pyspark()
+    from functools import partial
+
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    from .frames_read import partition_misfits, raise_misfit
+
+    session = spark if spark is not None else SparkSession.getActiveSession()
+    if session is None:
+        raise FilterError("read_export needs a Spark session: start one, or pass it")
+    sch, ent = schema_and_entity(schema, entity)
+    sources = [paths] if isinstance(paths, str) else list(paths)
+    lines = session.read.text(sources).select(F.input_file_name(), "value")
+    found = lines.rdd.mapPartitions(partial(partition_misfits, columns=frame_schema(sch, ent))).take(1)
+    if found:
+        source, line, why = found[0]
+        raise_misfit(source, line, why)
+    return session.read.schema(spark_schema(sch, ent)).option("mode", "FAILFAST").json(sources)
+
+
 def _need_pyspark() -> None:
     try:
         import pyspark  # noqa: F401
@@ -421,7 +567,7 @@ def to_spark(expr: Expr | str, *, schema: Schema | str | None = None, entity: st
     records ``predicate(expr, schema=schema, entity=entity)`` accepts, on a frame read with
     :func:`spark_schema`.  Needs pyspark (the ``spark`` extra) and an active Spark session.  Raises
     :class:`~skillfilter.errors.FilterError` for a filter the schema rejects or the backend cannot run
-    exactly (an untyped custom property, a date field)."""
+    exactly (an untyped custom property)."""
     return _compile(_ColumnOps(), expr, schema, entity)
 
 

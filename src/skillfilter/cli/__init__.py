@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+#: Names of :mod:`._argparse` (the argparse reading, loaded only when a command line needs it) that
+#: callers may still look up here.
+_ARGPARSE_NAMES = frozenset({"_ArgumentError", "_parser_class", "build_parser", "_usage_message",
+                             "_extras_message", "_optional_positionals"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ARGPARSE_NAMES:
+        from . import _argparse
+
+        return getattr(_argparse, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 COMMANDS = {
     "lint": "lint filters against a schema: every problem, with its position, code and hint",
     "fmt": "print filters in canonical form",
@@ -30,41 +43,8 @@ COMMANDS = {
     "sql": "print the parameterised SQL for a filter",
     "split": "split a filter into API requests within the cap of logical operators",
     "export-request": "the body of an export request (POST /export/employees/skill_clusters) for a filter",
+    "playground": "serve a local page to write a filter and see it checked, translated and run",
 }
-
-
-class _ArgumentError(Exception):
-    pass
-
-
-def _parser_class() -> type[argparse.ArgumentParser]:
-    """An argument parser that raises on a usage error, so that a second way of reading the arguments
-    can be tried (argparse is imported only when a command line is not one of the common forms)."""
-    import argparse
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:
-            raise _ArgumentError(message)
-
-    return _Parser
-
-
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; only ``command``'s module is imported (all of them when ``None``)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="skillfilter",
-        description="The filter language of the TechWolf SkillEngine API: lint, format, filter, translate.",
-    )
-    parser.add_argument("--version", action="version", version="skillfilter " + _version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-    for name, help_text in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        if command is None or command == name:
-            _module(name).add_arguments(p)
-    return parser
 
 
 def _module(name: str):  # type: ignore[no-untyped-def]
@@ -235,42 +215,6 @@ def _reason(exc: OSError) -> str:
 # --------------------------------------------------------------------------------------------------
 # arguments
 # --------------------------------------------------------------------------------------------------
-def _optional_positionals(parser: argparse.ArgumentParser) -> set[str]:
-    return {
-        a.metavar if isinstance(a.metavar, str) else a.dest
-        for a in parser._actions
-        if not a.option_strings and a.nargs in ("*", "?")
-    }
-
-
-def _usage_message(parser: argparse.ArgumentParser, message: str) -> str:
-    """argparse's message, without what misleads: optional FILE/FILTER arguments named as required."""
-    prefix = "the following arguments are required: "
-    if message.startswith(prefix):
-        optional = _optional_positionals(parser)
-        names = [n for n in message[len(prefix):].split(", ") if n not in optional]
-        missing = [n for n in names if not n.startswith("-")]
-        options = [n for n in names if n.startswith("-")]
-        parts = []
-        if missing:
-            parts.append("missing " + " and ".join(missing))
-        if options:
-            parts.append("the option " + " and ".join(options) + " is required")
-        return "; ".join(parts) if parts else message
-    return message
-
-
-def _extras_message(extras: list[str], argv: list[str]) -> str:
-    before = argv[: argv.index("--")] if "--" in argv else argv  # after `--` nothing is an option
-    options = [x for x in extras if x.startswith("-") and x != "-" and x in before]
-    if options:
-        word = "option" if len(options) == 1 else "options"
-        return f"unknown {word}: " + " ".join(options)
-    word = "argument" if len(extras) == 1 else "arguments"
-    listed = " ".join(repr(x) for x in extras)
-    return f"unexpected {word}: {listed} (quote a filter that contains spaces)"
-
-
 # The common forms of `fmt` and `lint` are read without argparse (importing and building it is most of
 # what these commands cost at start-up).  Only exact option names are taken, each with a value that does
 # not start with `-`, and only positionals that do not start with `-`; anything else (`--help`, `--`, an
@@ -360,29 +304,9 @@ def _parse(command: str, argv: list[str], stderr: TextIO) -> argparse.Namespace 
     fast = _fast_parse(command, argv)
     if fast is not None:
         return cast("argparse.Namespace", fast)
-    sub = _parser_class()(prog=f"skillfilter {command}", description=COMMANDS[command])
-    _module(command).add_arguments(sub)
-    # Options may stand anywhere among the arguments: `filter FILTER --schema export FILE`.
-    plain_error: _ArgumentError | None = None
-    extras: list[str] = []
-    try:
-        args, extras = sub.parse_known_args(argv)
-    except _ArgumentError as exc:
-        plain_error = exc
-    if plain_error is not None or extras:
-        try:
-            args, extras = sub.parse_known_intermixed_args(argv)
-        except (_ArgumentError, TypeError) as exc:
-            message = str(plain_error if plain_error is not None else exc)
-            sub.print_usage(sys.stderr)
-            stderr.write(f"{sub.prog}: error: {_usage_message(sub, message)}\n")
-            return 2
-    if extras:
-        sub.print_usage(sys.stderr)
-        stderr.write(f"{sub.prog}: error: {_extras_message(extras, argv)}\n")
-        return 2
-    args.command = command
-    return args
+    from ._argparse import parse_with_argparse  # anything but the common forms of fmt and lint
+
+    return parse_with_argparse(command, argv, stderr)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -442,6 +366,8 @@ def _run(argv: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
                     return parsed
                 args = parsed
             else:
+                from ._argparse import build_parser
+
                 args = build_parser().parse_args(argv)
         except SystemExit as exc:  # argparse: --help is 0, a usage error is 2
             return int(exc.code or 0)

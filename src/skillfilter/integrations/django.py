@@ -32,21 +32,9 @@ from ..semantics.validate import DEFAULT_MAX_LOGICAL_OPERATORS
 
 __all__ = ["to_q"]
 
-_KIND_LOOKUP = {
-    (OpKind.EXACT, False): "exact",
-    (OpKind.EXACT, True): "iexact",
-    (OpKind.CONTAINS, False): "contains",
-    (OpKind.CONTAINS, True): "icontains",
-    (OpKind.STARTSWITH, False): "startswith",
-    (OpKind.STARTSWITH, True): "istartswith",
-    (OpKind.ENDSWITH, False): "endswith",
-    (OpKind.ENDSWITH, True): "iendswith",
-    (OpKind.GT, False): "gt",
-    (OpKind.GTE, False): "gte",
-    (OpKind.LT, False): "lt",
-    (OpKind.LTE, False): "lte",
-    (OpKind.IS_NULL, False): "isnull",
-}
+# Django's lookup for an operator's kind: the name of the built-in operator of that kind, as Django spells
+# it (`isnull`, not `is_null`); custom operators of a schema are one of these kinds.
+_KIND_LOOKUP = {(op.kind, op.case_insensitive): op.name.replace("_", "") for op in BUILTIN_OPERATORS.values()}
 
 
 def _lookup(op: Operator) -> str:
@@ -99,9 +87,8 @@ def to_q(
             entity = resolved.implied_entity()
             if entity is None:
                 raise FilterTypeError(
-                    "to_q() needs entity= (the schema has the entities "
-                    + ", ".join(sorted(resolved.entities))
-                    + "), or unchecked=True to accept any path"
+                    f"to_q() needs entity= (the schema has the entities {resolved.entity_list()}),"
+                    " or unchecked=True to accept any path"
                 )
         expr = check(expr, entity, schema=resolved, max_logical_operators=max_logical_operators)
         schema_operators = dict(resolved.operators)

@@ -6,9 +6,9 @@ import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FilterSyntaxError
-from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR, lookup_value_problem
+from ..semantics.operators import lookup_value_problem
 from .ast import And, Comparison, Expr
-from .lookups import parse_lookup
+from .lookups import lookup_value_error, parse_lookup
 from .printer import format_literal, format_lookup
 
 if TYPE_CHECKING:
@@ -42,23 +42,8 @@ def _comparison(key: str, value: Any) -> Comparison:
     target, op = parse_lookup(key)
     literal = _literal(key, value)
     problem = lookup_value_problem(op, literal)
-    if problem == SF211_IS_NULL_VALUE:
-        raise FilterSyntaxError(
-            "`is_null` takes `true` or `false`",
-            key,
-            0,
-            end=len(key),
-            expected=["True", "False"],
-            hint=f"write Q({key}=True) or Q({key}=False)",
-        )
-    if problem == SF212_NULL_OPERATOR:
-        raise FilterSyntaxError(
-            f"`null` cannot be used with `{op}`, only with `exact`",
-            key,
-            0,
-            end=len(key),
-            hint=f"to test for a missing value write Q({target.text()}__is_null=True)",
-        )
+    if problem is not None:
+        raise lookup_value_error(problem, op, target, key, key, start=0, end=len(key), python=True)
     node = Comparison(target, op, literal)
     format_lookup(node)  # cannot fail after parse_lookup: every tree built here prints and parses back
     return node

@@ -14,10 +14,10 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ..errors import FilterError, FilterSyntaxError
-from ..semantics.operators import SF211_IS_NULL_VALUE, SF212_NULL_OPERATOR, lookup_value_problem
+from ..semantics.operators import lookup_value_problem
 from .ast import And, Comparison, Expr, Not, Or, Span
-from .lexer import DEPTH_HINT, literal_value, shorten
-from .lookups import builtin_lookup, parse_lookup
+from .lexer import DEPTH_HINT, literal_value
+from .lookups import builtin_lookup, lookup_value_error, parse_lookup
 from .tables import END, Rule, Tables
 
 __all__ = ["HANDLERS", "Context", "Stuck", "drive"]
@@ -52,23 +52,8 @@ def _build_comparison(ctx: Context, children: list[Any]) -> Comparison:
     vend = vstart + len(raw)
     value = literal_value(vtok.lastgroup, raw, text, vstart)
     problem = lookup_value_problem(op, value)
-    if problem == SF211_IS_NULL_VALUE:
-        raise FilterSyntaxError(
-            "`is_null` takes `true` or `false`",
-            text,
-            vstart,
-            end=vend,
-            expected=["true", "false"],
-            hint=f"write `{shorten(field_text)}=true` or `{shorten(field_text)}=false`",
-        )
-    if problem == SF212_NULL_OPERATOR:
-        raise FilterSyntaxError(
-            f"`null` cannot be used with `{op}`, only with `exact`",
-            text,
-            vstart,
-            end=vend,
-            hint=f"to test for a missing value write `{shorten(target.text())}__is_null=true`",
-        )
+    if problem is not None:
+        raise lookup_value_error(problem, op, target, field_text, text, start=vstart, end=vend)
     return Comparison(target, op, value, Span(fstart, vend), Span(fstart, fend), Span(vstart, vend))
 
 

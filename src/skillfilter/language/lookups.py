@@ -12,11 +12,11 @@ import re
 from collections.abc import Collection, Iterable
 
 from ..errors import FilterSyntaxError
-from ..semantics.operators import KEYWORDS, OPERATOR_NAMES
+from ..semantics.operators import KEYWORDS, OPERATOR_NAMES, SF211_IS_NULL_VALUE
 from .ast import CustomProperty, FieldRef
 from .lexer import shorten
 
-__all__ = ["parse_lookup"]
+__all__ = ["lookup_value_error", "parse_lookup"]
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -115,3 +115,43 @@ def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None
     if close:
         return f"did you mean {what} `{close[0]}`?"
     return None
+
+
+def lookup_value_error(
+    problem: str,
+    op: str,
+    target: FieldRef | CustomProperty,
+    lookup: str,
+    source: str,
+    *,
+    start: int,
+    end: int,
+    python: bool = False,
+) -> FilterSyntaxError:
+    """The error for a ``problem`` of :func:`~skillfilter.semantics.operators.lookup_value_problem`
+    (``SF211``/``SF212``, its code) in the comparison ``lookup=value`` with ``target`` and operator ``op``:
+    for the parser, or with ``python`` for ``Q(lookup=value)`` (the hint then spells Python)."""
+    if python:
+        yes, no, spell = "True", "False", "Q({}={})".format
+        name, field = lookup, target.text()
+    else:
+        yes, no, spell = "true", "false", "`{}={}`".format
+        name, field = shorten(lookup), shorten(target.text())
+    if problem == SF211_IS_NULL_VALUE:
+        return FilterSyntaxError(
+            "`is_null` takes `true` or `false`",
+            source,
+            start,
+            end=end,
+            expected=[yes, no],
+            hint=f"write {spell(name, yes)} or {spell(name, no)}",
+            code=problem,
+        )
+    return FilterSyntaxError(
+        f"`null` cannot be used with `{op}`, only with `exact`",
+        source,
+        start,
+        end=end,
+        hint=f"to test for a missing value write {spell(field + '__is_null', yes)}",
+        code=problem,
+    )

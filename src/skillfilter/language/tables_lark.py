@@ -50,7 +50,7 @@ def tables_from_lark() -> dict[str, Any]:
     alternatives.append(rf"(?P<{ERROR}>[\s\S])")
 
     rules: list[Any] = []
-    rule_index: dict[int, int] = {}
+    rule_index: dict[Any, int] = {}  # by lark rule (equal rules: the same origin and expansion)
     state_ids = sorted(table.states)
     state_of = {s: i for i, s in enumerate(state_ids)}
     actions: list[dict[str, int]] = []
@@ -60,10 +60,11 @@ def tables_from_lark() -> dict[str, Any]:
             if action.name == "Shift":
                 acts[symbol] = state_of[arg]
                 continue
-            if id(arg) not in rule_index:
-                rule_index[id(arg)] = len(rules)
+            index = rule_index.get(arg)
+            if index is None:
+                index = rule_index[arg] = len(rules)
                 rules.append(_describe_rule(arg))
-            acts[symbol] = ~rule_index[id(arg)]
+            acts[symbol] = ~index
         actions.append(acts)
     return {
         "scanner": "|".join(alternatives),

@@ -16,6 +16,8 @@ plan per outer part, so the result is bounded: past :data:`MAX_NODES` nodes the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import FilterError
 from .nodes import PAnd, PAtom, PConst, PExists, PNode, PNot, POr, null_truth, walk
 
@@ -49,11 +51,11 @@ def free_vars(node: PNode) -> set[str]:
     return out
 
 
+@dataclass
 class _Budget:
-    def __init__(self, max_nodes: int) -> None:
-        self.max_nodes = max_nodes
-        self.nodes = 0
-        self.steps = 0
+    max_nodes: int
+    nodes: int = 0
+    steps: int = 0
 
     def spend(self, nodes: int) -> None:
         self.nodes += nodes
@@ -148,18 +150,15 @@ def _not(node: PNode) -> PNode:
 
 
 def _join(is_and: bool, items: list[PNode], *, flatten: bool = True) -> PNode:
-    out: list[PNode] = []
-    for s in items:
-        if isinstance(s, PConst):
-            if s.value is not is_and:
-                return PConst(not is_and)
-            continue
-        if flatten and isinstance(s, PAnd if is_and else POr):
-            out.extend(s.items)
-        else:
-            out.append(s)
-    if not out:
-        return PConst(is_and)
-    if len(out) == 1:
-        return out[0]
-    return PAnd(out) if is_and else POr(out)
+    """``and``/``or`` of ``items``, constants folded (and nested nodes of the same kind merged with
+    ``flatten``)."""
+    if any(isinstance(i, PConst) and i.value is not is_and for i in items):
+        return PConst(not is_and)
+    kind = PAnd if is_and else POr
+    out = [
+        part for i in items if not isinstance(i, PConst)
+        for part in (i.items if flatten and isinstance(i, kind) else (i,))
+    ]
+    if len(out) > 1:
+        return kind(out)
+    return out[0] if out else PConst(is_and)

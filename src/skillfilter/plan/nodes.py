@@ -23,16 +23,16 @@ was checked against a schema (``path``, ``kind``, ``relation``, ``field``, ``fie
 backend that stores records in tables or typed columns to find them, never needed to decide an answer.
 
 >>> from skillfilter.plan.planner import compile_plan
->>> plan, _ = compile_plan("skill_clusters__sources='cv' and not cp_language='de'",
+>>> plan, _ = compile_plan("skill_clusters__sources='cv' and not skill_clusters__current_skills__name='Java'",
 ...                        schema="export", entity="employees")
 >>> print(dump(plan))
-and:
-  exists e1 in r.skill_clusters [relation, skip null]:
+exists e1 in r.skill_clusters [relation, skip null]:
+  and:
     exists e2 in e1.sources [list[text], skip null]:
       e2 exact 'cv'
-  not:
-    exists e3 in r.cp['language'] [maybe-list, skip null]:
-      e3 exact 'de'
+    not:
+      exists e3 in e1.current_skills [relation, skip null]:
+        e3.name exact 'Java'
 """
 
 from __future__ import annotations

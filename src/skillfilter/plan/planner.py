@@ -54,12 +54,15 @@ def compile_plan(
     *,
     schema: Schema | str | None = None,
     entity: str | None = None,
+    checked: bool = False,
 ) -> tuple[PNode, Expr]:
     """The plan for ``expr`` and the (validated, converted) expression it was made from.
 
     Without ``schema`` and ``entity`` the filter is schemaless (every step of a path may hold a list);
     with an ``entity`` (of ``schema``, by default the built-in SkillEngine schema) it is validated first
     (:class:`~skillfilter.errors.FilterValidationError`) and its literals converted to the field types.
+    With ``checked=True``, ``expr`` is what :func:`~skillfilter.semantics.validate.check` returned for this
+    schema and entity: it is planned as it is, not validated again.
 
     >>> from skillfilter.plan.nodes import dump
     >>> plan, tree = compile_plan("not cp_language='de'")
@@ -77,10 +80,15 @@ def compile_plan(
     else:
         if entity is None:
             raise TypeError("predicate(): a schema needs an entity, as in entity='employees'")
-        from ..semantics.validate import check
-
         sch = Schema.coerce(schema)
-        tree = check(expr, entity, schema=sch, max_logical_operators=None)
+        if checked:
+            if not isinstance(expr, Expr):
+                raise TypeError(f"checked=True takes a checked expression, not {type(expr).__name__}")
+            tree = expr
+        else:
+            from ..semantics.validate import check
+
+            tree = check(expr, entity, schema=sch, max_logical_operators=None)
         formula = _Formulas(planner, partial(_schema_steps, sch, entity)).visit(tree)
     plan = planner.scope(formula, frozenset(), {})
     return _simplify(plan), tree

@@ -58,15 +58,16 @@ SCHEMAS: dict[str, Any] = {'skillengine': {'name': 'skillengine',
             'description': 'Records of the SkillEngine skill-cluster export (POST '
                            '/export/employees/skill_clusters), as its public reference shows them: an '
                            "employee's external_id and its skill clusters, each with current, related "
-                           'and rejected skills. Use it to validate and type filters over exported data '
+                           'and rejected skills, and nothing else (no custom properties, no active or '
+                           "last_updated: those are the request's own `filters`, see `skillfilter "
+                           'export-request`). Use it to validate and type filters over exported data '
                            '(`skillfilter filter --schema export --entity employees`).',
             'source': 'public reference of the export endpoint /export/employees/skill_clusters',
             'default_entity': 'employees',
             'entities': {'employees': {'description': 'One exported record.',
                                        'fields': {'external_id': {'type': 'text', 'nullable': False}},
                                        'relations': {'skill_clusters': {'entity': 'skill_clusters',
-                                                                        'many': True}},
-                                       'custom_properties': True},
+                                                                        'many': True}}},
                          'skill_clusters': {'description': 'A skill cluster of an employee.',
                                             'fields': {'skill_cluster_id': 'text',
                                                        'skill_cluster_name': 'text',

@@ -304,9 +304,13 @@ class Schema(Frozen):
         """The entity ``name``; an unknown name is a :class:`~skillfilter.errors.FilterError`."""
         found = self.entities.get(name) if isinstance(name, str) else None
         if found is None:
-            known = ", ".join(sorted(self.entities))
+            known = self.entity_list()
             raise FilterError(f"unknown entity `{name}` in schema `{self.name}` (known: {known})")
         return found
+
+    def entity_list(self) -> str:
+        """The names of the entities, sorted and separated by ``, `` (for messages)."""
+        return ", ".join(sorted(self.entities))
 
     def implied_entity(self) -> str | None:
         """``default_entity``, else the only entity of a one-entity schema, else ``None``."""

@@ -211,6 +211,11 @@ BUILTIN_OPERATORS: Mapping[str, Operator] = MappingProxyType(
 OPERATOR_NAMES = frozenset(BUILTIN_OPERATORS)
 
 
+# Read for every comparison parsed or printed: a plain dict and a module-level member (a read through the
+# mapping proxy, or of a member from the enum class, costs more than the rest of the rule).
+_BUILTIN_KINDS: dict[str, str] = {name: op.kind for name, op in BUILTIN_OPERATORS.items()}
+_IS_NULL = OpKind.IS_NULL
+
 #: Diagnostic codes of :func:`lookup_value_problem`.
 SF211_IS_NULL_VALUE = "SF211"
 SF212_NULL_OPERATOR = "SF212"
@@ -229,9 +234,8 @@ def lookup_value_problem(operator: Operator | str, value: object) -> str | None:
         name, kind = operator.name, operator.kind
     else:
         name = operator
-        builtin = BUILTIN_OPERATORS.get(operator)
-        kind = builtin.kind if builtin is not None else operator
-    if kind == OpKind.IS_NULL:
+        kind = _BUILTIN_KINDS.get(operator, operator)
+    if kind == _IS_NULL:
         return None if value is True or value is False else SF211_IS_NULL_VALUE
     if value is None and name != "exact":
         return SF212_NULL_OPERATOR

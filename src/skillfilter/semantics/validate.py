@@ -42,7 +42,6 @@ from ..errors import (
 )
 from ..language.ast import And, Comparison, Expr, FieldRef, Not, Or, Span
 from ..language.parser import parse
-from ..language.printer import format_literal, format_lookup, respan
 from .operators import OpKind, lookup_value_problem
 from .schema import ConversionError, ResolveError, Schema, convert_literal, show_literal
 
@@ -54,10 +53,6 @@ __all__ = ["DEFAULT_MAX_LOGICAL_OPERATORS", "check", "validate"]
 #: The SkillEngine API allows at most this many ``and``/``or``/``not`` keywords in one filter.
 DEFAULT_MAX_LOGICAL_OPERATORS = 5
 
-# Until language/ passes ``code=`` for the lookup rule (it applies ``lookup_value_problem`` but raises its
-# FilterSyntaxError with the default code), the two messages of that rule name their code here.  Once every
-# raiser passes its code this table is never consulted and can go.
-_PARSER_VALUE_ERRORS = (("`is_null` takes", "SF211"), ("`null` cannot be used with", "SF212"))
 
 
 def validate(
@@ -178,8 +173,6 @@ def _run(
 
 def _syntax_diagnostic(exc: FilterSyntaxError, entity: str) -> Diagnostic:
     code = exc.code  # set where the problem was found
-    if code == "SF100":  # transitional: see _PARSER_VALUE_ERRORS
-        code = next((c for prefix, c in _PARSER_VALUE_ERRORS if exc.reason.startswith(prefix)), code)
     message = exc.reason
     if exc.expected and code == "SF100":
         items = list(dict.fromkeys(exc.expected))
@@ -252,6 +245,8 @@ def _check_comparison(schema: Schema, entity: str, node: Comparison) -> Comparis
 def _lookup(node: Comparison) -> str:
     """The left-hand side as the printer writes it; for a comparison the printer refuses (``is_null``
     without a boolean, ``null`` with another operator), the plain ``path__op``."""
+    from ..language.printer import format_lookup
+
     try:
         return format_lookup(node)
     except ValueError:
@@ -265,6 +260,8 @@ def _show(value: object) -> str:
 
 def _write_literal(value: Literal) -> str:
     """A literal in the text made for a tree built in Python: canonical where possible, else described."""
+    from ..language.printer import format_literal
+
     try:
         return format_literal(value)
     except (TypeError, ValueError):
@@ -290,6 +287,8 @@ def _fully_spanned(expr: Expr) -> bool:
 def _respan(expr: Expr) -> tuple[str, Expr]:
     """The canonical text of ``expr`` and a copy of it whose spans point into that text: the printer's
     spans, with lenient writers for what the printer refuses (positions are all a diagnostic needs)."""
+    from ..language.printer import respan  # (text input never needs the printer: loaded here)
+
     return respan(expr, write_lookup=_lookup, write_literal=_write_literal)
 
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
 __all__ = [
-    "DATETIME_RE",
-    "DATE_RE",
     "EXACT_FLOAT_INTS",
     "INT64_MAX",
     "INT64_MIN",
@@ -94,20 +93,48 @@ def as_decimal(value: Any) -> Decimal | None:
 # dates and date-times
 # --------------------------------------------------------------------------------------------------
 #: ``YYYY-MM-DD``, the only text that is a date.
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"
 #: The date-times :func:`parse_datetime` accepts (groups: year, month, day, hour, minute, second,
 #: fraction, ``Z``, offset sign, offset hours, offset minutes).
-DATETIME_RE = re.compile(
+_DATETIME_PATTERN = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
     r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?\Z"
 )
 
 
+# The patterns are compiled on first use (compiling them is a good part of what importing this module
+# costs, and most processes, such as `skillfilter fmt`, never read a date): each `_match_*` is first a
+# function that compiles its pattern and puts the compiled pattern's `match` in its own place.
+def _compile_date(text: str) -> re.Match[str] | None:
+    global _match_date  # noqa: PLW0603 - replaced by the compiled match once
+    _match_date = re.compile(_DATE_PATTERN).match
+    return _match_date(text)
+
+
+def _compile_datetime(text: str) -> re.Match[str] | None:
+    global _match_datetime  # noqa: PLW0603 - replaced by the compiled match once
+    _match_datetime = re.compile(_DATETIME_PATTERN).match
+    return _match_datetime(text)
+
+
+_match_date: Callable[[str], re.Match[str] | None] = _compile_date
+_match_datetime: Callable[[str], re.Match[str] | None] = _compile_datetime
+
+
+def __getattr__(name: str) -> Any:
+    """``DATE_RE`` and ``DATETIME_RE``, the compiled patterns, on first use."""
+    if name == "DATE_RE":
+        return re.compile(_DATE_PATTERN)
+    if name == "DATETIME_RE":
+        return re.compile(_DATETIME_PATTERN)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def parse_date(text: str) -> _dt.date:
     """An ISO 8601 calendar date ``YYYY-MM-DD`` as a ``date``; raises ``ValueError`` for anything else
     (other ISO forms that ``date.fromisoformat`` accepts on newer Pythons included)."""
-    if not DATE_RE.match(text):
+    if not _match_date(text):
         raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {text!r}")
     return _dt.date.fromisoformat(text)
 
@@ -120,7 +147,7 @@ def parse_datetime(text: str) -> _dt.datetime:
     optional offset ``Z``, ``±HH``, ``±HHMM`` or ``±HH:MM``; no offset means UTC.  A fraction finer than a
     microsecond is refused unless its extra digits are zeros, so that no value is silently truncated.
     """
-    m = DATETIME_RE.match(text)
+    m = _match_datetime(text)
     if m is None:
         raise ValueError(f"not an ISO 8601 date-time: {text!r}")
     year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = m.groups()
@@ -146,7 +173,7 @@ def as_date(value: Any) -> _dt.date | None:
     Text is a ``str`` itself (a subclass is not text here, as in record data); literal conversion passes
     ``str.__str__(value)`` for a subclass."""
     if type(value) is str:
-        if DATE_RE.match(value):
+        if _match_date(value):
             try:
                 return _dt.date.fromisoformat(value)
             except ValueError:

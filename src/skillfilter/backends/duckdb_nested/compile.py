@@ -160,6 +160,10 @@ def _date_valid(x: str) -> str:
 
 
 _OPS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+#: The DuckDB function of each text test (``(text, pattern)``).
+_TEXT_FUNCS = {"contains": "contains", "startswith": "starts_with", "endswith": "ends_with"}
+#: The type a numeric leaf is read as from its JSON text (raw mode).
+_LEAF_CASTS = {"integer": "HUGEINT", "number": "DOUBLE"}
 
 
 def _double_threshold(kind: str, lit: Any) -> tuple[str, float] | bool:
@@ -299,10 +303,9 @@ class _Compiler:
         """The value of leaf ``x``: itself, or (raw mode: ``x`` is the leaf's JSON text) converted."""
         if not self.raw:
             return x
-        if type_name == "integer":
-            return f"TRY_CAST({x} AS HUGEINT)"
-        if type_name == "number":
-            return f"TRY_CAST({x} AS DOUBLE)"
+        cast = _LEAF_CASTS.get(type_name)
+        if cast is not None:
+            return f"TRY_CAST({x} AS {cast})"
         if type_name == "boolean":
             return f"(CAST({x} AS VARCHAR) = 'true')"
         return f"json_extract_string({x}, '$')"
@@ -334,12 +337,9 @@ class _Compiler:
         # text
         lhs = fold_sql(x) if t.ci else x
         p = self.param(t.value, "VARCHAR")
-        if kind == "contains":
-            return f"contains({lhs}, {p})"
-        if kind == "startswith":
-            return f"starts_with({lhs}, {p})"
-        if kind == "endswith":
-            return f"ends_with({lhs}, {p})"
+        func = _TEXT_FUNCS.get(kind)
+        if func is not None:
+            return f"{func}({lhs}, {p})"
         return f"({lhs} {_OPS[kind]} {p})"
 
     def number(self, x: str, type_name: str, kind: str, lit: Any) -> str:

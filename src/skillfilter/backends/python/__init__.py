@@ -6,7 +6,8 @@ written as Python source (:func:`~.codegen.generate`) that reads like a hand-wri
 plans whose loops would multiply independent lists are evaluated jointly (:mod:`.joint`).
 
 Plan-level entry points (for tests, and for comparing another backend with this one on the same plan):
-:func:`~skillfilter.plan.planner.compile_plan` makes the plan, :func:`~.codegen.generate` compiles it,
+:func:`~skillfilter.plan.planner.compile_plan` makes the plan, :func:`plan_predicate` turns a plan into the
+test :func:`predicate` returns (for a caller that needs the plan too), :func:`~.codegen.generate` compiles it,
 :func:`~.interpret.interpret` evaluates it by closures (the slow twin).  Modules: :mod:`.runtime` (the
 helpers generated code calls), :mod:`.codegen`, :mod:`.interpret`, :mod:`.joint`.
 """
@@ -18,13 +19,14 @@ from typing import Any
 
 from ...language.ast import Expr
 from ...language.printer import to_text
+from ...plan.nodes import PNode
 from ...plan.planner import compile_plan
 from ...semantics.schema import Schema
 from .codegen import generate
 from .interpret import interpret
 from .joint import entangled, joint_predicate
 
-__all__ = ["compile_plan", "generate", "interpret", "predicate", "predicate_source"]
+__all__ = ["compile_plan", "generate", "interpret", "plan_predicate", "predicate", "predicate_source"]
 
 Record = Mapping[str, Any]
 
@@ -70,6 +72,17 @@ def _compile(
     expr: Expr | str, schema: Schema | str | None, entity: str | None
 ) -> tuple[Callable[[Record], bool], str]:
     plan, tree = compile_plan(expr, schema=schema, entity=entity)
+    return _from_plan(plan, tree)
+
+
+def plan_predicate(plan: PNode, tree: Expr) -> Callable[[Record], bool]:
+    """The test :func:`predicate` makes, from the ``(plan, tree)`` that
+    :func:`~skillfilter.plan.planner.compile_plan` returned: for a caller that needs the plan too, so that
+    the filter is checked and planned once."""
+    return _from_plan(plan, tree)[0]
+
+
+def _from_plan(plan: PNode, tree: Expr) -> tuple[Callable[[Record], bool], str]:
     description = "skillfilter predicate: " + _describe(tree)
     if entangled(plan):
         # Nested loops would cost the product of the sizes of independent lists: evaluate by vectors.

@@ -489,9 +489,11 @@ def to_sql(
         return _nested(expr, dialect, layout, schema, entity)
     d = get_dialect(dialect)
     m = _mapping_for(mapping, schema, entity)
-    if max_logical_operators is not None:
+    if max_logical_operators is not None:  # checked once, with the cap
         expr = check(expr, m.entity, schema=m.schema, max_logical_operators=max_logical_operators)
-    plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
+        plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity, checked=True)
+    else:
+        plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
     root = m.root
     root_ref = d.ident(alias if alias is not None else root.table)
     compiler = Compiler(d, m, root_ref)

@@ -20,7 +20,7 @@ from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_deci
 from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import Frag, paren
 
-__all__ = ["SQLite"]
+__all__ = ["SQLite", "json_each_domain"]
 
 
 class SQLite(Dialect):
@@ -92,21 +92,8 @@ class SQLite(Dialect):
 
     def cp_domain(self, owner: str, column: str, name: str, *, alias: str, aux: str,
                   listy: bool) -> tuple[str, tuple[Any, ...]]:
-        p, e = f'"{aux}p"', f'"{aux}e"'
-        if not listy:
-            sql = (
-                f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
-                f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ?) AS {alias}"
-            )
-            return sql, (name,)
-        sql = (
-            f"(SELECT CASE WHEN {p}.type = 'array' THEN {e}.value ELSE {p}.value END AS v, "
-            f"CASE WHEN {p}.type = 'array' THEN {e}.type ELSE {p}.type END AS t "
-            f'FROM (SELECT 1) AS "{aux}d" '
-            f"LEFT JOIN json_each({owner}.{self.ident(column)}) AS {p} ON {p}.key = ? "
-            f"LEFT JOIN json_each(CASE WHEN {p}.type = 'array' THEN {p}.value END) AS {e}) AS {alias}"
-        )
-        return sql, (name,)
+        source = f"{owner}.{self.ident(column)}"
+        return json_each_domain(source, alias=alias, aux=aux, listy=listy, array="array"), (name,)
 
     def cp_value(self, alias: str, vtype: str) -> str:
         return f"CASE WHEN {alias}.t IN ({_json_types(vtype)}) THEN {alias}.v END"
@@ -181,3 +168,24 @@ def _typed(x: str, int_sql: str, int_params: tuple[Any, ...], real: tuple[str, t
 
 
 register_dialect(SQLite.name, SQLite)
+
+
+def json_each_domain(source: str, *, alias: str, aux: str, listy: bool, array: str, on: str = "") -> str:
+    """The domain of a custom property for SQLite and the dialects with its ``json_each`` (rows
+    with ``key``, ``value`` and ``type``): a derived table ``alias(v, t)`` over the property ``?`` of the
+    JSON object ``source``, one row with null where it is missing; with ``listy``, one row per element
+    of a JSON array (whose ``type`` the dialect spells ``array``; ``on`` is the join condition its second
+    ``json_each`` needs, if any) and the value itself otherwise.  ``aux`` prefixes the inner aliases."""
+    p, e = f'"{aux}p"', f'"{aux}e"'
+    if not listy:
+        return (
+            f'(SELECT {p}.value AS v, {p}.type AS t FROM (SELECT 1) AS "{aux}d" '
+            f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ?) AS {alias}"
+        )
+    return (
+        f"(SELECT CASE WHEN {p}.type = '{array}' THEN {e}.value ELSE {p}.value END AS v, "
+        f"CASE WHEN {p}.type = '{array}' THEN {e}.type ELSE {p}.type END AS t "
+        f'FROM (SELECT 1) AS "{aux}d" '
+        f"LEFT JOIN json_each({source}) AS {p} ON {p}.key = ? "
+        f"LEFT JOIN json_each(CASE WHEN {p}.type = '{array}' THEN {p}.value END) AS {e}{on}) AS {alias}"
+    )

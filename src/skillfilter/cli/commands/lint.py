@@ -147,9 +147,8 @@ def lint_inputs(
             continue
         if entity is None:
             raise UsageError(
-                "which entity? pass --entity ("
-                + ", ".join(sorted(schema.entities))
-                + ") or give a query string such as \"$employees=external_id='1'\""
+                f"which entity? pass --entity ({schema.entity_list()})"
+                " or give a query string such as \"$employees=external_id='1'\""
             )
         diagnostics = validate(text, entity, schema=schema, max_logical_operators=max_logical_operators)
         yield LintResult(text, entity, diagnostics, "filter")
@@ -220,8 +219,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     if entity is not None and entity not in schema.entities:
         stderr.write(
             f"skillfilter lint: unknown entity `{entity}`; schema `{schema.name}` has: "
-            + ", ".join(sorted(schema.entities))
-            + "\n"
+            f"{schema.entity_list()}\n"
         )
         return 2
     if entity is None:
