@@ -372,11 +372,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     except _Usage as exc:
         stderr.write(f"{PROG}: {exc}\n")
         return 2
-    from ...backends.python import compile_plan, predicate
+    from ...backends.python import compile_plan, plan_predicate
 
     try:
-        test = predicate(args.filter, schema=schema, entity=entity)
-        plan, checked = compile_plan(args.filter, schema=schema, entity=entity)
+        plan, checked = compile_plan(args.filter, schema=schema, entity=entity)  # checked and planned once
+        test = plan_predicate(plan, checked)
         # Numbers need reading exactly only when the filter compares some (records are written as read).
         exact_numbers = any(
             isinstance(c.value, (int, float, Decimal)) and not isinstance(c.value, bool)
