@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,43 @@ def test_every_kind_of_bad_record_names_its_line_with_jobs(tmp_path: Path, skip:
     assert run([*args, "--jobs", "3"]) == one
     assert run([*args, "--jobs", "3", "--no-prefilter"]) == one
     assert one[0] == (0 if skip else 2) and f"{path}:10:" in one[2]
+
+
+class _DyingSlice(parallel._Slice):
+    """A worker's reader that kills its process when it starts a range past the third."""
+
+    def read(self, n: int = -1) -> bytes:
+        if self._handle.tell() >= 3 * 97 and not self.chunks:
+            os._exit(7)
+        return super().read(n)
+
+
+def test_a_worker_that_dies_ends_the_run_with_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Forked workers see this module's patch; the main process must not wait for the dead worker forever.
+    monkeypatch.setattr(parallel, "_Slice", _DyingSlice)
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "keep": True}) + "\n" for i in range(400)), encoding="utf-8")
+    status, out, err = run(["keep=true", str(path), "--jobs", "2"])
+    assert status == 2
+    assert err.count("\n") == 1 and "worker process ended unexpectedly" in err and str(path) in err
+    assert "Traceback" not in err
+    # What was written is a prefix of the right output: whole lines, in order, none made up.
+    expected = path.read_bytes()
+    assert (expected.startswith(out) and out.endswith(b"\n")) or out == b""
+
+
+@pytest.mark.parametrize("bad", ["[", '[{"keep": true, "id": 99},', "{"])
+def test_closing_the_workers_mid_file_never_hangs(tmp_path: Path, bad: str) -> None:
+    # An irregular line closes the pool with ranges in flight (multiprocessing.Pool.terminate could then
+    # wait forever on the task queue's lock); repeated, so that a rare hang shows up as a timeout here.
+    lines = good_lines(50)
+    lines.insert(3, bad)
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["keep=true", str(path), "--skip-invalid"]
+    one = run([*args, "--jobs", "1"])
+    for _ in range(15):
+        assert run([*args, "--jobs", "3"]) == one
 
 
 def test_pretty_printed_value_in_the_middle_is_read_by_one_reader(tmp_path: Path) -> None:

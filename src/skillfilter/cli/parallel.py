@@ -31,7 +31,7 @@ from .documents import IrregularLines
 from .records import RecordError, RecordReader
 
 if TYPE_CHECKING:  # pragma: no cover
-    from multiprocessing.pool import AsyncResult, Pool
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = [
     "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start",
@@ -258,33 +258,41 @@ class Tally:
 
 
 class Workers:
-    """A pool of worker processes for one command, started on first use."""
+    """A pool of worker processes for one command, started on first use.
+
+    A :class:`concurrent.futures.ProcessPoolExecutor`, not :class:`multiprocessing.pool.Pool`: a worker
+    that dies (killed, out of memory) ends the run with a clear error instead of a wait that never ends,
+    and closing the pool lets the few ranges in flight finish instead of killing workers that may hold the
+    task queue's lock (``Pool.terminate`` can then wait forever: that hung a test run).
+    """
 
     def __init__(
         self, job: Job, jobs: int, compiled: tuple[Callable[[Any], bool], Any] | None = None
     ) -> None:
         self.job = job
         self.jobs = jobs
-        self._pool: Pool | None = None
+        self._pool: ProcessPoolExecutor | None = None
         #: The predicate and the line condition already compiled here, for workers forked from here.
         self._compiled = compiled
 
-    def pool(self) -> Pool:
+    def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             import multiprocessing  # only when a file is worth splitting
+            from concurrent.futures import ProcessPoolExecutor
 
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             if self._compiled is not None and context.get_start_method() == "fork":
                 _STATE.update(job=self.job, test=self._compiled[0], check=self._compiled[1])
-            self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.job,))
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init,
+                                             initargs=(self.job,))
         return self._pool
 
     def close(self) -> None:
+        """Stop the workers: ranges not started are dropped, the few in flight are let finish."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_file(
@@ -324,23 +332,34 @@ def _copy(fd: int, result: RangeResult) -> bytes:
     return data + b"\n" if result.newline else data
 
 
+def _result(future: Future[RangeResult], path: str) -> RangeResult:
+    """What a worker gave for one range; a worker that died ends the run with a :class:`RecordError`."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise RecordError("a worker process ended unexpectedly (killed, or out of memory?); "
+                          "try again, or with --jobs 1", source=path) from None
+
+
 def _collect(
-    path: str, tasks: list[tuple[str, int, int]], workers: Workers, pool: Pool, fd: int, *,
+    path: str, tasks: list[tuple[str, int, int]], workers: Workers, pool: ProcessPoolExecutor, fd: int, *,
     write_block: Callable[[bytes, int], None], skip: Callable[[RecordError], None] | None,
     sequential: Callable[[RecordReader, int], None], tally: Tally, tick: Callable[[], None] | None,
     lines_before: int, size: int,
 ) -> None:
     """:func:`run_file`'s loop: hand out the ranges, take their results in order."""
     window = workers.jobs * AHEAD + 1
-    pending: list[AsyncResult[RangeResult]] = []
+    pending: list[Future[RangeResult]] = []
     records_before = 0
     submitted = 0
     done = 0
     while done < len(tasks):
         while submitted < len(tasks) and len(pending) < window:
-            pending.append(pool.apply_async(_run_range, (tasks[submitted],)))
+            pending.append(pool.submit(_run_range, tasks[submitted]))
             submitted += 1
-        result = pending.pop(0).get()
+        result = _result(pending.pop(0), path)
         range_start = tasks[done][1]
         done += 1
         if result.irregular:
