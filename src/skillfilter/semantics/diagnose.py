@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import Diagnostic, FilterSyntaxError
 from ..language.ast import CustomProperty, FieldRef
 from .literals import show_literal
-from .operators import OpKind
+from .operators import FIELD_KIND, OpKind
 from .resolve import ResolveError, literal_kind
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .operators import Operator
 
 __all__ = [
+    "allowed_operators",
     "conversion_diagnostic",
     "custom_property_error",
     "entity_diagnostic",
@@ -58,6 +59,20 @@ def _hint_names(word: str, names: list[str], what: str, prefix: str = "") -> str
         listed = ", ".join(f"`{prefix}{n}`" if n != "..." else n for n in shown)
         parts.append(f"known {what} names: {listed}")
     return " ".join(parts) or None
+
+
+def allowed_operators(schema: Schema, entity: Entity, type_name: str | None, fld: Field | None) -> list[str]:
+    """``Schema.allowed_operators``: the operator names a value of ``type_name`` takes on ``entity`` (all of
+    them when untyped)."""
+    table = schema.operators_for(entity)
+    if fld is not None and fld.operators is not None:
+        return sorted(fld.operators)
+    if type_name is not None and type_name in entity.type_operators:
+        return sorted(entity.type_operators[type_name])
+    if type_name is None:
+        return sorted(table)
+    kind = FIELD_KIND[type_name]
+    return sorted(name for name, op in table.items() if kind in op.kinds)
 
 
 def _lhs(node: Comparison) -> tuple[int, int]:
