@@ -1,88 +1,68 @@
-"""The built-in schemas as Python data: written by ``scripts/make_builtin_data.py`` from
+"""The built-in schemas as data: written by ``scripts/make_builtin_data.py`` from
 ``skillfilter/data/*.schema.json``: edit those, then run it (``tests/test_schema.py`` checks that
-both agree)."""
+both agree).  The JSON files decoded, in marshal's format (see the script for why)."""
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
-SCHEMAS: dict[str, Any] = {'skillengine': {'name': 'skillengine',
-                 'description': 'The filterable entities of the TechWolf SkillEngine API. Derived from '
-                                "the API's public documentation (the filtering tutorial and the entity "
-                                'reference pages): it lists the fields those pages show, not '
-                                'necessarily every field the API accepts. To replace it pass your own '
-                                'file (`--schema FILE`, `Schema.load(path)`); to extend it use '
-                                '`Schema.builtin().extend({...})`. See docs/schema.md.',
-                 'source': 'public documentation of the SkillEngine API (filtering tutorial, entity '
-                           'reference)',
-                 'entities': {'employees': {'description': 'Employees (profiles).',
-                                            'fields': {'external_id': {'type': 'text',
-                                                                       'nullable': False},
-                                                       'assigned_position': 'text',
-                                                       'assigned_position_id': 'text',
-                                                       'active': {'type': 'boolean', 'nullable': False},
-                                                       'low_data_availability': 'boolean',
-                                                       'organisational_unit': 'text',
-                                                       'last_updated': 'datetime'},
-                                            'custom_properties': True},
-                              'jobs': {'description': "Jobs (positions) of the organisation's job "
-                                                      'architecture.',
-                                       'fields': {'external_id': {'type': 'text', 'nullable': False},
-                                                  'job_name': 'text',
-                                                  'job_family_id': 'text',
-                                                  'active': {'type': 'boolean', 'nullable': False}},
-                                       'relations': {'job_family': {'entity': 'job_families',
-                                                                    'many': False}}},
-                              'job_families': {'description': 'Job families that group jobs.',
-                                               'fields': {'external_id': {'type': 'text',
-                                                                          'nullable': False},
-                                                          'job_family_name': 'text',
-                                                          'job_family_group': 'text',
-                                                          'active': {'type': 'boolean',
-                                                                     'nullable': False}}},
-                              'vacancies': {'description': 'Open vacancies.',
-                                            'fields': {'external_id': {'type': 'text',
-                                                                       'nullable': False},
-                                                       'job_title': 'text',
-                                                       'job_description': 'text',
-                                                       'company': 'text',
-                                                       'active': {'type': 'boolean', 'nullable': False},
-                                                       'last_updated': 'datetime'},
-                                            'custom_properties': True},
-                              'courses': {'description': 'Learning content.',
-                                          'fields': {'external_id': {'type': 'text', 'nullable': False},
-                                                     'active': {'type': 'boolean', 'nullable': False},
-                                                     'last_updated': 'datetime'},
-                                          'custom_properties': True}}},
- 'export': {'name': 'export',
-            'description': 'Records of the SkillEngine skill-cluster export (POST '
-                           '/export/employees/skill_clusters), as its public reference shows them: an '
-                           "employee's external_id and its skill clusters, each with current, related "
-                           'and rejected skills, and nothing else (no custom properties, no active or '
-                           "last_updated: those are the request's own `filters`, see `skillfilter "
-                           'export-request`). Use it to validate and type filters over exported data '
-                           '(`skillfilter filter --schema export --entity employees`).',
-            'source': 'public reference of the export endpoint /export/employees/skill_clusters',
-            'default_entity': 'employees',
-            'entities': {'employees': {'description': 'One exported record.',
-                                       'fields': {'external_id': {'type': 'text', 'nullable': False}},
-                                       'relations': {'skill_clusters': {'entity': 'skill_clusters',
-                                                                        'many': True}}},
-                         'skill_clusters': {'description': 'A skill cluster of an employee.',
-                                            'fields': {'skill_cluster_id': 'text',
-                                                       'skill_cluster_name': 'text',
-                                                       'domain_name': 'text',
-                                                       'proficiency_level': 'integer',
-                                                       'validation_state': 'text',
-                                                       'sources': 'list[text]'},
-                                            'relations': {'current_skills': {'entity': 'skills',
-                                                                             'many': True},
-                                                          'related_skills': {'entity': 'skills',
-                                                                             'many': True},
-                                                          'rejected_skills': {'entity': 'skills',
-                                                                              'many': True}}},
-                         'skills': {'description': 'A skill within a cluster.',
-                                    'fields': {'name': 'text',
-                                               'skill_id': 'text',
-                                               'validation_state': 'text',
-                                               'skill_sources': 'list[text]'}}}}}
+SCHEMAS: dict[str, Any] = marshal.loads(  # noqa: S302 - our own data, written by the script
+    b'{u\x0b\x00\x00\x00skillengine{u\x04\x00\x00\x00nameu\x0b\x00\x00\x00skillengineu\x0b\x00\x00\x00d'
+    b'escriptionu\x80\x01\x00\x00The filterable entities of the TechWolf SkillEngine API. Derived from '
+    b"the API's public documentation (the filtering tutorial and the entity reference pages): it lists "
+    b'the fields those pages show, not necessarily every field the API accepts. To replace it pass your'
+    b' own file (`--schema FILE`, `Schema.load(path)`); to extend it use `Schema.builtin().extend({...}'
+    b')`. See docs/schema.md.u\x06\x00\x00\x00sourceuR\x00\x00\x00public documentation of the SkillEngi'
+    b'ne API (filtering tutorial, entity reference)u\x08\x00\x00\x00entities{u\t\x00\x00\x00employees{u'
+    b'\x0b\x00\x00\x00descriptionu\x15\x00\x00\x00Employees (profiles).u\x06\x00\x00\x00fields{u\x0b'
+    b'\x00\x00\x00external_id{u\x04\x00\x00\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF0u'
+    b'\x11\x00\x00\x00assigned_positionu\x04\x00\x00\x00textu\x14\x00\x00\x00assigned_position_idu\x04'
+    b'\x00\x00\x00textu\x06\x00\x00\x00active{u\x04\x00\x00\x00typeu\x07\x00\x00\x00booleanu\x08\x00'
+    b'\x00\x00nullableF0u\x15\x00\x00\x00low_data_availabilityu\x07\x00\x00\x00booleanu\x13\x00\x00\x00'
+    b'organisational_unitu\x04\x00\x00\x00textu\x0c\x00\x00\x00last_updatedu\x08\x00\x00\x00datetime0u'
+    b'\x11\x00\x00\x00custom_propertiesT0u\x04\x00\x00\x00jobs{u\x0b\x00\x00\x00descriptionu8\x00\x00'
+    b"\x00Jobs (positions) of the organisation's job architecture.u\x06\x00\x00\x00fields{u\x0b\x00\x00"
+    b'\x00external_id{u\x04\x00\x00\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF0u\x08\x00'
+    b'\x00\x00job_nameu\x04\x00\x00\x00textu\r\x00\x00\x00job_family_idu\x04\x00\x00\x00textu\x06\x00'
+    b'\x00\x00active{u\x04\x00\x00\x00typeu\x07\x00\x00\x00booleanu\x08\x00\x00\x00nullableF00u\t\x00'
+    b'\x00\x00relations{u\n\x00\x00\x00job_family{u\x06\x00\x00\x00entityu\x0c\x00\x00\x00job_familiesu'
+    b'\x04\x00\x00\x00manyF000u\x0c\x00\x00\x00job_families{u\x0b\x00\x00\x00descriptionu\x1d\x00\x00'
+    b'\x00Job families that group jobs.u\x06\x00\x00\x00fields{u\x0b\x00\x00\x00external_id{u\x04\x00'
+    b'\x00\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF0u\x0f\x00\x00\x00job_family_nameu\x04'
+    b'\x00\x00\x00textu\x10\x00\x00\x00job_family_groupu\x04\x00\x00\x00textu\x06\x00\x00\x00active{u'
+    b'\x04\x00\x00\x00typeu\x07\x00\x00\x00booleanu\x08\x00\x00\x00nullableF000u\t\x00\x00\x00vacancies'
+    b'{u\x0b\x00\x00\x00descriptionu\x0f\x00\x00\x00Open vacancies.u\x06\x00\x00\x00fields{u\x0b\x00'
+    b'\x00\x00external_id{u\x04\x00\x00\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF0u\t\x00'
+    b'\x00\x00job_titleu\x04\x00\x00\x00textu\x0f\x00\x00\x00job_descriptionu\x04\x00\x00\x00textu\x07'
+    b'\x00\x00\x00companyu\x04\x00\x00\x00textu\x06\x00\x00\x00active{u\x04\x00\x00\x00typeu\x07\x00'
+    b'\x00\x00booleanu\x08\x00\x00\x00nullableF0u\x0c\x00\x00\x00last_updatedu\x08\x00\x00\x00datetime0'
+    b'u\x11\x00\x00\x00custom_propertiesT0u\x07\x00\x00\x00courses{u\x0b\x00\x00\x00descriptionu\x11'
+    b'\x00\x00\x00Learning content.u\x06\x00\x00\x00fields{u\x0b\x00\x00\x00external_id{u\x04\x00\x00'
+    b'\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF0u\x06\x00\x00\x00active{u\x04\x00\x00\x00'
+    b'typeu\x07\x00\x00\x00booleanu\x08\x00\x00\x00nullableF0u\x0c\x00\x00\x00last_updatedu\x08\x00\x00'
+    b'\x00datetime0u\x11\x00\x00\x00custom_propertiesT000u\x06\x00\x00\x00export{u\x04\x00\x00\x00nameu'
+    b'\x06\x00\x00\x00exportu\x0b\x00\x00\x00descriptionu\xdd\x01\x00\x00Records of the SkillEngine ski'
+    b'll-cluster export (POST /export/employees/skill_clusters), as its public reference shows them: an'
+    b" employee's external_id and its skill clusters, each with current, related and rejected skills, a"
+    b"nd nothing else (no custom properties, no active or last_updated: those are the request's own `fi"
+    b'lters`, see `skillfilter export-request`). Use it to validate and type filters over exported data'
+    b' (`skillfilter filter --schema export --entity employees`).u\x06\x00\x00\x00sourceuH\x00\x00\x00p'
+    b'ublic reference of the export endpoint /export/employees/skill_clustersu\x0e\x00\x00\x00default_e'
+    b'ntityu\t\x00\x00\x00employeesu\x08\x00\x00\x00entities{u\t\x00\x00\x00employees{u\x0b\x00\x00\x00'
+    b'descriptionu\x14\x00\x00\x00One exported record.u\x06\x00\x00\x00fields{u\x0b\x00\x00\x00external'
+    b'_id{u\x04\x00\x00\x00typeu\x04\x00\x00\x00textu\x08\x00\x00\x00nullableF00u\t\x00\x00\x00relation'
+    b's{u\x0e\x00\x00\x00skill_clusters{u\x06\x00\x00\x00entityu\x0e\x00\x00\x00skill_clustersu\x04\x00'
+    b'\x00\x00manyT000u\x0e\x00\x00\x00skill_clusters{u\x0b\x00\x00\x00descriptionu\x1f\x00\x00\x00A sk'
+    b'ill cluster of an employee.u\x06\x00\x00\x00fields{u\x10\x00\x00\x00skill_cluster_idu\x04\x00\x00'
+    b'\x00textu\x12\x00\x00\x00skill_cluster_nameu\x04\x00\x00\x00textu\x0b\x00\x00\x00domain_nameu\x04'
+    b'\x00\x00\x00textu\x11\x00\x00\x00proficiency_levelu\x07\x00\x00\x00integeru\x10\x00\x00\x00valida'
+    b'tion_stateu\x04\x00\x00\x00textu\x07\x00\x00\x00sourcesu\n\x00\x00\x00list[text]0u\t\x00\x00\x00r'
+    b'elations{u\x0e\x00\x00\x00current_skills{u\x06\x00\x00\x00entityu\x06\x00\x00\x00skillsu\x04\x00'
+    b'\x00\x00manyT0u\x0e\x00\x00\x00related_skills{u\x06\x00\x00\x00entityu\x06\x00\x00\x00skillsu\x04'
+    b'\x00\x00\x00manyT0u\x0f\x00\x00\x00rejected_skills{u\x06\x00\x00\x00entityu\x06\x00\x00\x00skills'
+    b'u\x04\x00\x00\x00manyT000u\x06\x00\x00\x00skills{u\x0b\x00\x00\x00descriptionu\x19\x00\x00\x00A s'
+    b'kill within a cluster.u\x06\x00\x00\x00fields{u\x04\x00\x00\x00nameu\x04\x00\x00\x00textu\x08\x00'
+    b'\x00\x00skill_idu\x04\x00\x00\x00textu\x10\x00\x00\x00validation_stateu\x04\x00\x00\x00textu\r'
+    b'\x00\x00\x00skill_sourcesu\n\x00\x00\x00list[text]00000'
+)
