@@ -10,8 +10,14 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-from ..errors import Diagnostic, FilterSyntaxError
-from ..language.ast import CustomProperty, FieldRef
+from ..errors import (
+    Diagnostic,
+    FilterArgumentError,
+    FilterSyntaxError,
+    FilterTypeError,
+    type_name,
+)
+from ..language.ast import CustomProperty, Expr, FieldRef
 from .literals import show_literal
 from .operators import FIELD_KIND, OpKind
 from .resolve import ResolveError, literal_kind
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "allowed_operators",
+    "check_arguments",
     "conversion_diagnostic",
     "custom_property_error",
     "entity_diagnostic",
@@ -168,6 +175,21 @@ def operator_error(  # noqa: PLR0917 - called through resolve._fail
 # --------------------------------------------------------------------------------------------------
 # validation (returned by .validate)
 # --------------------------------------------------------------------------------------------------
+def check_arguments(expr_or_text: object, entity: object, cap: object) -> None:
+    """Raise for the first problem with the arguments of ``validate``/``check``, in this order: the cap
+    (an int, not a bool, 0 or more, or None), the filter (text or an expression), the entity (a str)."""
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)):
+        raise FilterTypeError(f"max_logical_operators must be an int or None, not {type_name(cap)}")
+    if cap is not None and cap < 0:
+        raise FilterArgumentError(f"max_logical_operators must be 0 or more (or None), not {cap}")
+    if not isinstance(expr_or_text, (str, Expr)):
+        raise FilterTypeError(f"expected filter text or an expression, not {type_name(expr_or_text)}")
+    if not isinstance(entity, str):
+        raise FilterTypeError(
+            f"entity must be an entity name (a str such as 'employees'), not {type_name(entity)}"
+        )
+
+
 def entity_diagnostic(schema: Schema, entity: str) -> Diagnostic:
     """``SF200``: ``entity`` is not an entity of ``schema``."""
     guess = difflib.get_close_matches(entity, list(schema.entities), n=1, cutoff=0.6)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import FilterArgumentError, FilterSyntaxError, FilterTypeError, FilterValidationError, type_name
+from ..errors import FilterSyntaxError, FilterValidationError
 from ..language.ast import And, Comparison, Expr, Not, Or
 from ..language.parser import parse
 from .literals import ConversionError, convert_literal
@@ -101,16 +101,11 @@ def _run(
     """The diagnostics, the checked expression (only with ``check``, and only when there is no
     diagnostic) and the text positions refer to.  With ``check`` a syntax error is raised."""
     schema = Schema.coerce(schema_arg)
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)):
-        raise FilterTypeError(f"max_logical_operators must be an int or None, not {type_name(cap)}")
-    if cap is not None and cap < 0:
-        raise FilterArgumentError(f"max_logical_operators must be 0 or more (or None), not {cap}")
-    if not isinstance(expr_or_text, (str, Expr)):
-        raise FilterTypeError(f"expected filter text or an expression, not {type_name(expr_or_text)}")
-    if not isinstance(entity, str):
-        raise FilterTypeError(
-            f"entity must be an entity name (a str such as 'employees'), not {type_name(entity)}"
-        )
+    if not (cap is None or (type(cap) is int and cap >= 0)) or not isinstance(expr_or_text, (str, Expr)) \
+            or not isinstance(entity, str):
+        from .diagnose import check_arguments
+
+        check_arguments(expr_or_text, entity, cap)  # raises (but for a cap of an int subclass)
     text = expr_or_text if isinstance(expr_or_text, str) else None
     if entity not in schema.entities:
         from .diagnose import entity_diagnostic
