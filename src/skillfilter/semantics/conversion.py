@@ -54,14 +54,8 @@ def _big_int_error() -> ConversionError:
 
 
 def convert(value: Literal, type_name: str | None) -> Literal:
-    """:func:`~.literals.convert_literal`, for every case (see there).
-
-    Whatever the literal's size or content (huge integers, long or odd text, Unicode digits, NUL,
-    surrogates), the result is a converted value or a :class:`ConversionError`, never another exception.
-    Only ASCII digits count as digits; integers have at most 4000 digits; text converted to a ``number``
-    that is not an integer must be held exactly by a 64-bit double (see
-    :func:`skillfilter.language.parser.float_value`), as a float literal must.
-    """
+    """:func:`~.literals.convert_literal` for every case, with the same contract (see there): the
+    converted value, or a :class:`ConversionError` with its reason."""
     if value is None or type_name is None:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and _big_int(value):
