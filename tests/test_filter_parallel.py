@@ -289,6 +289,43 @@ def test_prefilter_output_equals_no_prefilter_and_predicate(data: st.DataObject,
     assert reader.records == len(lines)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), recs=st.lists(RECORDS, min_size=1, max_size=12), filter_text=filters(),
+       by_key=st.booleans())
+def test_block_search_by_name_or_by_text_keeps_every_line_that_may_match(
+    data: st.DataObject, recs: list[dict[str, Any]], filter_text: str, by_key: bool
+) -> None:
+    """A block's lines that may match, whether a needle's member name or its text is looked for first:
+    every line the line-by-line condition keeps, and every line whose record matches."""
+    lines = [spellings(data.draw, r) for r in recs]
+    try:
+        plan = compile_plan(filter_text)[0]
+    except skillfilter.FilterError:
+        return
+    check = line_condition(plan)
+    if check is None:
+        return
+    test = skillfilter.predicate(filter_text)
+    for needle in parallel_needles(check.cond):  # the search the draw asks for, on the first block
+        check._by_key[id(needle)] = (1, by_key)
+    block = b"\n".join(lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    found = check.lines(block, starts, escapes=b"\\" in block)
+    for i, line in enumerate(lines):
+        record = json.loads(line.decode("utf-8", "surrogatepass"))
+        if test(record):
+            assert i in found, (line, filter_text)
+        assert (i in found) == check(line), (line, filter_text, by_key)
+
+
+def parallel_needles(cond: Any) -> list[Any]:
+    from skillfilter.cli.prefilter import Needle
+
+    return [cond] if isinstance(cond, Needle) else [n for part in cond[1] for n in parallel_needles(part)]
+
+
 def test_prefilter_is_selective_where_it_can_be() -> None:
     cases = {
         "external_id__startswith='1'": (b'{"external_id": "1a"}', b'{"external_id": "21", "x": "1"}'),

@@ -258,9 +258,12 @@ class RecordReader(BufferedReader):
             texts = block.split(b"\n")
             shapes = texts
             if check is None:
-                deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
-                if deep:  # a line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply
-                    shapes = block.translate(None, _NOT_BRACKETS).split(b"\n")
+                # A line's brackets: more than MAX_DEPTH of them in the block, or none nests that deeply (one
+                # translation costs less than two counts).
+                brackets = block.translate(None, _NOT_BRACKETS)
+                deep = len(brackets) - len(texts) + 1 > MAX_DEPTH
+                if deep:
+                    shapes = brackets.split(b"\n")
                 inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
                 candidates = None
                 passable = False
