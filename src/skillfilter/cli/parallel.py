@@ -42,8 +42,6 @@ __all__ = [
 RANGE_SIZE = 1 << 19
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
 MIN_RANGES = 16
-#: A worker reads its range in blocks of this many bytes (one block: fewer steps in Python).
-CHUNK = int(os.environ.get("SF_CHUNK", 1 << 16))
 #: Ranges in flight per worker.
 AHEAD = 1
 
@@ -154,7 +152,7 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         stream = _Slice(handle, end - start)
         on_error = result.errors.append if job.skip_invalid else None
         reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
-                              exact_numbers=job.exact_numbers, chunk_size=CHUNK)
+                              exact_numbers=job.exact_numbers)
         reader.prefilter = _STATE["check"]
         reader.lines_only = True
         try:
