@@ -42,6 +42,9 @@ __all__ = [
 RANGE_SIZE = 1 << 19
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
 MIN_RANGES = 16
+#: A range's matching lines are sent as bytes when they are less than 1/SPARSE of it, else as where they
+#: are in the file.
+SPARSE = 4
 #: Ranges in flight per worker.
 AHEAD = 1
 
@@ -116,13 +119,11 @@ def _init(job: Job) -> None:
 
 
 class _Slice:
-    """``size`` bytes of a binary file from its current position; counts the newlines read."""
+    """``size`` bytes of a binary file from its current position."""
 
     def __init__(self, handle: Any, size: int) -> None:
         self._handle = handle
         self._left = size
-        self.newlines = 0
-        self.last = b""
         #: What was read (a range: about :data:`RANGE_SIZE` bytes).
         self.chunks: list[bytes] = []
 
@@ -134,8 +135,6 @@ class _Slice:
         if not data:
             self._left = 0
         else:
-            self.newlines += data.count(b"\n")
-            self.last = data[-1:]
             self.chunks.append(data)
         return data
 
@@ -168,7 +167,7 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     if out:
         _matches(result, b"".join(stream.chunks), out, start)
     result.matched = len(out)
-    result.lines = stream.newlines + (1 if stream.last not in (b"", b"\n") else 0)
+    result.lines = reader.lines_read  # (a range that ends in a newline: no line after it)
     result.records = reader.records
     return result
 
@@ -176,11 +175,18 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
 def _matches(result: RangeResult, data: bytes, numbers: list[int], start: int) -> None:
     """Put the lines ``numbers`` (ascending, from 1) of ``data`` (read from offset ``start``) in
     ``result``: as runs of whole lines in the file (the main process copies them from there: less to
-    send back when most lines match), or as bytes where a line ends in ``\\r`` (which is not written)."""
+    send back when most lines match), or as bytes where they are few (:data:`SPARSE`) or a line ends in
+    ``\\r`` (which is not written)."""
     lines = data.split(b"\n")
     chosen = [lines[n - 1] for n in numbers]
     if any(line[-1:] == b"\r" for line in chosen):
         chosen = [line[:-1] if line[-1:] == b"\r" else line for line in chosen]
+        chosen.append(b"")
+        result.data = b"\n".join(chosen)
+        return
+    if sum(map(len, chosen)) * SPARSE < len(data):
+        # Few of the range's bytes: sent as they are (less work than the main process reading the part of
+        # the file that holds them).
         chosen.append(b"")
         result.data = b"\n".join(chosen)
         return

@@ -350,6 +350,7 @@ class RecordReader(BufferedReader):
                 self._lc_line = line - 1
                 yield from self._continued(line)
                 return
+            self.lines_read = first_line + len(texts) - (1 if final and not block else 0)
             if final:
                 return
 
