@@ -167,9 +167,12 @@ def test_every_kind_of_bad_record_names_its_line_with_jobs(tmp_path: Path, skip:
 class _DyingSlice(parallel._Slice):
     """A worker's reader that kills its process when it starts a range past the third."""
 
+    begun = False
+
     def read(self, n: int = -1) -> bytes:
-        if self._handle.tell() >= 3 * 97 and not self.chunks:
+        if self._handle.tell() >= 3 * 97 and not self.begun:
             os._exit(7)
+        self.begun = True
         return super().read(n)
 
 

@@ -21,6 +21,7 @@ reader's.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import signal
 from collections.abc import Callable
@@ -42,8 +43,8 @@ __all__ = [
 RANGE_SIZE = 1 << 19
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
 MIN_RANGES = 16
-#: A range's matching lines are sent as bytes when they are less than 1/SPARSE of it, else as where they
-#: are in the file.
+#: A range's matching lines are sent as bytes when they are less than 1/SPARSE of the stretch of file from
+#: the first to the last, else as where they are in the file.
 SPARSE = 4
 #: Ranges in flight per worker.
 AHEAD = 1
@@ -123,19 +124,16 @@ class _Slice:
 
     def __init__(self, handle: Any, size: int) -> None:
         self._handle = handle
-        self._left = size
-        #: What was read (a range: about :data:`RANGE_SIZE` bytes).
-        self.chunks: list[bytes] = []
+        #: Bytes not read yet.
+        self.left = size
 
     def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+        if self.left <= 0:
             return b""
-        data: bytes = self._handle.read(self._left if n < 0 else min(n, self._left))
-        self._left -= len(data)
+        data: bytes = self._handle.read(self.left if n < 0 else min(n, self.left))
+        self.left -= len(data)
         if not data:
-            self._left = 0
-        else:
-            self.chunks.append(data)
+            self.left = 0
         return data
 
 
@@ -145,7 +143,11 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     job: Job = _STATE["job"]
     test = _STATE["test"]
     result = RangeResult()
-    out: list[int] = []  # the line numbers of the matches, from 1 at the range's start
+    raws: list[bytes] = []  # the matching lines (without line ends) ...
+    where: list[int] = []  # ... where each starts in the file
+    crlf = False  # whether one of them ends in `\r\n` in the file
+    texts: list[bytes] | None = None
+    offsets: list[int] = []
     with open(path, "rb") as handle:
         handle.seek(start)
         stream = _Slice(handle, end - start)
@@ -157,51 +159,51 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         try:
             for record in reader.json_lines(0):
                 if test(record):
-                    out.append(reader.last_line)
+                    if reader.block_texts is not texts:  # a new block: where its lines start
+                        texts = reader.block_texts
+                        offsets = list(map(operator.add, itertools.accumulate(
+                            map(len, texts), initial=start + reader.block_base), range(len(texts) + 1)))
+                    index = reader.last_index
+                    raw = reader.raw
+                    raws.append(raw)
+                    where.append(offsets[index])
+                    if len(raw) != len(texts[index]):
+                        crlf = True
         except RecordError as exc:
             result.fatal = exc
         except IrregularLines:
             result.irregular = True
         except OSError as exc:
             result.fatal = RecordError(f"cannot read: {exc.strerror or exc}", source=path)
-    if out:
-        _matches(result, b"".join(stream.chunks), out, start)
-    result.matched = len(out)
+    if raws:
+        _matches(result, raws, where, crlf, end - max(stream.left, 0))
+    result.matched = len(raws)
     result.lines = reader.lines_read  # (a range that ends in a newline: no line after it)
     result.records = reader.records
     return result
 
 
-def _matches(result: RangeResult, data: bytes, numbers: list[int], start: int) -> None:
-    """Put the lines ``numbers`` (ascending, from 1) of ``data`` (read from offset ``start``) in
-    ``result``: as runs of whole lines in the file (the main process copies them from there: less to
-    send back when most lines match), or as bytes where they are few (:data:`SPARSE`) or a line ends in
-    ``\\r`` (which is not written)."""
-    lines = data.split(b"\n")
-    chosen = [lines[n - 1] for n in numbers]
-    if any(line[-1:] == b"\r" for line in chosen):
-        chosen = [line[:-1] if line[-1:] == b"\r" else line for line in chosen]
-        chosen.append(b"")
-        result.data = b"\n".join(chosen)
-        return
-    if sum(map(len, chosen)) * SPARSE < len(data):
+def _matches(result: RangeResult, raws: list[bytes], where: list[int], crlf: bool, end: int) -> None:
+    """Put the matching lines ``raws`` (without line ends; ``where``: where each starts in the file, which
+    was read up to offset ``end``) in ``result``: as runs of whole lines in the file (the main process
+    copies them from there: less to send back when most lines match), or as bytes where they are few
+    (:data:`SPARSE`) or a line ends in ``\\r`` (``crlf``: which is not written)."""
+    if crlf or sum(map(len, raws)) * SPARSE < where[-1] + len(raws[-1]) - where[0]:
         # Few of the range's bytes: sent as they are (less work than the main process reading the part of
         # the file that holds them).
-        chosen.append(b"")
-        result.data = b"\n".join(chosen)
+        raws.append(b"")
+        result.data = b"\n".join(raws)
         return
-    # Where each line starts: the lengths of the lines before it, and their newlines.
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=start))
     spans = result.spans
-    first = previous = numbers[0]
-    for n in itertools.chain(numbers[1:], (0,)):
-        if n != previous + 1:  # a run of lines ends at `previous`
-            spans.append((starts[first - 1], starts[previous]))
-            first = n
-        previous = n
-    end = start + len(data)
-    if spans[-1][1] > end:  # the file's last line, without a newline
-        spans[-1] = (spans[-1][0], end)
+    first = stop = where[0]
+    for begin, raw in zip(where, raws, strict=True):
+        if begin != stop:  # a run of lines ends at `stop`
+            spans.append((first, stop))
+            first = begin
+        stop = begin + len(raw) + 1
+    spans.append((first, stop))
+    if stop > end:  # the file's last line, without a newline
+        spans[-1] = (first, end)
         result.newline = True
 
 

@@ -248,6 +248,7 @@ class RecordReader(BufferedReader):
                 self._stream_done = not more
                 pending += more
             final = self._stream_done
+            base = self.bytes_read - len(pending)  # where the block starts in the stream
             if final:
                 block, pending = pending, b""
             else:
@@ -257,6 +258,7 @@ class RecordReader(BufferedReader):
                 block, pending = pending[:cut], pending[cut + 1 :]
             texts = block.split(b"\n")
             shapes = texts
+            self.block_texts, self.block_base = texts, base
             if check is None:
                 # A line's brackets: more than MAX_DEPTH of them in the block, or none nests that deeply (one
                 # translation costs less than two counts).
@@ -333,6 +335,7 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._raw = text[:-1] if text[-1:] == b"\r" else text
                         self.last_line = line
+                        self.last_index = index
                         yield value
                         continue
                     if type(value) is not dict and type(value) is not list:
