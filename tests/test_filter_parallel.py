@@ -9,6 +9,7 @@ many ranges; the workers are forked from this process and see the same settings.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 from pathlib import Path
@@ -202,6 +203,38 @@ def test_closing_the_workers_mid_file_never_hangs(tmp_path: Path, bad: str) -> N
     one = run([*args, "--jobs", "1"])
     for _ in range(15):
         assert run([*args, "--jobs", "3"]) == one
+
+
+@pytest.mark.parametrize("keep_every", [1, 2, 7, 50])
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+@pytest.mark.parametrize("range_size", [97, 1000])
+def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          keep_every: int, end: str, range_size: int) -> None:
+    # Few matches go back as bytes, many as where they are in the file: the same lines either way.
+    monkeypatch.setattr(parallel, "RANGE_SIZE", range_size)
+    sparse = dense = 0
+    lines = [json.dumps({"id": i, "keep": i % keep_every == 0, "pad": "x" * (i % 13)}) for i in range(60)]
+    path = tmp_path / "r.jsonl"
+    path.write_bytes((end or "\n").join(lines).encode() + end.encode())
+    job = parallel.Job(filter="keep=true", schema=None, entity=None, exact_numbers=False, prefilter=True,
+                       skip_invalid=False)
+    parallel._STATE.clear()
+    parallel._init(job)
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        cuts = parallel._cuts(handle, 0, size)
+        got = b""
+        for start, stop in itertools.pairwise(cuts):
+            result = parallel._run_range((str(path), start, stop))
+            data = result.data or (parallel._copy(handle.fileno(), result) if result.spans else b"")
+            assert data.count(b"\n") == result.matched
+            sparse += bool(result.data)
+            dense += bool(result.spans)
+            got += data
+    expected = [line for i, line in enumerate(lines) if i % keep_every == 0]
+    assert got == "".join(line + "\n" for line in expected).encode()
+    if range_size == 1000 and end == "\n":
+        assert dense if keep_every <= 2 else sparse  # both ways are taken
 
 
 def test_pretty_printed_value_in_the_middle_is_read_by_one_reader(tmp_path: Path) -> None:

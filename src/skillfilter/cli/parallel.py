@@ -175,9 +175,9 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
             result.irregular = True
         except OSError as exc:
             result.fatal = RecordError(f"cannot read: {exc.strerror or exc}", source=path)
+    result.matched = len(raws)
     if raws:
         _matches(result, raws, where, crlf, end - max(stream.left, 0))
-    result.matched = len(raws)
     result.lines = reader.lines_read  # (a range that ends in a newline: no line after it)
     result.records = reader.records
     return result
