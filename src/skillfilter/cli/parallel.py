@@ -5,7 +5,8 @@ RecordReader` decides), of at least :data:`MIN_RANGES` ranges, is cut into range
 :data:`RANGE_SIZE` bytes, each starting just after a newline.  Each worker reads its range line by line
 (:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back where the matching
 lines are (runs of whole lines: the main process copies them from the file, so that a filter most records
-match does not send them all through a pipe; as bytes, line end ``\\n``, where a line ends in ``\\r\\n``),
+match does not send them all through a pipe; as bytes, line end ``\\n``, where they are few, or where a
+line ends in ``\\r\\n``; the reader says where each line starts, so the range is not split twice),
 how many lines and records the range held, and the problems it met.  The main
 process takes the results in input order, so the output, the record and line numbers of every message
 (counted on from the ranges before), ``--skip-invalid``'s messages and count, and the progress line are what
