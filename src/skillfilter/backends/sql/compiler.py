@@ -14,6 +14,8 @@ over the tables of a :class:`~skillfilter.backends.sql.mapping.SchemaMapping`, i
 - :class:`~skillfilter.plan.nodes.PAtom` is the test on a column, on a JSON value, or on a custom property
   read in place; under an odd number of ``not`` it is guarded (``x IS NOT NULL AND ...``) so that SQL's NULL
   never leaks into a ``NOT``.
+- Where the dialect asks for it (DuckDB, for filters with many subqueries), the tests through each relation
+  prefix are columns of one subquery instead of an ``EXISTS`` each (:mod:`~skillfilter.backends.sql.combine`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ...language.ast import Expr
@@ -31,6 +33,7 @@ from ...plan.atoms import Test
 from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ...semantics.schema import Entity, Schema
 from ...semantics.values import canonical_datetime
+from . import combine as combining
 from .dialect import Dialect
 from .fragments import AND, ATOM, FALSE, TRUE, Frag, join, negate, paren, wrap
 from .mapping import ListMapping, MappingError, PropertyTable, SchemaMapping, TableMapping
@@ -73,29 +76,6 @@ class Step:
     on_params: tuple[Any, ...]
 
 
-@dataclass(eq=False, slots=True)
-class _Scope:
-    """Where a condition on the row ``owner`` (a SQL reference; ``None``: no combining here) is evaluated,
-    and the :class:`_Group` subqueries over rows reached from it, by (parent, keys, listy)."""
-
-    owner: str | None
-    groups: dict[tuple[Any, ...], _Group] = field(default_factory=dict)
-
-
-@dataclass(eq=False, slots=True)
-class _Group:
-    """One subquery over the rows reached from a parent row through some keys, its columns each "some row
-    makes this body true" (``coalesce(bool_or(body), FALSE)``): every test of a filter through that prefix in
-    one place (:attr:`~skillfilter.backends.sql.dialect.Dialect.combine_exists_from`)."""
-
-    ref: str
-    steps: list[Step]
-    bind: Bind
-    inner: _Scope
-    columns: dict[tuple[str, tuple[Any, ...]], str] = field(default_factory=dict)
-    column_frags: list[Frag] = field(default_factory=list)
-
-
 class Compiler:
     def __init__(self, dialect: Dialect, mapping: SchemaMapping, root_ref: str, *,
                  combine: bool = False) -> None:
@@ -106,21 +86,20 @@ class Compiler:
         while root_ref.strip('"').startswith(self.alias_prefix):
             self.alias_prefix += "_"
         self.counter = 0
-        #: Combine the tests through one relation prefix into one subquery (see :class:`_Group`).
-        self.combine = combine
-        self.scopes: list[_Scope] = [_Scope(root_ref if combine else None)]
+        #: Scopes of combined subqueries (:mod:`~skillfilter.backends.sql.combine`): the root's if combining.
+        self.scopes: list[combining.Scope] = [combining.Scope(root_ref if combine else None)]
 
     def condition(self, plan: PNode) -> Frag:
         """The whole plan as a condition on the root row (the one entry point: it closes the subqueries
         that combine tests, where the dialect asks for them)."""
         frag = self.node(plan, self.root_env(), False)
-        return self.close(self.scopes[0], frag)
+        return combining.close(self.scopes[0], frag)
 
     # -- tests combined per relation prefix -------------------------------------------------------
     @contextlib.contextmanager
     def barrier(self) -> Iterator[None]:
         """Inside a subquery written whole (not a group's): no combining across it."""
-        self.scopes.append(_Scope(None))
+        self.scopes.append(combining.Scope(None))
         try:
             yield
         finally:
@@ -129,72 +108,15 @@ class Compiler:
     def rows_where(self, parent: Bind, keys: tuple[Key, ...], listy: bool,
                    body: Callable[[Bind], Frag]) -> Frag:
         """"Some row reached from ``parent`` through ``keys`` makes ``body`` (of its binding) true": a column
-        of the group of that prefix when combining, else ``EXISTS (...)``."""
-        scope = self.scopes[-1]
-        if scope.owner is None or scope.owner != parent.ref:
+        of the subquery of that prefix where combining (:mod:`~skillfilter.backends.sql.combine`), else
+        ``EXISTS (...)``."""
+        if self.scopes[-1].owner != parent.ref:
             alias, raw = self.alias()
             steps, bind = self.steps(parent, keys, alias, raw, listy)
             with self.barrier():
                 where = body(bind)
             return self.exists_sql(steps, where)
-        group_key = (tuple(keys), listy)
-        group = scope.groups.get(group_key)
-        if group is None:
-            alias, raw = self.alias()
-            steps, bind = self.steps(parent, keys, alias, raw, listy)
-            group = _Group(self.alias()[0], steps, bind, _Scope(bind.ref))
-            scope.groups[group_key] = group
-        self.scopes.append(group.inner)
-        try:
-            where = body(group.bind)
-        finally:
-            self.scopes.pop()
-        if where.const is False:
-            return FALSE
-        seen = (where.sql, where.params)
-        name = group.columns.get(seen)
-        if name is None:
-            name = group.columns[seen] = f'"c{len(group.columns) + 1}"'
-            text = "TRUE" if where.const is True else where.sql
-            group.column_frags.append(Frag(f"coalesce(bool_or({text}), FALSE) AS {name}", where.params,
-                                           depth=where.depth + 2))
-        return Frag(f"{group.ref}.{name}")
-
-    def close(self, scope: _Scope, cond: Frag) -> Frag:
-        """``cond`` with the groups of ``scope`` in reach: ``EXISTS (SELECT 1 FROM <groups> WHERE cond)``
-        (each group is one row: an aggregate without ``GROUP BY``)."""
-        if not scope.groups or cond.const is not None:
-            return cond
-        sources, params, depth = self.group_sources(scope)
-        return Frag(f"EXISTS (SELECT 1 FROM {' CROSS JOIN '.join(sources)} WHERE {cond.sql})",
-                    (*params, *cond.params), ATOM, depth=max(depth, cond.depth) + 4)
-
-    def group_sources(self, scope: _Scope, lateral: str = "") -> tuple[list[str], list[Any], int]:
-        sources: list[str] = []
-        params: list[Any] = []
-        depth = 0
-        for group in scope.groups.values():
-            if not group.column_frags:
-                continue
-            first = group.steps[0]
-            columns = ", ".join(f.sql for f in group.column_frags)
-            for f in group.column_frags:
-                params.extend(f.params)
-                depth = max(depth, f.depth)
-            source = first.source + "".join(f" JOIN {s.source} ON {s.on}" for s in group.steps[1:])
-            params.extend(first.params)
-            for s in group.steps[1:]:
-                params.extend(s.params)
-                params.extend(s.on_params)
-            inner, inner_params, inner_depth = self.group_sources(group.inner, "LATERAL ")
-            if inner:
-                source += "".join(f" CROSS JOIN {i}" for i in inner)
-                params.extend(inner_params)
-                depth = max(depth, inner_depth)
-            where = f" WHERE {first.on}" if first.on else ""
-            params.extend(first.on_params)
-            sources.append(f"{lateral}(SELECT {columns} FROM {source}{where}) AS {group.ref}")
-        return sources, params, depth + 4
+        return combining.column(self, parent, keys, listy, body)
 
     def root_env(self) -> Env:
         m = self.mapping
@@ -549,27 +471,9 @@ def compile_condition(plan: PNode, *, dialect: Dialect | str, mapping: SchemaMap
 
     d = get_dialect(dialect) if isinstance(dialect, str) else dialect
     limit = d.combine_exists_from
-    combine = bool(limit) and _subqueries(plan, limit) >= limit
+    combine = bool(limit) and combining.subqueries(plan, limit) >= limit
     frag = Compiler(d, mapping, root_ref, combine=combine).condition(plan)
     return Condition(frag.sql, frag.params, frag.const, frag.prec)
-
-
-def _subqueries(plan: PNode, enough: int) -> int:
-    """How many subqueries the plain shape of ``plan`` writes, roughly (counting stops at ``enough``)."""
-    count = 0
-    todo = [plan]
-    while todo and count < enough:
-        n = todo.pop()
-        if isinstance(n, PExists):
-            count += 1
-            todo.append(n.body)
-        elif isinstance(n, PAtom):
-            count += len(n.keys) > 1
-        elif isinstance(n, PNot):
-            todo.append(n.item)
-        elif isinstance(n, (PAnd, POr)):
-            todo.extend(n.items)
-    return count
 
 
 def _json_temporal(test: Test) -> str:

@@ -270,7 +270,7 @@ _ALIASES: dict[str, str] = {}
 _INSTANCES: dict[str, Dialect] = {}
 #: Modules of this package that are not dialects.
 _NOT_DIALECTS = frozenset({
-    "compiler", "ddl", "dialect", "fragments", "functions", "load", "mapping", "run",
+    "combine", "compiler", "ddl", "dialect", "fragments", "functions", "load", "mapping", "run",
 })
 
 
