@@ -182,7 +182,8 @@ def test_combined_sql_text(combined: None, text: str, sql: str, params: list[Any
     assert to_sql(text, schema=SCHEMA, dialect="duckdb") == (sql, params)
 
 
-@pytest.mark.parametrize("text", [*FILTERS, *(t for t, _, _ in EXPECTED_COMBINED)])
+@pytest.mark.parametrize("text", [*FILTERS, *(t for t, _, _ in EXPECTED_COMBINED),
+                                  "name__contains='' or pets__age__gt=9223372036854775808"])
 def test_combined_runs_as_predicate(db: Any, combined: None, text: str) -> None:
     conn, keys = db
     sql, params = to_sql(text, schema=SCHEMA, dialect="duckdb")

@@ -85,6 +85,8 @@ def close(scope: Scope, cond: Frag) -> Frag:
     if not scope.groups or cond.const is not None:
         return cond
     sources, params, depth = group_sources(scope)
+    if not sources:  # every test through them folded to false: no column, nothing to read
+        return cond
     return Frag(f"EXISTS (SELECT 1 FROM {' CROSS JOIN '.join(sources)} WHERE {cond.sql})",
                 (*params, *cond.params), ATOM, depth=max(depth, cond.depth) + 4)
 
