@@ -13,10 +13,17 @@
    same keys (checked).  Then ``EXPLAIN`` of the generated SQL for ``exact`` and ``startswith`` on the
    indexed column.
 
+3. **DuckDB planning** (``--duckdb-planning``): the time DuckDB takes to plan (``EXPLAIN``) filters of 50,
+   100, 200, 400 comparisons through to-many relations, each under a ``not`` (a subquery each in the plain
+   shape), in the plain shape (one ``EXISTS`` per scope; 400 left out: minutes) and in the combined one
+   (``Dialect.combine_exists_from``: one subquery per relation prefix), the same run; best of 3 (1 for the
+   plain shape past 50), and each size's time over the time at 50.
+
 PostgreSQL: ``--dsn`` (or ``SKILLFILTER_BENCH_DSN``), else a throwaway server is started the way the test
 suite starts one (``tests/conftest.py``).  Everything goes into a schema of its own, dropped at the end.
 
-Run: ``python benchmarks/bench_sql.py [--rows 100000] [--rounds 9] [--dsn DSN]``.
+Run: ``python benchmarks/bench_sql.py [--rows 100000] [--rounds 9] [--dsn DSN]``;
+``python benchmarks/bench_sql.py --duckdb-planning`` for part 3 alone.
 """
 
 from __future__ import annotations
@@ -320,13 +327,55 @@ def bench_queries(dsn: str, n: int, rounds: int) -> None:
         conn.close()
 
 
+def bench_duckdb_planning() -> None:
+    import duckdb
+
+    from skillfilter.backends.sql.duckdb import DuckDB
+
+    conn = duckdb.connect()
+    create_tables(conn, "export", "employees", dialect="duckdb")
+
+    def text(n: int) -> str:  # a third of them two levels down
+        return " and ".join(f"not skill_clusters__skill_cluster_name='c{i}'" if i % 3
+                            else f"not skill_clusters__current_skills__name='s{i}'" for i in range(n))
+
+    def plan_time(n: int, limit: int, rounds: int) -> float:
+        DuckDB.combine_exists_from = limit
+        sql, params = to_sql(text(n), schema="export", dialect="duckdb", select=True)
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.perf_counter()
+            conn.execute("EXPLAIN " + sql, params).fetchall()
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    default = DuckDB.combine_exists_from
+    print(f"\nDuckDB planning (duckdb {duckdb.__version__}), load average {os.getloadavg()[0]:.1f}")
+    print(f"{'comparisons':>12} {'plain s':>9} {'x of 50':>8} {'combined s':>11} {'x of 50':>8}")
+    base: dict[str, float] = {}
+    try:
+        for n in (50, 100, 200, 400):
+            plain = plan_time(n, 0, 3 if n == 50 else 1) if n <= 200 else float("nan")
+            combined = plan_time(n, default, 3)
+            base.setdefault("plain", plain)
+            base.setdefault("combined", combined)
+            print(f"{n:>12} {plain:9.3f} {plain / base['plain']:8.1f} {combined:11.3f} "
+                  f"{combined / base['combined']:8.1f}")
+    finally:
+        DuckDB.combine_exists_from = default
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="employees to load (default 100,000)")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--dsn", default=os.environ.get("SKILLFILTER_BENCH_DSN"))
     parser.add_argument("--no-postgres", action="store_true", help="generation only")
+    parser.add_argument("--duckdb-planning", action="store_true", help="DuckDB's planning time alone")
     args = parser.parse_args()
+    if args.duckdb_planning:
+        bench_duckdb_planning()
+        return
     bench_generation(max(3, args.rounds // 2))
     if args.no_postgres:
         return

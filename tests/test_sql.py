@@ -644,3 +644,18 @@ def test_condition_can_be_anded_into_a_query_of_ones_own() -> None:
         rows = conn.execute(f"SELECT external_id FROM employees WHERE external_id = ? AND {sql}",
                             ["2", *params]).fetchall()
         assert rows == [("2",)], text
+
+
+def test_compile_condition_is_what_to_sql_writes() -> None:
+    """The public entry point integrations use (to_sqlalchemy): a plan over a mapping -> a condition."""
+    from skillfilter.backends.sql import compile_condition, resolve_mapping
+    from skillfilter.plan.planner import compile_plan
+
+    m = resolve_mapping(None, None, None)
+    for text in ["external_id='1' or active=true", "not external_id__startswith='2'", "active=true"]:
+        plan, _ = compile_plan(text, schema=m.schema, entity=m.entity)
+        for dialect in ("sqlite", "postgresql", "duckdb"):
+            cond = compile_condition(plan, dialect=dialect, mapping=m, root_ref='"employees"')
+            assert (cond.text("and"), list(cond.params)) == to_sql(text, dialect=dialect)
+            assert cond.const is None
+            assert cond.text("atom").startswith("(") == (" OR " in cond.sql or " AND " in cond.sql)

@@ -10,7 +10,7 @@ mapping's table names).
 
 How it stays exact.  The plan is compiled when SQLAlchemy compiles the statement, for the engine it runs on
 (``sqlite``, ``postgresql``, or any dialect registered with the SQL backend), by the SQL backend's own
-:class:`~skillfilter.backends.sql.compiler.Compiler`: the same spelling of every plan node ``to_sql`` uses and
+:func:`~skillfilter.backends.sql.compile_condition`: the same spelling of every plan node ``to_sql`` uses and
 the differential suite checks.  SQLAlchemy's own helpers are wrong for this language in several places, and
 none of them is used:
 
@@ -45,11 +45,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..backends.sql.compiler import Compiler, _mapping_for
+from ..backends.sql.compiler import compile_condition, resolve_mapping
 from ..backends.sql.ddl import table_definitions
 from ..backends.sql.dialect import Dialect, DialectError
 from ..backends.sql.dialect import dialect as get_dialect
-from ..backends.sql.fragments import ATOM
 from ..backends.sql.functions import register_functions
 from ..backends.sql.mapping import MappingError, PropertyTable, SchemaMapping, TableMapping
 from ..language.ast import Expr
@@ -325,21 +324,19 @@ def _compile_condition(element: FilterCondition, compiler: SQLCompiler, **kw: An
     root_ref = _root_ref(element, compiler, **kw)
     if d.placeholder == "%s":
         root_ref = root_ref.replace("%", "%%")
-    c = Compiler(d, element.mapping, root_ref)
-    frag = c.node(element.plan, c.root_env(), False)
-    if frag.const is not None:
-        return compiler.process(sa.true() if frag.const else sa.false(), **kw)
-    pieces = _split(frag.sql, d.placeholder)
-    if len(pieces) != len(frag.params) + 1:  # pragma: no cover - a placeholder inside a quoted name
+    cond = compile_condition(element.plan, dialect=d, mapping=element.mapping, root_ref=root_ref)
+    if cond.const is not None:
+        return compiler.process(sa.true() if cond.const else sa.false(), **kw)
+    pieces = _split(cond.text("atom"), d.placeholder)
+    if len(pieces) != len(cond.params) + 1:  # pragma: no cover - a placeholder inside a quoted name
         raise DialectError("to_sqlalchemy: could not place the parameters")
     post = cast(Callable[[str], str], compiler.post_process_text)  # `%` doubled where the driver needs it
     out = [post(pieces[0])]
-    for value, piece in zip(frag.params, pieces[1:], strict=True):
+    for value, piece in zip(cond.params, pieces[1:], strict=True):
         bind = sa.bindparam(None, value, type_=_bind_type(value), unique=True)
         out.append(compiler.process(bind, **kw))
         out.append(post(piece))
-    text = "".join(out)
-    return text if frag.prec >= ATOM else f"({text})"
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -372,7 +369,7 @@ def to_sqlalchemy(
     ("employees"."external_id" COLLATE "C" LIKE %(param_1)s::VARCHAR ESCAPE E'\\\\'
     OR "employees"."active" = %(param_2)s)
     """
-    m = _mapping_for(mapping, schema, entity)
+    m = resolve_mapping(mapping, schema, entity)
     m, root = _with_tables_cached(m, tables or {})
     plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
     return FilterCondition(plan, m, root)

@@ -152,9 +152,8 @@ def query(expr: Expr | str, schema: Schema, entity: str) -> tuple[str, list[Any]
         "CASE WHEN rest IS NOT NULL THEN error('a line with a control character') "
         "WHEN left(line, 1) <> '{' THEN 1 "
         "WHEN regexp_matches(line, '^[{]\\s*\"(?:has_next|records|next_starting_after)\"') THEN 1 "
-        "WHEN contains(line, ',}') OR contains(line, ',]') THEN 1 "
-        "WHEN (contains(line, ', ') OR contains(line, ',' || chr(9))) "
-        "AND regexp_matches(line, ',[ \\t]+[}\\]]') THEN 1 "
+        # a trailing comma (DuckDB accepts it): one regular expression, not four `contains` scans of the line
+        "WHEN regexp_matches(line, ',[ \\t]*[}\\]]') THEN 1 "
         "WHEN contains(line, '\\u00') AND regexp_matches(line, '\\\\u00[0-7]') THEN 1 "
         f"{number_check}"
         f"WHEN {_REC} IS NULL THEN 1 "

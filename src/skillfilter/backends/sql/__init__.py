@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...semantics.values import canonical_datetime
-from .compiler import to_sql
+from .compiler import Condition, compile_condition, resolve_mapping, to_sql
 from .ddl import LoadError, TableDef, create_tables, table_definitions
 from .dialect import (
     FOLD_FUNCTION,
@@ -55,6 +55,7 @@ from .sqlite import SQLite
 __all__ = [
     "DIALECTS",
     "FOLD_FUNCTION",
+    "Condition",
     "Dialect",
     "DialectError",
     "ListMapping",
@@ -68,6 +69,7 @@ __all__ = [
     "TableDef",
     "TableMapping",
     "canonical_datetime",
+    "compile_condition",
     "create_tables",
     "detect_dialect",
     "dialect",
@@ -78,6 +80,7 @@ __all__ = [
     "load_records",
     "register_dialect",
     "register_functions",
+    "resolve_mapping",
     "select_keys",
     "table_definitions",
     "to_sql",

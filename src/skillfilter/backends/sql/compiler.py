@@ -14,14 +14,17 @@ over the tables of a :class:`~skillfilter.backends.sql.mapping.SchemaMapping`, i
 - :class:`~skillfilter.plan.nodes.PAtom` is the test on a column, on a JSON value, or on a custom property
   read in place; under an odd number of ``not`` it is guarded (``x IS NOT NULL AND ...``) so that SQL's NULL
   never leaks into a ``NOT``.
+- Where the dialect asks for it (DuckDB, for filters with many subqueries), the tests through each relation
+  prefix are columns of one subquery instead of an ``EXISTS`` each (:mod:`~skillfilter.backends.sql.combine`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as AbcMapping
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +33,12 @@ from ...plan.atoms import Test
 from ...plan.nodes import CPKey, Key, PAnd, PAtom, PConst, PExists, PNode, PNot, POr
 from ...semantics.schema import Entity, Schema
 from ...semantics.values import canonical_datetime
+from . import combine as combining
 from .dialect import Dialect
 from .fragments import AND, ATOM, FALSE, TRUE, Frag, join, negate, paren, wrap
 from .mapping import ListMapping, MappingError, PropertyTable, SchemaMapping, TableMapping
 
-__all__ = ["Bind", "Compiler", "Env", "Step", "to_sql"]
+__all__ = ["Bind", "Compiler", "Condition", "Env", "Step", "compile_condition", "resolve_mapping", "to_sql"]
 
 _STORAGE_KIND = {
     "text": "text", "list[text]": "text", "integer": "number", "number": "number", "boolean": "boolean",
@@ -73,7 +77,8 @@ class Step:
 
 
 class Compiler:
-    def __init__(self, dialect: Dialect, mapping: SchemaMapping, root_ref: str) -> None:
+    def __init__(self, dialect: Dialect, mapping: SchemaMapping, root_ref: str, *,
+                 combine: bool = False) -> None:
         self.d = dialect
         self.mapping = mapping
         self.root_ref = root_ref
@@ -81,6 +86,37 @@ class Compiler:
         while root_ref.strip('"').startswith(self.alias_prefix):
             self.alias_prefix += "_"
         self.counter = 0
+        #: Scopes of combined subqueries (:mod:`~skillfilter.backends.sql.combine`): the root's if combining.
+        self.scopes: list[combining.Scope] = [combining.Scope(root_ref if combine else None)]
+
+    def condition(self, plan: PNode) -> Frag:
+        """The whole plan as a condition on the root row (the one entry point: it closes the subqueries
+        that combine tests, where the dialect asks for them)."""
+        frag = self.node(plan, self.root_env(), False)
+        return combining.close(self.scopes[0], frag)
+
+    # -- tests combined per relation prefix -------------------------------------------------------
+    @contextlib.contextmanager
+    def barrier(self) -> Iterator[None]:
+        """Inside a subquery written whole (not a group's): no combining across it."""
+        self.scopes.append(combining.Scope(None))
+        try:
+            yield
+        finally:
+            self.scopes.pop()
+
+    def rows_where(self, parent: Bind, keys: tuple[Key, ...], listy: bool,
+                   body: Callable[[Bind], Frag]) -> Frag:
+        """"Some row reached from ``parent`` through ``keys`` makes ``body`` (of its binding) true": a column
+        of the subquery of that prefix where combining (:mod:`~skillfilter.backends.sql.combine`), else
+        ``EXISTS (...)``."""
+        if self.scopes[-1].owner != parent.ref:
+            alias, raw = self.alias()
+            steps, bind = self.steps(parent, keys, alias, raw, listy)
+            with self.barrier():
+                where = body(bind)
+            return self.exists_sql(steps, where)
+        return combining.column(self, parent, keys, listy, body)
 
     def root_env(self) -> Env:
         m = self.mapping
@@ -116,27 +152,24 @@ class Compiler:
 
         group = chosen_together(n)
         if len(group) > 1 and sum(1 for e in group if e.parent not in {g.var for g in group}) > 1:
-            return joint(self, n, group, env)
-        if n.keys and isinstance(n.keys[-1], CPKey) and isinstance(parent.node, TableMapping) \
-                and isinstance(parent.node.custom_properties, str) and len(n.keys) == 1:
-            if len(group) == 1:
-                fast = self.cp_equals(n, parent, neg, listy)
-                if fast is not None:
-                    return fast
-                if self.d.inline_cp:
+            with self.barrier():
+                return joint(self, n, group, env)
+        cp_json = bool(n.keys) and isinstance(n.keys[-1], CPKey) and isinstance(parent.node, TableMapping) \
+            and isinstance(parent.node.custom_properties, str) and len(n.keys) == 1
+        if cp_json and len(group) == 1:
+            fast = self.cp_equals(n, parent, neg, listy)
+            if fast is not None:
+                return fast
+            if self.d.inline_cp:
+                with self.barrier():
                     return self.cp_inline(n, env, parent, neg, listy)
-            alias, raw = self.alias()
-            steps, bind = self.steps(parent, n.keys, alias, raw, listy)
-            inner = self.node(n.body, {**env, n.var: bind}, False)
-            return self.exists_sql(steps, inner)  # the domain of a custom property holds its null element
-        alias, raw = self.alias()
-        steps, bind = self.steps(parent, n.keys, alias, raw, listy)
-        some = self.exists_sql(steps, self.node(n.body, {**env, n.var: bind}, False))
+        some = self.rows_where(parent, n.keys, listy, lambda b: self.node(n.body, {**env, n.var: b}, False))
+        if cp_json:
+            return some  # the domain of a custom property holds its null element
         nulls = self.node(n.body, {**env, n.var: None}, neg)
         if nulls.const is False:
             return some
-        alias2, raw2 = self.alias()
-        empty = negate(self.exists_sql(self.steps(parent, n.keys, alias2, raw2, listy)[0], TRUE))
+        empty = negate(self.rows_where(parent, n.keys, listy, lambda b: TRUE))
         return self.join("or", [some, self.join("and", [empty, nulls])])
 
     def exists_sql(self, steps: list[Step], where: Frag) -> Frag:
@@ -221,14 +254,12 @@ class Compiler:
             return self.exists(PExists(var, n.var, keys, PAtom(var, (), test)), env, neg, listy=False)
         if bind.kind == "row" and len(keys) > 1:
             # to-one relations on the way: the row they reach, or none (the null element)
-            alias, raw = self.alias()
-            steps, target = self.steps(bind, keys[:-1], alias, raw, False)
-            inner = self.atom(PAtom("_", keys[-1:], test), {**env, "_": target}, False)
-            some = self.exists_sql(steps, inner)
+            last = PAtom("_", keys[-1:], test)
+            some = self.rows_where(bind, keys[:-1], False,
+                                   lambda target: self.atom(last, {**env, "_": target}, False))
             if not test.null_truth:
                 return some
-            alias2, raw2 = self.alias()
-            empty = negate(self.exists_sql(self.steps(bind, keys[:-1], alias2, raw2, False)[0], TRUE))
+            empty = negate(self.rows_where(bind, keys[:-1], False, lambda target: TRUE))
             return self.join("or", [some, empty])
         d = self.d
         if bind.kind in ("cp", "cprow"):
@@ -410,6 +441,41 @@ class Compiler:
         return Frag(cmp.sql, (*key, *cmp.params), cmp.prec, depth=cmp.depth)
 
 
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A compiled filter: SQL text over the root table, its parameters (in text order), and its truth when
+    it is a constant (``TRUE``/``FALSE``)."""
+
+    sql: str
+    params: tuple[Any, ...]
+    const: bool | None
+    #: How tightly the text binds (an ``OR`` chain least, then ``AND``, ``NOT``, an atom).
+    _prec: int
+
+    def text(self, within: str = "atom") -> str:
+        """The text, parenthesised where needed to stand as an operand: ``atom`` (anywhere) or ``and`` (an
+        operand of ``AND``, as ``WHERE ... AND <condition>`` in the caller's own query)."""
+        least = ATOM if within == "atom" else AND
+        return self.sql if self._prec >= least else f"({self.sql})"
+
+
+def compile_condition(plan: PNode, *, dialect: Dialect | str, mapping: SchemaMapping,
+                      root_ref: str) -> Condition:
+    """The plan (:func:`~skillfilter.plan.planner.compile_plan` over ``mapping``'s schema and entity) as a
+    condition on the root table, named ``root_ref`` (an SQL reference, quoted), in ``dialect``'s words.
+
+    Where the dialect combines subqueries (:attr:`~skillfilter.backends.sql.dialect.Dialect.
+    combine_exists_from`) and the plan has at least that many, the tests through each relation prefix are
+    combined into one subquery."""
+    from .dialect import dialect as get_dialect
+
+    d = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    limit = d.combine_exists_from
+    combine = bool(limit) and combining.subqueries(plan, limit) >= limit
+    frag = Compiler(d, mapping, root_ref, combine=combine).condition(plan)
+    return Condition(frag.sql, frag.params, frag.const, frag.prec)
+
+
 def _json_temporal(test: Test) -> str:
     """A date or datetime literal as the text a JSON value holds for it."""
     return canonical_datetime(test.value) if test.vtype == "datetime" else str(test.value.isoformat())
@@ -418,7 +484,9 @@ def _json_temporal(test: Test) -> str:
 # --------------------------------------------------------------------------------------------------
 # the public function
 # --------------------------------------------------------------------------------------------------
-def _mapping_for(mapping: Any, schema: Any, entity: str | None) -> SchemaMapping:
+def resolve_mapping(mapping: Any, schema: Any, entity: str | None) -> SchemaMapping:
+    """The :class:`SchemaMapping` that ``to_sql``'s ``mapping``, ``schema`` and ``entity`` arguments name
+    (the default mapping of a schema is made once and reused)."""
     if isinstance(mapping, SchemaMapping):
         if schema is not None and Schema.coerce(schema) is not mapping.schema:
             raise MappingError("`schema` differs from the mapping's schema: pass one of them")
@@ -488,7 +556,7 @@ def to_sql(
     if layout != "tables":
         return _nested(expr, dialect, layout, schema, entity)
     d = get_dialect(dialect)
-    m = _mapping_for(mapping, schema, entity)
+    m = resolve_mapping(mapping, schema, entity)
     if max_logical_operators is not None:  # checked once, with the cap
         expr = check(expr, m.entity, schema=m.schema, max_logical_operators=max_logical_operators)
         plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity, checked=True)
@@ -496,13 +564,11 @@ def to_sql(
         plan, _ = compile_plan(expr, schema=m.schema, entity=m.entity)
     root = m.root
     root_ref = d.ident(alias if alias is not None else root.table)
-    compiler = Compiler(d, m, root_ref)
-    frag = compiler.node(plan, compiler.root_env(), False)
+    frag = compile_condition(plan, dialect=d, mapping=m, root_ref=root_ref)
     if not select:
         # A condition that is an OR at its top is parenthesised, so that `... AND <condition>` in the
         # caller's own query means what it says.
-        sql = frag.sql if frag.prec >= AND else f"({frag.sql})"
-        return sql, list(frag.params)
+        return frag.text("and"), list(frag.params)
     table = d.ident(root.table) + (f" AS {root_ref}" if alias is not None else "")
     where = "" if frag.const is True else f" WHERE {frag.sql}"
     return f"SELECT {root_ref}.{d.ident(root.key)} FROM {table}{where}", list(frag.params)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...errors import FilterError
-from ...semantics.values import float_decimal
+from ...semantics.values import canonical_datetime, float_decimal
 from .fragments import FALSE, Frag
 from .mapping import check_identifier
 
@@ -84,6 +84,11 @@ class Dialect:
     aliases: ClassVar[tuple[str, ...]] = ()
     #: Top-level modules of the connection objects of this engine (for :func:`detect_dialect`).
     connection_modules: ClassVar[tuple[str, ...]] = ()
+    #: The engine's name as people write it (in messages); default: the registered name.
+    label: ClassVar[str] = ""
+    #: Value types whose literals (and stored values) travel as canonical text: ``date`` (ISO 8601) and
+    #: ``datetime`` (UTC, microseconds), for engines that store them as text.
+    temporal_as_text: ClassVar[frozenset[str]] = frozenset()
     #: One line for ``--help``: the style of its parameters.
     description: ClassVar[str] = ""
     placeholder: ClassVar[str] = "?"
@@ -95,6 +100,10 @@ class Dialect:
     json_contains: ClassVar[bool] = False
     #: A custom property alone in its scope is read in place (``cp_get``, ``json_value``), not as rows.
     inline_cp: ClassVar[bool] = False
+    #: From this many subqueries in a filter on (0: never), the tests through each relation prefix are one
+    #: subquery (``coalesce(bool_or(<test>), FALSE)`` per test, over the rows of that prefix), for engines
+    #: whose planner takes more than linear time in the number of correlated subqueries.
+    combine_exists_from: ClassVar[int] = 0
     #: The collation comparing text by code point.
     binary: ClassVar[str] = "BINARY"
     #: Storage types of the loader's columns, by schema type (and ``json``, ``key``).
@@ -113,7 +122,10 @@ class Dialect:
         return '"' + name.replace('"', '""') + '"'
 
     def param(self, value: Any, vtype: str) -> Any:
-        """A literal of value type ``vtype`` as the driver's parameter."""
+        """A literal of value type ``vtype`` as the driver's parameter (and a stored value of that type, as
+        the loader stores it)."""
+        if vtype in self.temporal_as_text:
+            return canonical_datetime(value) if vtype == "datetime" else value.isoformat()
         return value
 
     # -- comparisons by value type -----------------------------------------------------------------
@@ -212,12 +224,6 @@ class Dialect:
         """A float in a ``number`` column: what to store, or a :class:`str` reason it cannot be."""
         return value
 
-    def store_date(self, value: Any) -> Any:
-        return value
-
-    def store_datetime(self, value: Any) -> Any:
-        return value
-
     def store_json(self, value: Any, text: str) -> Any:
         """A JSON value (``text`` its JSON text) as the parameter of a ``json`` column."""
         return text
@@ -249,7 +255,7 @@ class Dialect:
         conn.execute("RELEASE SAVEPOINT skillfilter_load")
 
     def title(self) -> str:
-        return self.name
+        return self.label or self.name
 
     # -- constants ---------------------------------------------------------------------------------
     def never(self) -> Frag:
@@ -264,7 +270,7 @@ _ALIASES: dict[str, str] = {}
 _INSTANCES: dict[str, Dialect] = {}
 #: Modules of this package that are not dialects.
 _NOT_DIALECTS = frozenset({
-    "compiler", "ddl", "dialect", "fragments", "functions", "load", "mapping", "run",
+    "combine", "compiler", "ddl", "dialect", "fragments", "functions", "load", "mapping", "run",
 })
 
 

@@ -140,12 +140,12 @@ class _Loader:
             d = as_date(value)
             if d is None:
                 raise LoadError(f"{where}: expected a date (YYYY-MM-DD), found {_show(value)}")
-            return self.d.store_date(d)
+            return self.d.param(d, "date")
         if type_name == "datetime":
             dt = as_datetime(value) if isinstance(value, (str, _dt.datetime)) else None
             if dt is None:
                 raise LoadError(f"{where}: expected an ISO 8601 date-time, found {_show(value)}")
-            return self.d.store_datetime(dt)
+            return self.d.param(dt, "datetime")
         raise LoadError(f"{where}: unknown type {type_name}")  # pragma: no cover
 
     def custom_properties(self, props: Any) -> Any:

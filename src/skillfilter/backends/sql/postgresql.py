@@ -32,6 +32,7 @@ class PostgreSQL(Dialect):
     name = "postgresql"
     aliases = ("postgres", "pg", "psycopg")
     connection_modules = ("psycopg", "psycopg_pool")
+    label = "PostgreSQL"
     description = "postgresql (psycopg's `%%s`)"
     placeholder = "%s"
     binary = '"C"'
@@ -43,9 +44,6 @@ class PostgreSQL(Dialect):
         "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB", "key": "BIGINT",
     }
     _ESCAPE = "ESCAPE E'\\\\'"
-
-    def title(self) -> str:
-        return "PostgreSQL"
 
     def ident(self, name: str) -> str:
         # psycopg reads `%` as the start of a placeholder anywhere in the text run with parameters.

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from ...semantics.values import EXACT_FLOAT_INTS, canonical_datetime, float_decimal, in_int64
+from ...semantics.values import EXACT_FLOAT_INTS, float_decimal, in_int64
 from .dialect import FOLD_FUNCTION, SQL_OPS, Dialect, beyond_int64, real_side, register_dialect
 from .fragments import Frag, paren
 
@@ -27,6 +27,8 @@ class SQLite(Dialect):
     name = "sqlite"
     aliases = ("sqlite3",)
     connection_modules = ("sqlite3", "_sqlite3")
+    label = "SQLite"
+    temporal_as_text = frozenset({"date", "datetime"})
     description = "sqlite (parameters `?`)"
     placeholder = "?"
     chain_limit = 32  # SQLite limits the depth of an expression tree; a chain is as deep as it is long
@@ -35,16 +37,6 @@ class SQLite(Dialect):
         "text": "TEXT", "integer": "INTEGER", "number": "NUMERIC", "boolean": "BOOLEAN", "date": "TEXT",
         "datetime": "TEXT", "json": "TEXT", "key": "INTEGER",
     }
-
-    def title(self) -> str:
-        return "SQLite"
-
-    def param(self, value: Any, vtype: str) -> Any:
-        if vtype == "datetime":
-            return canonical_datetime(value)
-        if vtype == "date":
-            return value.isoformat()
-        return value
 
     def text(self, x: str, kind: str, value: str, ci: bool) -> Frag:
         x = f"{FOLD_FUNCTION}({x})" if ci else paren(x)
@@ -128,12 +120,6 @@ class SQLite(Dialect):
             if in_int64(meaning):
                 return meaning
         return value
-
-    def store_date(self, value: Any) -> Any:
-        return value.isoformat()
-
-    def store_datetime(self, value: Any) -> Any:
-        return canonical_datetime(value)
 
     def json_int_limit(self) -> bool:
         return True
