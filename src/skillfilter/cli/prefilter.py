@@ -185,7 +185,7 @@ class LineCondition:
                 by_key = block.count(cond.key) <= 4 * block.count(cond.text)
             self._by_key[key] = (seen + 1, by_key)
             if by_key:
-                return found | _find_match(cond.key, self._match[key], block, starts)
+                return found | _find(cond.key, block, starts, self._match[key])
             search = self._block[key]
             end = len(block) + 1
             return found | {
@@ -235,35 +235,22 @@ def _needles(cond: Condition) -> Iterator[Needle]:
             yield from _needles(part)
 
 
-def _find(text: bytes, block: bytes, starts: list[int]) -> set[int]:
-    """The indexes of the lines that hold ``text``."""
+def _find(text: bytes, block: bytes, starts: list[int],
+          match: Callable[..., re.Match[bytes] | None] | None = None) -> set[int]:
+    """The indexes of the lines that hold ``text`` (with ``match``: where ``match`` also matches at an
+    occurrence of ``text``, its start)."""
     found: set[int] = set()
     pos = block.find(text)
     last = len(starts) - 1
     while pos >= 0:
-        index = bisect.bisect_right(starts, pos) - 1
-        found.add(index)
-        if index >= last:
-            break
-        pos = block.find(text, starts[index + 1])
-    return found
-
-
-def _find_match(key: bytes, match: Callable[..., re.Match[bytes] | None], block: bytes,
-                starts: list[int]) -> set[int]:
-    """The indexes of the lines where ``match`` matches at an occurrence of ``key`` (its start)."""
-    found: set[int] = set()
-    pos = block.find(key)
-    last = len(starts) - 1
-    while pos >= 0:
-        if match(block, pos) is None:
-            pos = block.find(key, pos + 1)
+        if match is not None and match(block, pos) is None:
+            pos = block.find(text, pos + 1)
             continue
         index = bisect.bisect_right(starts, pos) - 1
         found.add(index)
         if index >= last:
             break
-        pos = block.find(key, starts[index + 1])
+        pos = block.find(text, starts[index + 1])
     return found
 
 
