@@ -10,7 +10,7 @@ raises :class:`Stuck`, which :mod:`skillfilter.language.hints` turns into a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..errors import FilterError, FilterSyntaxError
@@ -186,9 +186,10 @@ def drive(tables: Tables, ctx: Context) -> Expr:
     previous: Any = None
     # Two runs of one loop (not a chain of the two: that would cost every token a step), so that the
     # final reductions, at the end of the text, are the loop's own.
-    for tokens in (tables.scanner.finditer(ctx.text), (tables.end_token,)):
+    runs: tuple[Iterable[Any], ...] = (tables.scanner.finditer(ctx.text), (tables.end_token,))
+    for tokens in runs:
         for m in tokens:
-            kind = kinds[m.lastindex]  # type: ignore[index]
+            kind = kinds[m.lastindex]
             if kind is None:  # white space
                 continue
             words = retype.get(kind)
