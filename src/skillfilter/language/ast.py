@@ -66,11 +66,24 @@ HARD_MAX_DEPTH = MAX_DEPTH
 class _Frozen:
     """Frozen, slotted records written out by hand (a dataclass costs a process start-up about 0.3 ms
     per class): no assignment, ``repr`` of the fields in ``_shown``, pickling and copying by the fields
-    in ``__match_args__`` (the constructor's arguments)."""
+    in ``__match_args__`` (the constructor's arguments), equality and hashing by ``_key()`` between
+    records of the same class."""
 
     __slots__ = ()
     __match_args__: ClassVar[tuple[str, ...]]
     _shown: ClassVar[tuple[str, ...]]
+
+    def _key(self) -> tuple[Any, ...]:  # pragma: no cover - every record class has its own
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Frozen)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __setattr__(self, name: str, value: object) -> None:
         _frozen(self, name)
@@ -104,14 +117,8 @@ class Span(_Frozen):
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Span:
-            return NotImplemented
-        assert isinstance(other, Span)
-        return self.start == other.start and self.end == other.end
-
-    def __hash__(self) -> int:
-        return hash((self.start, self.end))
+    def _key(self) -> tuple[int, int]:
+        return (self.start, self.end)
 
 
 class FieldRef(_Frozen):
@@ -124,14 +131,8 @@ class FieldRef(_Frozen):
     def __init__(self, path: tuple[str, ...]) -> None:
         object.__setattr__(self, "path", path)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not FieldRef:
-            return NotImplemented
-        assert isinstance(other, FieldRef)
-        return self.path == other.path
-
-    def __hash__(self) -> int:
-        return hash((self.path,))
+    def _key(self) -> tuple[tuple[str, ...]]:
+        return (self.path,)
 
     @property
     def name(self) -> str:
@@ -155,14 +156,8 @@ class CustomProperty(_Frozen):
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not CustomProperty:
-            return NotImplemented
-        assert isinstance(other, CustomProperty)
-        return self.name == other.name
-
-    def __hash__(self) -> int:
-        return hash((self.name,))
+    def _key(self) -> tuple[str]:
+        return (self.name,)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -289,15 +284,6 @@ class Comparison(_Frozen, Expr):
 
     def _key(self) -> tuple[Any, ...]:
         return (self.target, self.op, _literal_key(self.value))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Comparison:
-            return NotImplemented
-        assert isinstance(other, Comparison)
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(("cmp", *self._key()))
 
     def replace(self, **changes: Any) -> Comparison:
         """A copy with some fields changed (``target``, ``op``, ``value`` and the spans)."""
@@ -516,11 +502,5 @@ class Not(_Frozen, Expr):
     def children(self) -> tuple[Expr, ...]:
         return (self.operand,)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Not:
-            return NotImplemented
-        assert isinstance(other, Not)
-        return self.operand == other.operand
-
-    def __hash__(self) -> int:
-        return hash(("not", self.operand))
+    def _key(self) -> tuple[Expr]:
+        return (self.operand,)
