@@ -302,8 +302,8 @@ class Comparison(_Frozen, Expr):
 
 class _NAry(Expr):
     """``and``/``or``: frozen and slotted like the other nodes, written out by hand so that composing
-    with ``&``/``|`` is O(1): ``x | y`` records its two parts and flattens them into ``operands`` (once,
-    without recursion) only when that is first read.  So ``q = q | Q(a=i)`` in a loop is linear overall."""
+    with ``&``/``|`` is O(1) (see :mod:`skillfilter.language.compose`): ``x | y`` records its two parts
+    (``_parts``) and flattens them into ``operands`` only when that is first read."""
 
     __slots__ = ("_depth", "_operands", "_parts", "_size", "keyword_spans", "span")
     __match_args__ = ("operands", "keyword_spans", "span")
@@ -342,78 +342,21 @@ class _NAry(Expr):
         _set(self, "span", span)
 
     @classmethod
-    def _join(cls, left: Expr, right: Expr) -> Expr:
-        """``left`` and ``right`` joined by this node's keyword, flattened lazily: O(1)."""
-        depth = max(
-            left.depth if left.__class__ is cls else left.depth + 1,
-            right.depth if right.__class__ is cls else right.depth + 1,
-        )
-        _check_depth(depth)
-        size = (left._size if isinstance(left, _NAry) and left.__class__ is cls else 1) + (
-            right._size if isinstance(right, _NAry) and right.__class__ is cls else 1
-        )
-        node = object.__new__(cls)
-        _set = object.__setattr__
-        _set(node, "_operands", None)
-        _set(node, "_parts", (left, right))
-        _set(node, "_size", size)
-        _set(node, "_depth", depth)
-        _set(node, "keyword_spans", None)
-        _set(node, "span", None)
-        return node
-
-    @classmethod
     def of(cls, *operands: Expr) -> Expr:
         """Combine, flattening operands of the same kind; one operand is returned as it is."""
-        if len(operands) == 2:
-            left, right = operands
-            if not isinstance(left, Expr) or not isinstance(right, Expr):
-                bad = right if isinstance(left, Expr) else left
-                raise TypeError(f"operand {bad!r} is not an expression")
-            return cls._join(left, right)
-        flat: list[Expr] = []
-        for op in operands:
-            if op.__class__ is cls:
-                assert isinstance(op, _NAry)
-                flat.extend(op.operands)
-            else:
-                flat.append(op)
-        if len(flat) == 1:
-            return flat[0]
-        return cls(tuple(flat))
+        from .compose import combine
+
+        return combine(cls, operands)
 
     @property
     def operands(self) -> tuple[Expr, ...]:
         """The operands (two or more, none of this node's own kind)."""
         ops = self._operands
-        if ops is None:
-            ops = self._flatten()
-        return ops
+        if ops is None:  # joined by `&`/`|`: flattened on first read
+            from .compose import flatten
 
-    def _flatten(self) -> tuple[Expr, ...]:
-        cls = self.__class__
-        out: list[Expr] = []
-        stack: list[Expr] = [self]
-        while stack:
-            node = stack.pop()
-            if node.__class__ is not cls:
-                out.append(node)
-                continue
-            assert isinstance(node, _NAry)
-            # Another thread may be flattening `node` too: it sets `_operands` before clearing `_parts`.
-            parts = node._parts
-            ops = node._operands
-            if ops is not None:
-                out.extend(ops)
-            elif parts is not None:
-                stack.append(parts[1])
-                stack.append(parts[0])
-            else:  # pragma: no cover - flattened by another thread in between
-                out.extend(node.operands)
-        result = tuple(out)
-        object.__setattr__(self, "_operands", result)
-        object.__setattr__(self, "_parts", None)
-        return result
+            ops = flatten(self)
+        return ops
 
     @property
     def depth(self) -> int:
