@@ -259,7 +259,7 @@ def test_cache_of_tables(tmp_path: Path) -> None:
 def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
     """The start-up path of `fmt`: the driver, lexer, lookups, tables cache and printer; the error hints,
     the span writer, the visitors (pretty layout, deep trees), the reference parser and its lark, the
-    builder and the schema are loaded only on use."""
+    builder, composition (`&`, `|`), the diagnostics and the schema are loaded only on use."""
     assert _run(PROBE, tmp_path).returncode == 0
     probe = (
         "import sys, skillfilter\n"
@@ -275,7 +275,8 @@ def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
     for name in ("lalr", "lexer", "lookups", "tables", "parser", "printer", "ast"):
         assert f"skillfilter.language.{name}" in modules
     for name in ("language.hints", "language.spans", "language.tables_lark", "language.builder", "semantics.schema",
-                 "semantics.validate", "language.visitor", "language.pretty", "language.reference", "lark"):
+                 "semantics.validate", "language.visitor", "language.pretty", "language.reference",
+                 "language.compose", "diagnostics", "lark"):
         assert f"skillfilter.{name}" not in modules and name not in modules
     assert hints == "True"
 

@@ -10,6 +10,7 @@ Composition: ``&``, ``|`` and ``~`` build new trees, flattening nested ``and``/`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..semantics.operators import Precedence
@@ -66,24 +67,25 @@ HARD_MAX_DEPTH = MAX_DEPTH
 class _Frozen:
     """Frozen, slotted records written out by hand (a dataclass costs a process start-up about 0.3 ms
     per class): no assignment, ``repr`` of the fields in ``_shown``, pickling and copying by the fields
-    in ``__match_args__`` (the constructor's arguments), equality and hashing by ``_key()`` between
-    records of the same class."""
+    in ``__match_args__`` (the constructor's arguments), equality and hashing by ``_key(record)`` between
+    records of the same class (a C ``attrgetter`` of the compared fields where it can be)."""
 
     __slots__ = ()
     __match_args__: ClassVar[tuple[str, ...]]
     _shown: ClassVar[tuple[str, ...]]
 
-    def _key(self) -> tuple[Any, ...]:  # pragma: no cover - every record class has its own
-        raise NotImplementedError
+    #: ``record -> what it compares by``: an ``attrgetter`` or a static method (typed ``Any``: mypy would
+    #: read a callable class attribute as a method, bound to the record).
+    _key: ClassVar[Any]
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        assert isinstance(other, _Frozen)
-        return self._key() == other._key()
+        key = self._key
+        return bool(key(self) == key(other))
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._key(self))
 
     def __setattr__(self, name: str, value: object) -> None:
         _frozen(self, name)
@@ -117,8 +119,7 @@ class Span(_Frozen):
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
-    def _key(self) -> tuple[int, int]:
-        return (self.start, self.end)
+    _key = attrgetter("start", "end")
 
 
 class FieldRef(_Frozen):
@@ -131,8 +132,10 @@ class FieldRef(_Frozen):
     def __init__(self, path: tuple[str, ...]) -> None:
         object.__setattr__(self, "path", path)
 
-    def _key(self) -> tuple[tuple[str, ...]]:
-        return (self.path,)
+    _key = attrgetter("path")
+
+    def __hash__(self) -> int:  # the same hash as _Frozen's, without its indirection: the printer's memo
+        return hash(self.path)  # and the planner's tables are keyed by targets
 
     @property
     def name(self) -> str:
@@ -156,8 +159,10 @@ class CustomProperty(_Frozen):
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
 
-    def _key(self) -> tuple[str]:
-        return (self.name,)
+    _key = attrgetter("name")
+
+    def __hash__(self) -> int:  # as FieldRef's
+        return hash(self.name)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -282,8 +287,9 @@ class Comparison(_Frozen, Expr):
     def depth(self) -> int:
         return 1
 
-    def _key(self) -> tuple[Any, ...]:
-        return (self.target, self.op, _literal_key(self.value))
+    @staticmethod
+    def _key(node: Comparison) -> tuple[Any, ...]:
+        return (node.target, node.op, _literal_key(node.value))
 
     def replace(self, **changes: Any) -> Comparison:
         """A copy with some fields changed (``target``, ``op``, ``value`` and the spans)."""
@@ -445,5 +451,4 @@ class Not(_Frozen, Expr):
     def children(self) -> tuple[Expr, ...]:
         return (self.operand,)
 
-    def _key(self) -> tuple[Expr]:
-        return (self.operand,)
+    _key = attrgetter("operand")
