@@ -140,5 +140,11 @@ def test_time_grows_linearly_with_the_text() -> None:
         return best
 
     unit = "external_id__startswith='1' or "
-    small, large = per_call(unit * 5 + "ex"), per_call(unit * 50 + "ex")
-    assert large / small < 30  # ten times the text: far from quadratic
+    # Ten times the text: far from quadratic (about 100).  A busy machine only ever inflates a ratio, so it
+    # is measured again, up to three times, while it is above the bound.
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, per_call(unit * 50 + "ex") / per_call(unit * 5 + "ex"))
+        if ratio < 30:
+            break
+    assert ratio < 30

@@ -179,4 +179,11 @@ def test_long_lists_split_in_near_linear_time() -> None:
         assert len(pieces) == -(-n // 6)
         return best
 
-    assert cost(2000) / cost(500) < 10  # 4 times the terms; quadratic work would be about 16
+    # 4 times the terms; quadratic work would be about 16.  A busy machine only ever inflates a ratio, so it
+    # is measured again, up to three times, while it is above the bound.
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, cost(2000) / cost(500))
+        if ratio < 10:
+            break
+    assert ratio < 10

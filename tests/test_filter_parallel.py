@@ -9,6 +9,7 @@ many ranges; the workers are forked from this process and see the same settings.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 from pathlib import Path
@@ -167,9 +168,12 @@ def test_every_kind_of_bad_record_names_its_line_with_jobs(tmp_path: Path, skip:
 class _DyingSlice(parallel._Slice):
     """A worker's reader that kills its process when it starts a range past the third."""
 
+    begun = False
+
     def read(self, n: int = -1) -> bytes:
-        if self._handle.tell() >= 3 * 97 and not self.chunks:
+        if self._handle.tell() >= 3 * 97 and not self.begun:
             os._exit(7)
+        self.begun = True
         return super().read(n)
 
 
@@ -199,6 +203,38 @@ def test_closing_the_workers_mid_file_never_hangs(tmp_path: Path, bad: str) -> N
     one = run([*args, "--jobs", "1"])
     for _ in range(15):
         assert run([*args, "--jobs", "3"]) == one
+
+
+@pytest.mark.parametrize("keep_every", [1, 2, 7, 50])
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+@pytest.mark.parametrize("range_size", [97, 1000])
+def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          keep_every: int, end: str, range_size: int) -> None:
+    # Few matches go back as bytes, many as where they are in the file: the same lines either way.
+    monkeypatch.setattr(parallel, "RANGE_SIZE", range_size)
+    sparse = dense = 0
+    lines = [json.dumps({"id": i, "keep": i % keep_every == 0, "pad": "x" * (i % 13)}) for i in range(60)]
+    path = tmp_path / "r.jsonl"
+    path.write_bytes((end or "\n").join(lines).encode() + end.encode())
+    job = parallel.Job(filter="keep=true", schema=None, entity=None, exact_numbers=False, prefilter=True,
+                       skip_invalid=False)
+    parallel._STATE.clear()
+    parallel._init(job)
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        cuts = parallel._cuts(handle, 0, size)
+        got = b""
+        for start, stop in itertools.pairwise(cuts):
+            result = parallel._run_range((str(path), start, stop))
+            data = result.data or (parallel._copy(handle.fileno(), result) if result.spans else b"")
+            assert data.count(b"\n") == result.matched
+            sparse += bool(result.data)
+            dense += bool(result.spans)
+            got += data
+    expected = [line for i, line in enumerate(lines) if i % keep_every == 0]
+    assert got == "".join(line + "\n" for line in expected).encode()
+    if range_size == 1000 and end == "\n":
+        assert dense if keep_every <= 2 else sparse or keep_every == 50  # both ways are taken
 
 
 def test_pretty_printed_value_in_the_middle_is_read_by_one_reader(tmp_path: Path) -> None:
@@ -287,6 +323,43 @@ def test_prefilter_output_equals_no_prefilter_and_predicate(data: st.DataObject,
             got.append(reader.raw)
     assert got == expected
     assert reader.records == len(lines)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), recs=st.lists(RECORDS, min_size=1, max_size=12), filter_text=filters(),
+       by_key=st.booleans())
+def test_block_search_by_name_or_by_text_keeps_every_line_that_may_match(
+    data: st.DataObject, recs: list[dict[str, Any]], filter_text: str, by_key: bool
+) -> None:
+    """A block's lines that may match, whether a needle's member name or its text is looked for first:
+    every line the line-by-line condition keeps, and every line whose record matches."""
+    lines = [spellings(data.draw, r) for r in recs]
+    try:
+        plan = compile_plan(filter_text)[0]
+    except skillfilter.FilterError:
+        return
+    check = line_condition(plan)
+    if check is None:
+        return
+    test = skillfilter.predicate(filter_text)
+    for needle in parallel_needles(check.cond):  # the search the draw asks for, on the first block
+        check._by_key[id(needle)] = (1, by_key)
+    block = b"\n".join(lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    found = check.lines(block, starts, escapes=b"\\" in block)
+    for i, line in enumerate(lines):
+        record = json.loads(line.decode("utf-8", "surrogatepass"))
+        if test(record):
+            assert i in found, (line, filter_text)
+        assert (i in found) == check(line), (line, filter_text, by_key)
+
+
+def parallel_needles(cond: Any) -> list[Any]:
+    from skillfilter.cli.prefilter import Needle
+
+    return [cond] if isinstance(cond, Needle) else [n for part in cond[1] for n in parallel_needles(part)]
 
 
 def test_prefilter_is_selective_where_it_can_be() -> None:

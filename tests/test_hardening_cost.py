@@ -135,11 +135,11 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
-def retried(measure: Callable[[], float], bound: float) -> float:
-    """The smallest of up to three measurements of a growth ratio, stopping once one is below ``bound``: a
-    busy machine only ever inflates a ratio, while quadratic work gives about 16 every time."""
+def retried(measure: Callable[[], float], bound: float, tries: int = 3) -> float:
+    """The smallest of up to ``tries`` measurements of a growth ratio, stopping once one is below ``bound``:
+    a busy machine only ever inflates a ratio, while quadratic work gives about 16 every time."""
     ratio = float("inf")
-    for _ in range(3):
+    for _ in range(tries):
         ratio = min(ratio, measure())
         if ratio < bound:
             break
@@ -152,7 +152,8 @@ def test_predicate_time_grows_linearly() -> None:
         n = 1000  # large enough that fixed costs and caches do not distort the ratio
         small, big = make(n), make(4 * n)
         assert test(small) is expected and test(big) is expected
-        ratio = retried(lambda: best_time(lambda: test(big)) / best_time(lambda: test(small)), 8)
+        # Best of 5 runs each, up to 6 tries: a CI machine shared with other work once gave 11 for 3 and 3.
+        ratio = retried(lambda: best_time(lambda: test(big), 5) / best_time(lambda: test(small), 5), 8, 6)
         assert ratio < 8, (text, ratio)
 
 

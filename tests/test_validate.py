@@ -9,7 +9,8 @@ import pytest
 from skillfilter import FilterSyntaxError, FilterValidationError, Q, parse, to_text
 from skillfilter.language.ast import And, Comparison, CustomProperty, FieldRef, Not, Or
 from skillfilter.semantics.schema import Schema
-from skillfilter.semantics.validate import _respan, check, validate
+from skillfilter.semantics.trees import respan
+from skillfilter.semantics.validate import check, validate
 
 EXPORT = Schema.builtin("export")
 SE = Schema.builtin("skillengine")
@@ -223,7 +224,7 @@ def test_sf211_is_null_without_a_boolean_text() -> None:
 
 def test_sf211_tree_built_in_python() -> None:
     expr = Comparison(FieldRef(("active",)), "is_null", "yes") & Q(external_id="1")
-    text = _respan(expr)[0]  # the printer refuses this tree; positions refer to this text
+    text = respan(expr)[0]  # the printer refuses this tree; positions refer to this text
     assert text == "active__is_null='yes' and external_id='1'"
     d = validate(expr, "employees")
     assert [x.code for x in d] == ["SF211"]
@@ -249,7 +250,7 @@ def test_sf212_null_with_another_operator_text() -> None:
 
 def test_sf212_tree_built_in_python() -> None:
     expr = ~Comparison(FieldRef(("job_family", "external_id")), "icontains", None)
-    text = _respan(expr)[0]
+    text = respan(expr)[0]
     assert text == "not job_family__external_id__icontains=null"
     d = validate(expr, "jobs")
     assert [x.code for x in d] == ["SF212"]
@@ -456,7 +457,7 @@ def test_backend_recipe() -> None:
     ],
 )
 def test_python_trees_match_their_canonical_text(expr: object) -> None:
-    text, spanned = _respan(expr)  # type: ignore[arg-type]
+    text, spanned = respan(expr)  # type: ignore[arg-type]
     assert text == to_text(expr)  # type: ignore[arg-type]
     assert spanned == expr
     got = validate(expr, "employees", max_logical_operators=1)  # type: ignore[arg-type]

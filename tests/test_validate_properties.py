@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from skillfilter import parse, to_text
 from skillfilter.language.ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or
 from skillfilter.semantics.schema import Entity, Schema
-from skillfilter.semantics.validate import _respan, check, validate
+from skillfilter.semantics.trees import respan
+from skillfilter.semantics.validate import check, validate
 
 CUSTOM = Schema.from_dict(
     {
@@ -386,7 +387,7 @@ def test_one_operator_over_the_cap(case: tuple[str, str, Expr], data: st.DataObj
 @given(filters())
 def test_canonical_spans_of_python_trees(case: tuple[str, str, Expr]) -> None:
     schema_name, entity, expr = case
-    text, spanned = _respan(expr)
+    text, spanned = respan(expr)
     assert text == to_text(expr)
     reparsed = parse(text, operators=SCHEMAS[schema_name].operator_names(entity))
     assert spanned == reparsed

@@ -74,6 +74,13 @@ class BufferedReader:
         #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
         #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).
         self.lines_only = False
+        #: JSON Lines: the lines of the blocks read so far (counted on from the ``line`` given to the reader).
+        self.lines_read = 0
+        #: JSON Lines: the lines of the block the last record came from (``block_texts``, each without its
+        #: newline), where that block starts in the stream (``block_base``), and the record's line in it.
+        self.block_texts: list[bytes] = []
+        self.block_base = 0
+        self.last_index = 0
         #: Called when :attr:`records` reaches a multiple of :attr:`tick_every` on a line the prefilter
         #: passed over (for progress reports: such records are never handed out).
         self.tick: Callable[[], None] | None = None

@@ -5,7 +5,8 @@ RecordReader` decides), of at least :data:`MIN_RANGES` ranges, is cut into range
 :data:`RANGE_SIZE` bytes, each starting just after a newline.  Each worker reads its range line by line
 (:meth:`RecordReader.json_lines`), with the prefilter and the predicate, and sends back where the matching
 lines are (runs of whole lines: the main process copies them from the file, so that a filter most records
-match does not send them all through a pipe; as bytes, line end ``\\n``, where a line ends in ``\\r\\n``),
+match does not send them all through a pipe; as bytes, line end ``\\n``, where they are few, or where a
+line ends in ``\\r\\n``; the reader says where each line starts, so the range is not split twice),
 how many lines and records the range held, and the problems it met.  The main
 process takes the results in input order, so the output, the record and line numbers of every message
 (counted on from the ranges before), ``--skip-invalid``'s messages and count, and the progress line are what
@@ -21,6 +22,7 @@ reader's.
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import signal
 from collections.abc import Callable
@@ -42,6 +44,9 @@ __all__ = [
 RANGE_SIZE = 1 << 19
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
 MIN_RANGES = 16
+#: A range's matching lines are sent as bytes when they are less than 1/SPARSE of the stretch of file from
+#: the first to the last, else as where they are in the file.
+SPARSE = 4
 #: Ranges in flight per worker.
 AHEAD = 1
 
@@ -116,27 +121,20 @@ def _init(job: Job) -> None:
 
 
 class _Slice:
-    """``size`` bytes of a binary file from its current position; counts the newlines read."""
+    """``size`` bytes of a binary file from its current position."""
 
     def __init__(self, handle: Any, size: int) -> None:
         self._handle = handle
-        self._left = size
-        self.newlines = 0
-        self.last = b""
-        #: What was read (a range: about :data:`RANGE_SIZE` bytes).
-        self.chunks: list[bytes] = []
+        #: Bytes not read yet.
+        self.left = size
 
     def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+        if self.left <= 0:
             return b""
-        data: bytes = self._handle.read(self._left if n < 0 else min(n, self._left))
-        self._left -= len(data)
+        data: bytes = self._handle.read(self.left if n < 0 else min(n, self.left))
+        self.left -= len(data)
         if not data:
-            self._left = 0
-        else:
-            self.newlines += data.count(b"\n")
-            self.last = data[-1:]
-            self.chunks.append(data)
+            self.left = 0
         return data
 
 
@@ -146,7 +144,11 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     job: Job = _STATE["job"]
     test = _STATE["test"]
     result = RangeResult()
-    out: list[int] = []  # the line numbers of the matches, from 1 at the range's start
+    raws: list[bytes] = []  # the matching lines (without line ends) ...
+    where: list[int] = []  # ... where each starts in the file
+    crlf = False  # whether one of them ends in `\r\n` in the file
+    texts: list[bytes] | None = None
+    offsets: list[int] = []
     with open(path, "rb") as handle:
         handle.seek(start)
         stream = _Slice(handle, end - start)
@@ -158,44 +160,51 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         try:
             for record in reader.json_lines(0):
                 if test(record):
-                    out.append(reader.last_line)
+                    if reader.block_texts is not texts:  # a new block: where its lines start
+                        texts = reader.block_texts
+                        offsets = list(map(operator.add, itertools.accumulate(
+                            map(len, texts), initial=start + reader.block_base), range(len(texts) + 1)))
+                    index = reader.last_index
+                    raw = reader.raw
+                    raws.append(raw)
+                    where.append(offsets[index])
+                    if len(raw) != len(texts[index]):
+                        crlf = True
         except RecordError as exc:
             result.fatal = exc
         except IrregularLines:
             result.irregular = True
         except OSError as exc:
             result.fatal = RecordError(f"cannot read: {exc.strerror or exc}", source=path)
-    if out:
-        _matches(result, b"".join(stream.chunks), out, start)
-    result.matched = len(out)
-    result.lines = stream.newlines + (1 if stream.last not in (b"", b"\n") else 0)
+    result.matched = len(raws)
+    if raws:
+        _matches(result, raws, where, crlf, end - max(stream.left, 0))
+    result.lines = reader.lines_read  # (a range that ends in a newline: no line after it)
     result.records = reader.records
     return result
 
 
-def _matches(result: RangeResult, data: bytes, numbers: list[int], start: int) -> None:
-    """Put the lines ``numbers`` (ascending, from 1) of ``data`` (read from offset ``start``) in
-    ``result``: as runs of whole lines in the file (the main process copies them from there: less to
-    send back when most lines match), or as bytes where a line ends in ``\\r`` (which is not written)."""
-    lines = data.split(b"\n")
-    chosen = [lines[n - 1] for n in numbers]
-    if any(line[-1:] == b"\r" for line in chosen):
-        chosen = [line[:-1] if line[-1:] == b"\r" else line for line in chosen]
-        chosen.append(b"")
-        result.data = b"\n".join(chosen)
+def _matches(result: RangeResult, raws: list[bytes], where: list[int], crlf: bool, end: int) -> None:
+    """Put the matching lines ``raws`` (without line ends; ``where``: where each starts in the file, which
+    was read up to offset ``end``) in ``result``: as runs of whole lines in the file (the main process
+    copies them from there: less to send back when most lines match), or as bytes where they are few
+    (:data:`SPARSE`) or a line ends in ``\\r`` (``crlf``: which is not written)."""
+    if crlf or sum(map(len, raws)) * SPARSE < where[-1] + len(raws[-1]) - where[0]:
+        # Few of the range's bytes: sent as they are (less work than the main process reading the part of
+        # the file that holds them).
+        raws.append(b"")
+        result.data = b"\n".join(raws)
         return
-    # Where each line starts: the lengths of the lines before it, and their newlines.
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=start))
     spans = result.spans
-    first = previous = numbers[0]
-    for n in itertools.chain(numbers[1:], (0,)):
-        if n != previous + 1:  # a run of lines ends at `previous`
-            spans.append((starts[first - 1], starts[previous]))
-            first = n
-        previous = n
-    end = start + len(data)
-    if spans[-1][1] > end:  # the file's last line, without a newline
-        spans[-1] = (spans[-1][0], end)
+    first = stop = where[0]
+    for begin, raw in zip(where, raws, strict=True):
+        if begin != stop:  # a run of lines ends at `stop`
+            spans.append((first, stop))
+            first = begin
+        stop = begin + len(raw) + 1
+    spans.append((first, stop))
+    if stop > end:  # the file's last line, without a newline
+        spans[-1] = (first, end)
         result.newline = True
 
 

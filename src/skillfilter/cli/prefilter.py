@@ -67,6 +67,8 @@ class Needle:
     pattern: bytes | None = None
     #: A line that holds these bytes passes anyway: it may spell the text with escapes.
     guard: bytes = b"\\"
+    #: The member's name as the pattern starts with it (quoted), where there is a pattern.
+    key: bytes | None = None
 
 
 #: A condition: a needle, or ``("and" | "or", [conditions])``; ``None``: no condition.
@@ -99,16 +101,17 @@ def _atom(node: PAtom, member: Key | None = None, listed: bool = False) -> Condi
     text = (b'"' if before else b"") + core + (b'"' if after else b"")
     if node.keys:
         member, listed = node.keys[-1], False
-    pattern = None
+    pattern = key = None
     if isinstance(member, str) and plain and not any(c in member for c in '"\\/') and all(
         ord(c) >= 0x20 for c in member
     ):
         # The value is the member's value (or an element of it, a list: then `[` and anything before
         # the string); what comes before the text in the string is anything but a quote, or an escape.
         value = b'"' + (b"" if before else rb'(?:[^"\\]|\\.)*') + re.escape(core) + (b'"' if after else b"")
-        pattern = (re.escape(b'"' + _json_text(member) + b'"') + _WS + b":" + _WS
+        key = b'"' + _json_text(member) + b'"'
+        pattern = (re.escape(key) + _WS + b":" + _WS
                    + (b"(?:\\[.*?)?" if listed else b"") + value)
-    return Needle(text, pattern, b"\\u" if plain else b"\\")
+    return Needle(text, pattern, b"\\u" if plain else b"\\", key)
 
 
 def needs(node: PNode) -> Condition | None:
@@ -148,12 +151,18 @@ class LineCondition:
         self._first: dict[int, tuple[int, Condition]] = {}
         self._block: dict[int, Callable[..., re.Match[bytes] | None]] = {}
         self._line: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        #: Per needle with a pattern: its block pattern's ``match`` (tried where the member's name is), and
+        #: whether to look for the name first (else the text first), as last counted.
+        self._match: dict[int, Callable[..., re.Match[bytes] | None]] = {}
+        self._by_key: dict[int, tuple[int, bool]] = {}
         for needle in _needles(cond):
             if needle.pattern is not None:
                 self._line[id(needle)] = re.compile(needle.pattern, re.S).search
                 # In a block every line starts with `{`: no match may run on into the next line.
                 pattern = needle.pattern.replace(b'[^"\\\\]', b'[^"\\\\\n]')
-                self._block[id(needle)] = re.compile(pattern).search
+                compiled = re.compile(pattern)
+                self._block[id(needle)] = compiled.search
+                self._match[id(needle)] = compiled.match
 
     def __call__(self, line: bytes) -> bool:
         return self._check(line)
@@ -166,19 +175,23 @@ class LineCondition:
     def _lines(self, cond: Condition, block: bytes, starts: list[int], escapes: bool) -> set[int]:
         if isinstance(cond, Needle):
             found = _find(cond.guard, block, starts) if escapes else set()
-            search = self._block.get(id(cond))
-            if search is None:
-                found |= _find(cond.text, block, starts)
-            else:
-                last = len(starts) - 1
-                match = search(block)
-                while match is not None:
-                    index = bisect.bisect_right(starts, match.start()) - 1
-                    found.add(index)
-                    if index >= last:
-                        break
-                    match = search(block, starts[index + 1])
-            return found
+            if cond.key is None:
+                return found | _find(cond.text, block, starts)
+            # Where the member's name is (when it is rarer than the text), else where the text is, then
+            # the pattern there (which of the two: counted every REORDER_EVERY blocks).
+            key = id(cond)
+            seen, by_key = self._by_key.get(key, (0, True))
+            if not seen % REORDER_EVERY:
+                by_key = block.count(cond.key) <= 4 * block.count(cond.text)
+            self._by_key[key] = (seen + 1, by_key)
+            if by_key:
+                return found | _find_match(cond.key, self._match[key], block, starts)
+            search = self._block[key]
+            end = len(block) + 1
+            return found | {
+                i for i in _find(cond.text, block, starts)
+                if search(block, starts[i], starts[i + 1] - 1 if i + 1 < len(starts) else end) is not None
+            }
         kind, parts = cond
         if kind == "or":
             return set.union(*(self._lines(p, block, starts, escapes) for p in parts))
@@ -236,6 +249,24 @@ def _find(text: bytes, block: bytes, starts: list[int]) -> set[int]:
     return found
 
 
+def _find_match(key: bytes, match: Callable[..., re.Match[bytes] | None], block: bytes,
+                starts: list[int]) -> set[int]:
+    """The indexes of the lines where ``match`` matches at an occurrence of ``key`` (its start)."""
+    found: set[int] = set()
+    pos = block.find(key)
+    last = len(starts) - 1
+    while pos >= 0:
+        if match(block, pos) is None:
+            pos = block.find(key, pos + 1)
+            continue
+        index = bisect.bisect_right(starts, pos) - 1
+        found.add(index)
+        if index >= last:
+            break
+        pos = block.find(key, starts[index + 1])
+    return found
+
+
 def _source(cond: Condition, names: dict[str, object]) -> str:
     if isinstance(cond, Needle):
         name = f"_n{len(names)}"
@@ -266,13 +297,15 @@ def line_condition(plan: PNode) -> LineCondition | None:
 #: An exponent of 16 digits or more (in text marked by ``_NUMBER_MARKS``: digits as ``0``, ``e``/``E`` as
 #: ``e``, signs as ``+``): it may be beyond :mod:`decimal`'s range, which the reader reports (from 18 digits).
 _LONG_EXPONENTS = (b"e" + b"0" * 16, b"e+" + b"0" * 16)
+_SIXTEEN = b"0" * 16
 
 
 def _long_exponent(data: bytes) -> bool:
     """Whether ``data`` may hold a number with an exponent of 16 digits or more (a translation and two
     searches, at C speed: a regular expression takes ten times as long)."""
     marks = data.translate(_NUMBER_MARKS)
-    return any(marks.find(needle) >= 0 for needle in _LONG_EXPONENTS)
+    # Sixteen digits in a row are rare: one search for them, the two for an exponent only where found.
+    return marks.rfind(_SIXTEEN) >= 0 and any(marks.find(needle) >= 0 for needle in _LONG_EXPONENTS)
 
 
 #: A line whose first member's name is spelled without escapes and is no export page's key (or ``{}``):
@@ -284,6 +317,24 @@ _PLAIN_FIRST_KEY = re.compile(
 #: characters (at the block's start, and after a newline).
 _ESCAPED_KEY = re.compile(rb'\{"[^"\\\n]{0,2}\\')
 _ESCAPED_KEY_AFTER = re.compile(rb'\n\{"[^"\\\n]{0,2}\\')
+
+
+def _escaped_key_after(block: bytes) -> bool:
+    """Whether ``_ESCAPED_KEY_AFTER`` finds a match in ``block``: a line (after a newline) that starts with
+    ``{"`` and up to two characters other than a quote, a backslash or a newline, then a backslash.  Found
+    from each line's first backslash (a few per block: cheaper than a search over all of it)."""
+    pos = block.find(b"\\")
+    while pos >= 0:
+        start = block.rfind(b"\n", 0, pos) + 1  # the start of its line; 0: the block's first line
+        if start and pos - start <= 4 and block.startswith(b'{"', start) and not any(
+            c in b'"\\\n' for c in block[start + 2 : pos]
+        ):
+            return True
+        end = block.find(b"\n", pos)
+        if end < 0:
+            return False
+        pos = block.find(b"\\", end)
+    return False
 
 
 class Proof:
@@ -327,7 +378,7 @@ class Proof:
             if whole:
                 # A first member's name with an escape in its first three characters may spell a page's.
                 if b"\\" not in block or (_ESCAPED_KEY.match(block) is None
-                                           and _ESCAPED_KEY_AFTER.search(block) is None):
+                                           and not _escaped_key_after(block)):
                     return []
                 return [i for i in indexes if _PLAIN_FIRST_KEY.match(texts[i]) is None]
         return [i for i in indexes if not self.line(texts[i])]
@@ -344,10 +395,9 @@ def proof() -> Proof | None:
     except ImportError:
         pass
     else:
-        class _Anything(msgspec.Struct):  # type: ignore[misc,name-defined]  # no fields: members skipped
-            pass
-
-        decoder = msgspec.json.Decoder(_Anything)
+        # Raw: each value checked (syntax, escapes, nesting) and skipped, nothing built; a line taken as a
+        # record starts with `{` (see Proof.line and Proof.unproven), so its value is an object.
+        decoder = msgspec.json.Decoder(msgspec.Raw)
         return Proof("msgspec", decoder.decode, decoder.decode_lines)
     try:
         orjson = importlib.import_module("orjson")

@@ -108,8 +108,6 @@ FAST_LOADS = _fast_loads()
 
 
 _NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}\n")
-#: Every ASCII byte as a space: runs of them become one separator between the runs of other bytes.
-_ASCII_AS_SPACE = bytes(0x20 if i < 0x80 else i for i in range(256))
 _PAGE_PREFIXES = frozenset(key[:3].encode() for key in _PAGE_KEYS)
 _OBJECT_ENDS = (b"}", b"}\r")
 #: What :func:`_object_line` looks at: brackets, quotes, backslashes (and the newlines between lines).
@@ -117,12 +115,12 @@ _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
 def _utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8: whether each run of its non-ASCII bytes is (an ASCII byte is a
-    character of its own, so no character spans two runs); cheaper than decoding it all."""
+    """Whether ``data`` is valid UTF-8 (CPython's decoder, which takes runs of ASCII a word at a time, is
+    cheaper than any test built of other bytes methods)."""
     if data.isascii():
         return True
     try:
-        b" ".join(data.translate(_ASCII_AS_SPACE).split()).decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
@@ -250,6 +248,7 @@ class RecordReader(BufferedReader):
                 self._stream_done = not more
                 pending += more
             final = self._stream_done
+            base = self.bytes_read - len(pending)  # where the block starts in the stream
             if final:
                 block, pending = pending, b""
             else:
@@ -259,10 +258,14 @@ class RecordReader(BufferedReader):
                 block, pending = pending[:cut], pending[cut + 1 :]
             texts = block.split(b"\n")
             shapes = texts
+            self.block_texts, self.block_base = texts, base
             if check is None:
-                deep = block.count(b"[") + block.count(b"{") > MAX_DEPTH
-                if deep:  # a line's brackets: more than MAX_DEPTH of them, or it cannot nest that deeply
-                    shapes = block.translate(None, _NOT_BRACKETS).split(b"\n")
+                # A line's brackets: more than MAX_DEPTH of them in the block, or none nests that deeply (one
+                # translation costs less than two counts).
+                brackets = block.translate(None, _NOT_BRACKETS)
+                deep = len(brackets) - len(texts) + 1 > MAX_DEPTH
+                if deep:
+                    shapes = brackets.split(b"\n")
                 inexact = fast is not None and self.exact_numbers and _inexact_for_orjson(block)
                 candidates = None
                 passable = False
@@ -332,6 +335,7 @@ class RecordReader(BufferedReader):
                         self.records += 1
                         self._raw = text[:-1] if text[-1:] == b"\r" else text
                         self.last_line = line
+                        self.last_index = index
                         yield value
                         continue
                     if type(value) is not dict and type(value) is not list:
@@ -349,6 +353,7 @@ class RecordReader(BufferedReader):
                 self._lc_line = line - 1
                 yield from self._continued(line)
                 return
+            self.lines_read = first_line + len(texts) - (1 if final and not block else 0)
             if final:
                 return
 

@@ -21,6 +21,7 @@ Requires the ``django`` extra.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import FilterError, FilterTypeError
@@ -113,40 +114,33 @@ def _convert(
 ) -> Any:
     if not isinstance(expr, Expr):
         raise FilterTypeError(f"{type(expr).__name__} is not an expression")
-    table = {**BUILTIN_OPERATORS, **operators}
-    return _ToQ(model, custom_properties, name_field, value_field, table).fold(expr)
 
-
-class _ToQ(Visitor[Any]):
-    """The tree as a ``Q``, bottom-up: each comparison a lookup (or an ``Exists`` on the custom-property
-    model), ``and``/``or``/``not`` as ``&``/``|``/``~``."""
-
-    def __init__(
-        self, model: Any, custom_properties: str | None, name_field: str, value_field: str,
-        operators: dict[str, Operator],
-    ) -> None:
-        from django.db.models import Q
-
-        self.Q = Q
-        self.model = model
-        self.custom_properties = custom_properties
-        self.name_field = name_field
-        self.value_field = value_field
-        self.operators = operators
-
-    def _cp_exists(self, name: str, lookup: str, value: Any) -> Any:
+    def cp_exists(name: str, lookup: str, value: Any) -> Any:
+        """An ``Exists`` on the custom-property model: a row named ``name`` (whose value passes
+        ``lookup``, when given) for the record."""
         from django.db.models import Exists, OuterRef
 
-        model, custom_properties = self.model, self.custom_properties
         if model is None or custom_properties is None:
             raise FilterError("custom properties need to_q(..., model, custom_properties='<related name>')")
         rel = model._meta.get_field(custom_properties)
-        related_model = rel.related_model
-        fk_name = rel.field.name
-        conditions: dict[str, Any] = {fk_name: OuterRef("pk"), self.name_field: name}
+        conditions: dict[str, Any] = {rel.field.name: OuterRef("pk"), name_field: name}
         if lookup:
-            conditions[f"{self.value_field}__{lookup}"] = value
-        return Exists(related_model.objects.filter(**conditions))
+            conditions[f"{value_field}__{lookup}"] = value
+        return Exists(rel.related_model.objects.filter(**conditions))
+
+    return _ToQ({**BUILTIN_OPERATORS, **operators}, cp_exists).fold(expr)
+
+
+class _ToQ(Visitor[Any]):
+    """The tree as a ``Q``, bottom-up: each comparison a lookup (or, through ``cp_exists``, an ``Exists``
+    on the custom-property model), ``and``/``or``/``not`` as ``&``/``|``/``~``."""
+
+    def __init__(self, operators: dict[str, Operator], cp_exists: Callable[[str, str, Any], Any]) -> None:
+        from django.db.models import Q
+
+        self.Q = Q
+        self.operators = operators
+        self._cp_exists = cp_exists
 
     def leave_Comparison(self, node: Comparison) -> Any:
         Q = self.Q

@@ -1,88 +1,74 @@
-"""The built-in schemas as Python data: written by ``scripts/make_builtin_data.py`` from
+"""The built-in schemas as data: written by ``scripts/make_builtin_data.py`` from
 ``skillfilter/data/*.schema.json``: edit those, then run it (``tests/test_schema.py`` checks that
-both agree)."""
+both agree).  Each schema as the arguments of the model's constructors, in marshal's format
+(see the script for why)."""
 
 from __future__ import annotations
 
+import marshal
 from typing import Any
 
-SCHEMAS: dict[str, Any] = {'skillengine': {'name': 'skillengine',
-                 'description': 'The filterable entities of the TechWolf SkillEngine API. Derived from '
-                                "the API's public documentation (the filtering tutorial and the entity "
-                                'reference pages): it lists the fields those pages show, not '
-                                'necessarily every field the API accepts. To replace it pass your own '
-                                'file (`--schema FILE`, `Schema.load(path)`); to extend it use '
-                                '`Schema.builtin().extend({...})`. See docs/schema.md.',
-                 'source': 'public documentation of the SkillEngine API (filtering tutorial, entity '
-                           'reference)',
-                 'entities': {'employees': {'description': 'Employees (profiles).',
-                                            'fields': {'external_id': {'type': 'text',
-                                                                       'nullable': False},
-                                                       'assigned_position': 'text',
-                                                       'assigned_position_id': 'text',
-                                                       'active': {'type': 'boolean', 'nullable': False},
-                                                       'low_data_availability': 'boolean',
-                                                       'organisational_unit': 'text',
-                                                       'last_updated': 'datetime'},
-                                            'custom_properties': True},
-                              'jobs': {'description': "Jobs (positions) of the organisation's job "
-                                                      'architecture.',
-                                       'fields': {'external_id': {'type': 'text', 'nullable': False},
-                                                  'job_name': 'text',
-                                                  'job_family_id': 'text',
-                                                  'active': {'type': 'boolean', 'nullable': False}},
-                                       'relations': {'job_family': {'entity': 'job_families',
-                                                                    'many': False}}},
-                              'job_families': {'description': 'Job families that group jobs.',
-                                               'fields': {'external_id': {'type': 'text',
-                                                                          'nullable': False},
-                                                          'job_family_name': 'text',
-                                                          'job_family_group': 'text',
-                                                          'active': {'type': 'boolean',
-                                                                     'nullable': False}}},
-                              'vacancies': {'description': 'Open vacancies.',
-                                            'fields': {'external_id': {'type': 'text',
-                                                                       'nullable': False},
-                                                       'job_title': 'text',
-                                                       'job_description': 'text',
-                                                       'company': 'text',
-                                                       'active': {'type': 'boolean', 'nullable': False},
-                                                       'last_updated': 'datetime'},
-                                            'custom_properties': True},
-                              'courses': {'description': 'Learning content.',
-                                          'fields': {'external_id': {'type': 'text', 'nullable': False},
-                                                     'active': {'type': 'boolean', 'nullable': False},
-                                                     'last_updated': 'datetime'},
-                                          'custom_properties': True}}},
- 'export': {'name': 'export',
-            'description': 'Records of the SkillEngine skill-cluster export (POST '
-                           '/export/employees/skill_clusters), as its public reference shows them: an '
-                           "employee's external_id and its skill clusters, each with current, related "
-                           'and rejected skills, and nothing else (no custom properties, no active or '
-                           "last_updated: those are the request's own `filters`, see `skillfilter "
-                           'export-request`). Use it to validate and type filters over exported data '
-                           '(`skillfilter filter --schema export --entity employees`).',
-            'source': 'public reference of the export endpoint /export/employees/skill_clusters',
-            'default_entity': 'employees',
-            'entities': {'employees': {'description': 'One exported record.',
-                                       'fields': {'external_id': {'type': 'text', 'nullable': False}},
-                                       'relations': {'skill_clusters': {'entity': 'skill_clusters',
-                                                                        'many': True}}},
-                         'skill_clusters': {'description': 'A skill cluster of an employee.',
-                                            'fields': {'skill_cluster_id': 'text',
-                                                       'skill_cluster_name': 'text',
-                                                       'domain_name': 'text',
-                                                       'proficiency_level': 'integer',
-                                                       'validation_state': 'text',
-                                                       'sources': 'list[text]'},
-                                            'relations': {'current_skills': {'entity': 'skills',
-                                                                             'many': True},
-                                                          'related_skills': {'entity': 'skills',
-                                                                             'many': True},
-                                                          'rejected_skills': {'entity': 'skills',
-                                                                              'many': True}}},
-                         'skills': {'description': 'A skill within a cluster.',
-                                    'fields': {'name': 'text',
-                                               'skill_id': 'text',
-                                               'validation_state': 'text',
-                                               'skill_sources': 'list[text]'}}}}}
+SCHEMAS: dict[str, Any] = marshal.loads(  # noqa: S302 - our own data, written by the script
+    b'{u\x0b\x00\x00\x00skillengine(\x05\x00\x00\x00u\x0b\x00\x00\x00skillengineu\x80\x01\x00\x00The fi'
+    b"lterable entities of the TechWolf SkillEngine API. Derived from the API's public documentation (t"
+    b'he filtering tutorial and the entity reference pages): it lists the fields those pages show, not '
+    b'necessarily every field the API accepts. To replace it pass your own file (`--schema FILE`, `Sche'
+    b'ma.load(path)`); to extend it use `Schema.builtin().extend({...})`. See docs/schema.md.N[\x00\x00'
+    b'\x00\x00[\x05\x00\x00\x00(\x07\x00\x00\x00u\t\x00\x00\x00employeesu\x15\x00\x00\x00Employees (pro'
+    b'files).[\x07\x00\x00\x00(\x05\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00'
+    b'\x00\x00\x00(\x05\x00\x00\x00u\x11\x00\x00\x00assigned_positionu\x04\x00\x00\x00textTNu\x00\x00'
+    b'\x00\x00(\x05\x00\x00\x00u\x14\x00\x00\x00assigned_position_idu\x04\x00\x00\x00textTNu\x00\x00'
+    b'\x00\x00(\x05\x00\x00\x00u\x06\x00\x00\x00activeu\x07\x00\x00\x00booleanFNu\x00\x00\x00\x00(\x05'
+    b'\x00\x00\x00u\x15\x00\x00\x00low_data_availabilityu\x07\x00\x00\x00booleanTNu\x00\x00\x00\x00('
+    b'\x05\x00\x00\x00u\x13\x00\x00\x00organisational_unitu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05'
+    b'\x00\x00\x00u\x0c\x00\x00\x00last_updatedu\x08\x00\x00\x00datetimeTNu\x00\x00\x00\x00[\x00\x00'
+    b'\x00\x00(\x02\x00\x00\x00F{0[\x00\x00\x00\x00[\x00\x00\x00\x00(\x07\x00\x00\x00u\x04\x00\x00\x00j'
+    b"obsu8\x00\x00\x00Jobs (positions) of the organisation's job architecture.[\x04\x00\x00\x00(\x05"
+    b'\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00\x00\x00\x00(\x05\x00\x00\x00'
+    b'u\x08\x00\x00\x00job_nameu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\r\x00\x00\x00'
+    b'job_family_idu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x06\x00\x00\x00activeu'
+    b'\x07\x00\x00\x00booleanFNu\x00\x00\x00\x00[\x01\x00\x00\x00(\x04\x00\x00\x00u\n\x00\x00\x00job_fa'
+    b'milyu\x0c\x00\x00\x00job_familiesFu\x00\x00\x00\x00N[\x00\x00\x00\x00[\x00\x00\x00\x00(\x07\x00'
+    b'\x00\x00u\x0c\x00\x00\x00job_familiesu\x1d\x00\x00\x00Job families that group jobs.[\x04\x00\x00'
+    b'\x00(\x05\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00\x00\x00\x00(\x05'
+    b'\x00\x00\x00u\x0f\x00\x00\x00job_family_nameu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00'
+    b'\x00u\x10\x00\x00\x00job_family_groupu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u'
+    b'\x06\x00\x00\x00activeu\x07\x00\x00\x00booleanFNu\x00\x00\x00\x00[\x00\x00\x00\x00N[\x00\x00\x00'
+    b'\x00[\x00\x00\x00\x00(\x07\x00\x00\x00u\t\x00\x00\x00vacanciesu\x0f\x00\x00\x00Open vacancies.['
+    b'\x06\x00\x00\x00(\x05\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00\x00\x00'
+    b'\x00(\x05\x00\x00\x00u\t\x00\x00\x00job_titleu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00'
+    b'\x00\x00u\x0f\x00\x00\x00job_descriptionu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00'
+    b'u\x07\x00\x00\x00companyu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x06\x00\x00'
+    b'\x00activeu\x07\x00\x00\x00booleanFNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x0c\x00\x00\x00last_updat'
+    b'edu\x08\x00\x00\x00datetimeTNu\x00\x00\x00\x00[\x00\x00\x00\x00(\x02\x00\x00\x00F{0[\x00\x00\x00'
+    b'\x00[\x00\x00\x00\x00(\x07\x00\x00\x00u\x07\x00\x00\x00coursesu\x11\x00\x00\x00Learning content.['
+    b'\x03\x00\x00\x00(\x05\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00\x00\x00'
+    b'\x00(\x05\x00\x00\x00u\x06\x00\x00\x00activeu\x07\x00\x00\x00booleanFNu\x00\x00\x00\x00(\x05\x00'
+    b'\x00\x00u\x0c\x00\x00\x00last_updatedu\x08\x00\x00\x00datetimeTNu\x00\x00\x00\x00[\x00\x00\x00'
+    b'\x00(\x02\x00\x00\x00F{0[\x00\x00\x00\x00[\x00\x00\x00\x00u\x06\x00\x00\x00export(\x05\x00\x00'
+    b'\x00u\x06\x00\x00\x00exportu\xdd\x01\x00\x00Records of the SkillEngine skill-cluster export (POST'
+    b" /export/employees/skill_clusters), as its public reference shows them: an employee's external_id"
+    b' and its skill clusters, each with current, related and rejected skills, and nothing else (no cus'
+    b"tom properties, no active or last_updated: those are the request's own `filters`, see `skillfilte"
+    b'r export-request`). Use it to validate and type filters over exported data (`skillfilter filter -'
+    b'-schema export --entity employees`).u\t\x00\x00\x00employees[\x00\x00\x00\x00[\x03\x00\x00\x00('
+    b'\x07\x00\x00\x00u\t\x00\x00\x00employeesu\x14\x00\x00\x00One exported record.[\x01\x00\x00\x00('
+    b'\x05\x00\x00\x00u\x0b\x00\x00\x00external_idu\x04\x00\x00\x00textFNu\x00\x00\x00\x00[\x01\x00\x00'
+    b'\x00(\x04\x00\x00\x00u\x0e\x00\x00\x00skill_clustersu\x0e\x00\x00\x00skill_clustersTu\x00\x00\x00'
+    b'\x00N[\x00\x00\x00\x00[\x00\x00\x00\x00(\x07\x00\x00\x00u\x0e\x00\x00\x00skill_clustersu\x1f\x00'
+    b'\x00\x00A skill cluster of an employee.[\x06\x00\x00\x00(\x05\x00\x00\x00u\x10\x00\x00\x00skill_c'
+    b'luster_idu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x12\x00\x00\x00skill_cluster_'
+    b'nameu\x04\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x0b\x00\x00\x00domain_nameu\x04'
+    b'\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x11\x00\x00\x00proficiency_levelu\x07\x00'
+    b'\x00\x00integerTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x10\x00\x00\x00validation_stateu\x04\x00\x00'
+    b'\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x07\x00\x00\x00sourcesu\n\x00\x00\x00list[text]TNu'
+    b'\x00\x00\x00\x00[\x03\x00\x00\x00(\x04\x00\x00\x00u\x0e\x00\x00\x00current_skillsu\x06\x00\x00'
+    b'\x00skillsTu\x00\x00\x00\x00(\x04\x00\x00\x00u\x0e\x00\x00\x00related_skillsu\x06\x00\x00\x00skil'
+    b'lsTu\x00\x00\x00\x00(\x04\x00\x00\x00u\x0f\x00\x00\x00rejected_skillsu\x06\x00\x00\x00skillsTu'
+    b'\x00\x00\x00\x00N[\x00\x00\x00\x00[\x00\x00\x00\x00(\x07\x00\x00\x00u\x06\x00\x00\x00skillsu\x19'
+    b'\x00\x00\x00A skill within a cluster.[\x04\x00\x00\x00(\x05\x00\x00\x00u\x04\x00\x00\x00nameu\x04'
+    b'\x00\x00\x00textTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x08\x00\x00\x00skill_idu\x04\x00\x00\x00tex'
+    b'tTNu\x00\x00\x00\x00(\x05\x00\x00\x00u\x10\x00\x00\x00validation_stateu\x04\x00\x00\x00textTNu'
+    b'\x00\x00\x00\x00(\x05\x00\x00\x00u\r\x00\x00\x00skill_sourcesu\n\x00\x00\x00list[text]TNu\x00\x00'
+    b'\x00\x00[\x00\x00\x00\x00N[\x00\x00\x00\x00[\x00\x00\x00\x000'
+)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from ..errors import Diagnostic
 from ..language.ast import And, Expr, Not, Or, Span
-from .validate import _span
 
 __all__ = ["cap_diagnostic"]
+
+
+def _span(span: Span | None) -> tuple[int, int]:
+    return (span.start, span.end) if span is not None else (0, 0)
 
 
 def _keywords(expr: Expr, text: str | None) -> list[tuple[Span, str]]:

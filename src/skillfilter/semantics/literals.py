@@ -1,18 +1,16 @@
 """Literal conversion: a literal as a value of a field's type, exactly, or a :class:`ConversionError`.
 
 :func:`convert_literal` applies the value rules of :mod:`.values` (ISO 8601 dates and date-times, integer
-digits, exact doubles); :func:`show_literal` writes a literal for a message, whatever its size.
+digits, exact doubles); :func:`show_literal` writes a literal for a message, whatever its size.  The common
+cases are answered here; every other one, and every refusal, by :mod:`.conversion`, loaded on first use.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from typing import TYPE_CHECKING
 
 from ..errors import FilterError
-from ..language.parser import float_value, inexact_float_hint
-from .values import MAX_DIGITS, as_date, as_datetime, float_decimal
+from .values import MAX_DIGITS
 
 if TYPE_CHECKING:
     from ..language.ast import Literal
@@ -32,36 +30,9 @@ class ConversionError(FilterError, ValueError):
         return (type(self), (str(self), self.hint))
 
 
-_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
-_NUM_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-
-
-#: Integers with more digits than this are refused, as the parser and the printer refuse them.
-_MAX_DIGITS = MAX_DIGITS
-_INT_LIMIT = 10**_MAX_DIGITS
-
-
-def _int_from_text(value: str) -> int:
-    """ASCII digits (with an optional sign; checked by the caller) as an int, within :data:`_MAX_DIGITS`."""
-    sign = value[:1] if value[:1] in "+-" else ""
-    digits = value[len(sign):].lstrip("0")
-    if len(digits) > _MAX_DIGITS:
-        raise ConversionError(
-            f"{_show(value)} has more than {_MAX_DIGITS} digits",
-            f"an integer has at most {_MAX_DIGITS} digits",
-        )
-    number = int(digits or "0")
-    return -number if sign == "-" else number
-
-
-def _big_int(value: int) -> bool:
-    return not -_INT_LIMIT < value < _INT_LIMIT
-
-
-def _big_int_error() -> ConversionError:
-    return ConversionError(
-        f"an integer with more than {_MAX_DIGITS} digits", f"an integer has at most {_MAX_DIGITS} digits"
-    )
+#: Integers of at most :data:`~.values.MAX_DIGITS` digits are answered here; larger ones are refused there.
+_INT_LIMIT = 10**MAX_DIGITS
+_TEXT_TYPES = frozenset({"text", "list[text]"})
 
 
 def convert_literal(value: Literal, type_name: str | None) -> Literal:
@@ -76,72 +47,17 @@ def convert_literal(value: Literal, type_name: str | None) -> Literal:
     """
     if value is None or type_name is None:
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and _big_int(value):
-        raise _big_int_error()
-    if type_name in ("text", "list[text]"):
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        raise ConversionError(
-            f"{_show(value)} is not text", f"quote it: `'{_show(value)}'`" if value is not None else None
-        )
-    if type_name == "integer":
-        if isinstance(value, bool):
-            raise ConversionError(f"{_show(value)} is not an integer")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            # A float literal means the decimal value written (its shortest repr): 1e23 is 10**23, not the
-            # double's binary value 99999999999999991611392.
-            return int(float_decimal(value))
-        if isinstance(value, str) and _INT_RE.match(value):
-            return _int_from_text(value)
-        raise ConversionError(f"{_show(value)} is not an integer", "write a whole number such as `3`")
-    if type_name == "number":
-        if isinstance(value, bool):
-            raise ConversionError(f"{_show(value)} is not a number")
-        if isinstance(value, (int, float)):
-            return value  # integers are compared exactly by every backend, whatever their size
-        if isinstance(value, str) and _NUM_RE.match(value):
-            if _INT_RE.match(value):
-                return _int_from_text(value)
-            f, exact = float_value(value)
-            if exact:
-                return f
-            raise ConversionError(
-                f"{_show(value)} cannot be held exactly by a 64-bit floating point value",
-                inexact_float_hint(f),
-            )
-        raise ConversionError(f"{_show(value)} is not a number", "write a number such as `3` or `2.5`")
-    if type_name == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value in ("true", "false"):
-            return value == "true"
-        raise ConversionError(f"{_show(value)} is not a boolean", "write `true` or `false`")
-    if type_name == "date":
-        if isinstance(value, _dt.datetime):
-            raise ConversionError(f"{_show(value)} is not a date")
-        date = as_date(str.__str__(value) if isinstance(value, str) else value)
-        if date is not None:
-            return date
-        raise ConversionError(
-            f"{_show(value)} is not a date", "write an ISO 8601 date such as `'2024-01-31'`"
-        )
-    if type_name == "datetime":
-        instant = as_datetime(str.__str__(value) if isinstance(value, str) else value)
-        if instant is not None:
-            return instant
-        raise ConversionError(
-            f"{_show(value)} is not a date-time",
-            "write an ISO 8601 date-time such as `'2024-01-31T09:30:00Z'` (or a date for its midnight UTC)",
-        )
-    raise ConversionError(f"unknown type `{type_name}`")  # pragma: no cover
+    t = type(value)
+    # The literal that already is of the type (what a valid filter mostly holds) is itself.
+    if t is str and type_name in _TEXT_TYPES:
+        return value
+    if t is int and type_name in ("integer", "number") and -_INT_LIMIT < value < _INT_LIMIT:
+        return value
+    if (t is float and type_name == "number") or (t is bool and type_name == "boolean"):
+        return value
+    from .conversion import convert
 
-
-#: Longest literal shown whole in a message.
-_SHOW_MAX = 60
+    return convert(value, type_name)
 
 
 def show_literal(value: object) -> str:
@@ -149,29 +65,6 @@ def show_literal(value: object) -> str:
 
     Never raises (a huge integer is described rather than written out).
     """
-    from ..errors import visible
-    from ..language.printer import format_literal
+    from .conversion import show_literal as show
 
-    if isinstance(value, int) and not isinstance(value, bool):
-        if _big_int(value):
-            return f"an integer with more than {_MAX_DIGITS} digits"
-        if not -(10**_SHOW_MAX) < value < 10**_SHOW_MAX:
-            digits = int.__repr__(value)
-            return f"{digits[:_SHOW_MAX - 20]}… ({len(digits.lstrip('-'))} digits)"
-    if isinstance(value, str) and len(value) > _SHOW_MAX:
-        head = value[: _SHOW_MAX - 20]
-        if head and "\ud800" <= head[-1] <= "\udbff":  # do not cut a surrogate pair
-            head = head[:-1]
-        return visible(format_literal(head)[:-1] + f"…' ({len(value)} characters)")
-    try:
-        shown = format_literal(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        try:
-            shown = repr(value)
-        except ValueError:  # pragma: no cover - an int subclass too big for repr
-            shown = f"a {type(value).__name__}"
-    return visible(shown)
-
-
-def _show(value: Literal) -> str:
-    return show_literal(value)
+    return show(value)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FilterError, FilterTypeError, type_name
 from .frozen import Frozen
-from .operators import BUILTIN_OPERATORS, FIELD_KIND, FieldType, Operator
+from .operators import BUILTIN_OPERATORS, FieldType, Operator
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,9 +63,7 @@ class SchemaError(FilterError, ValueError):
 class Field(Frozen):
     """A field of an entity: its name and type."""
 
-    __slots__ = ("description", "name", "nullable", "operators", "type")
-    _fields = ("name", "type", "nullable", "operators", "description")
-    __match_args__ = ("name", "type", "nullable", "operators", "description")
+    __slots__ = __match_args__ = _fields = ("name", "type", "nullable", "operators", "description")
 
     name: str
     type: str
@@ -92,9 +90,7 @@ class Field(Frozen):
 class Relation(Frozen):
     """A relation of an entity to another entity."""
 
-    __slots__ = ("description", "many", "name", "target")
-    _fields = ("name", "target", "many", "description")
-    __match_args__ = ("name", "target", "many", "description")
+    __slots__ = __match_args__ = _fields = ("name", "target", "many", "description")
 
     name: str
     target: str
@@ -112,9 +108,7 @@ class CustomProperties(Frozen):
     (compared as in a schemaless filter).
     """
 
-    __slots__ = ("definitions", "strict")
-    _fields = ("strict", "definitions")
-    __match_args__ = ("strict", "definitions")
+    __slots__ = __match_args__ = _fields = ("strict", "definitions")
 
     strict: bool
     definitions: Mapping[str, str]
@@ -126,12 +120,9 @@ class CustomProperties(Frozen):
 class Entity(Frozen):
     """An entity: its fields, relations and custom properties."""
 
-    __slots__ = ("custom_properties", "description", "fields", "name", "operators", "relations",
-                 "type_operators")
-    _fields = ("name", "fields", "relations", "custom_properties", "operators", "description",
-               "type_operators")
-    __match_args__ = ("name", "fields", "relations", "custom_properties", "operators", "description",
-               "type_operators")
+    __slots__ = __match_args__ = _fields = (
+        "name", "fields", "relations", "custom_properties", "operators", "description", "type_operators"
+    )
 
     name: str
     fields: Mapping[str, Field]
@@ -171,9 +162,9 @@ class Resolution(Frozen):
     names first.
     """
 
-    __slots__ = ("custom_property", "entity", "field", "operator", "relations", "type")
-    _fields = ("entity", "relations", "field", "custom_property", "type", "operator")
-    __match_args__ = ("entity", "relations", "field", "custom_property", "type", "operator")
+    __slots__ = __match_args__ = _fields = (
+        "entity", "relations", "field", "custom_property", "type", "operator"
+    )
 
     entity: Entity
     relations: tuple[Relation, ...]
@@ -202,9 +193,8 @@ class Resolution(Frozen):
 class Schema(Frozen):
     """The entities a filter may name, their fields, relations and operators."""
 
-    __slots__ = ("_names", "default_entity", "description", "entities", "name", "operators")
-    _fields = ("name", "entities", "operators", "description", "default_entity")
-    __match_args__ = ("name", "entities", "operators", "description", "default_entity")
+    __match_args__ = _fields = ("name", "entities", "operators", "description", "default_entity")
+    __slots__ = ("_names", *_fields)
 
     name: str
     entities: Mapping[str, Entity]
@@ -274,30 +264,15 @@ class Schema(Frozen):
         ``custom_properties`` (when given) replace the existing setting.  ``other`` may consist of
         ``operators`` alone.
         """
-        if not isinstance(other, Schema):
-            from .schema_loading import schema_from_dict
+        from .schema_loading import extend
 
-            other = schema_from_dict({"name": self.name, **other}, "extension", base=self)
-        merged = Schema(
-            self.name,
-            MappingProxyType({**self.entities, **other.entities}),
-            MappingProxyType({**self.operators, **other.operators}),
-            self.description,
-            other.default_entity or self.default_entity,
-        )
-        merged.check_references()
-        return merged
+        return extend(self, other)
 
     def check_references(self) -> None:
         """Raise :class:`SchemaError` for a ``default_entity`` or a relation naming an unknown entity."""
-        if self.default_entity is not None and self.default_entity not in self.entities:
-            raise SchemaError(f"`default_entity` names an unknown entity `{self.default_entity}`")
-        for entity in self.entities.values():
-            for rel in entity.relations.values():
-                if rel.target not in self.entities:
-                    raise SchemaError(
-                        f"{entity.name}.{rel.name}: relation to unknown entity `{rel.target}`"
-                    )
+        from .schema_loading import check_references
+
+        check_references(self)
 
     # -- queries -----------------------------------------------------------------------------------
     def entity(self, name: str) -> Entity:
@@ -352,15 +327,9 @@ class Schema(Frozen):
 
     def allowed_operators(self, entity: Entity, type_name: str | None, fld: Field | None = None) -> list[str]:
         """Operator names a value of ``type_name`` takes on ``entity`` (all of them when untyped)."""
-        table = self.operators_for(entity)
-        if fld is not None and fld.operators is not None:
-            return sorted(fld.operators)
-        if type_name is not None and type_name in entity.type_operators:
-            return sorted(entity.type_operators[type_name])
-        if type_name is None:
-            return sorted(table)
-        kind = FIELD_KIND[type_name]
-        return sorted(name for name, op in table.items() if kind in op.kinds)
+        from .diagnose import allowed_operators
+
+        return allowed_operators(self, entity, type_name, fld)
 
     def resolve(self, entity_name: str, node: Comparison) -> Resolution:
         """Check one comparison against ``entity_name``; raise :class:`~.resolve.ResolveError` where it

@@ -162,9 +162,7 @@ class Operator(Frozen):
     ``kinds`` lists the value kinds (``text``, ``number``, ``boolean``, ``temporal``) it takes.
     """
 
-    __slots__ = ("case_insensitive", "description", "kind", "kinds", "name")
-    _fields = ("name", "kind", "case_insensitive", "kinds", "description")
-    __match_args__ = ("name", "kind", "case_insensitive", "kinds", "description")
+    __slots__ = __match_args__ = _fields = ("name", "kind", "case_insensitive", "kinds", "description")
 
     name: str
     kind: OpKind

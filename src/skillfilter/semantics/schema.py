@@ -19,36 +19,11 @@ This module gathers the public names of the modules that do the work:
 
 from __future__ import annotations
 
+from . import model
+from .dates import parse_datetime
 from .literals import ConversionError, convert_literal, show_literal
-from .model import (
-    CUSTOM_PROPERTY_TYPES,
-    FIELD_TYPES,
-    CustomProperties,
-    Entity,
-    Field,
-    Relation,
-    Resolution,
-    Schema,
-    SchemaError,
-    UnknownSchemaError,
-)
+from .model import *  # noqa: F403 - the model's names (its __all__) are this module's
 from .resolve import ResolveError
-from .values import parse_datetime
 
-__all__ = [
-    "CUSTOM_PROPERTY_TYPES",
-    "FIELD_TYPES",
-    "ConversionError",
-    "CustomProperties",
-    "Entity",
-    "Field",
-    "Relation",
-    "Resolution",
-    "ResolveError",
-    "Schema",
-    "SchemaError",
-    "UnknownSchemaError",
-    "convert_literal",
-    "parse_datetime",
-    "show_literal",
-]
+__all__ = ["ConversionError", "ResolveError", "convert_literal", "parse_datetime", "show_literal"]
+__all__ += model.__all__

@@ -28,7 +28,7 @@ from .operators import BUILTIN_OPERATORS, FIELD_KIND, Operator, OpKind, ValueKin
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["load_schema", "schema_from_dict"]
+__all__ = ["check_references", "extend", "load_schema", "schema_from_dict"]
 
 _OPERATOR_KINDS = tuple(k.value for k in OpKind)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -241,7 +241,32 @@ def schema_from_dict(data: Any, source: str = "schema", *, base: Schema | None =
         default_entity,
     )
     if base is None:
-        schema.check_references()
+        check_references(schema)
     return schema
 
 
+
+
+def extend(schema: Schema, other: Schema | Mapping[str, Any]) -> Schema:
+    """``Schema.extend``: a new schema with ``other``'s operators and entities added."""
+    if not isinstance(other, Schema):
+        other = schema_from_dict({"name": schema.name, **other}, "extension", base=schema)
+    merged = Schema(
+        schema.name,
+        MappingProxyType({**schema.entities, **other.entities}),
+        MappingProxyType({**schema.operators, **other.operators}),
+        schema.description,
+        other.default_entity or schema.default_entity,
+    )
+    check_references(merged)
+    return merged
+
+
+def check_references(schema: Schema) -> None:
+    """Raise :class:`SchemaError` for a ``default_entity`` or a relation naming an unknown entity."""
+    if schema.default_entity is not None and schema.default_entity not in schema.entities:
+        raise SchemaError(f"`default_entity` names an unknown entity `{schema.default_entity}`")
+    for entity in schema.entities.values():
+        for rel in entity.relations.values():
+            if rel.target not in schema.entities:
+                raise SchemaError(f"{entity.name}.{rel.name}: relation to unknown entity `{rel.target}`")

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from ...semantics.schema import Schema
+    from ...semantics.model import Schema
 
 #: Names that `--schema` takes besides a file path.
 BUILTIN_SCHEMAS = ("skillengine", "export")
@@ -18,7 +18,7 @@ class UsageError(Exception):
 
 def load_schema(spec: str) -> Schema:
     """A built-in schema by name, else a schema file; :class:`UsageError` when that fails."""
-    from ...semantics.schema import Schema, SchemaError
+    from ...semantics.model import Schema, SchemaError
 
     if spec in BUILTIN_SCHEMAS:
         return Schema.builtin(spec)
