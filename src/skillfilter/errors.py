@@ -8,7 +8,9 @@ module loads on first use (a command that parses and prints, such as ``skillfilt
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from . import _lazy_getattr
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic, FilterValidationError, Severity, line_column, render_caret, visible
@@ -28,19 +30,10 @@ __all__ = [
     "visible",
 ]
 
-#: Names defined in :mod:`skillfilter.diagnostics`, loaded when first looked up here.
-_DIAGNOSTICS = frozenset({"Diagnostic", "FilterValidationError", "Severity", "line_column", "render_caret",
-                          "visible"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _DIAGNOSTICS:
-        from . import diagnostics
-
-        value = getattr(diagnostics, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: The names :mod:`skillfilter.diagnostics` defines, looked up there on first use (``..diagnostics``: the
+#: sibling of this module).
+_DIAGNOSTICS = ("Diagnostic", "FilterValidationError", "Severity", "line_column", "render_caret", "visible")
+__getattr__ = _lazy_getattr(__name__, dict.fromkeys(_DIAGNOSTICS, ".diagnostics"), globals())
 
 
 class FilterError(Exception):
