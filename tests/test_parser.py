@@ -26,6 +26,7 @@ from skillfilter import (
     parse,
 )
 from skillfilter.language.parser import _parse_reference, cache_dir, grammar_text, parse_lookup
+from skillfilter.language.printer import to_text
 from skillfilter.language.tables import CACHE_MAGIC as _CACHE_MAGIC
 from skillfilter.semantics.operators import OPERATOR_NAMES
 
@@ -257,7 +258,8 @@ def test_cache_of_tables(tmp_path: Path) -> None:
 
 def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
     """The start-up path of `fmt`: the driver, lexer, lookups, tables cache and printer; the error hints,
-    the span writer, the reference parser's lark, the builder and the schema are loaded only on use."""
+    the span writer, the visitors (pretty layout, deep trees), the reference parser and its lark, the
+    builder, composition (`&`, `|`), the diagnostics and the schema are loaded only on use."""
     assert _run(PROBE, tmp_path).returncode == 0
     probe = (
         "import sys, skillfilter\n"
@@ -270,10 +272,11 @@ def test_a_warm_parse_and_print_load_only_their_modules(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     loaded, hints = done.stdout.splitlines()
     modules = set(ast.literal_eval(loaded))
-    for name in ("lalr", "lexer", "lookups", "tables", "parser", "printer", "ast", "visitor"):
+    for name in ("lalr", "lexer", "lookups", "tables", "parser", "printer", "ast"):
         assert f"skillfilter.language.{name}" in modules
     for name in ("language.hints", "language.spans", "language.tables_lark", "language.builder", "semantics.schema",
-                 "semantics.validate", "lark"):
+                 "semantics.validate", "language.visitor", "language.pretty", "language.reference",
+                 "language.compose", "diagnostics", "lark"):
         assert f"skillfilter.{name}" not in modules and name not in modules
     assert hints == "True"
 
@@ -332,3 +335,16 @@ def test_fallback_to_larks_own_parser(monkeypatch: pytest.MonkeyPatch) -> None:
         except FilterSyntaxError as exc:
             got = (exc.reason, exc.position, exc.hint)
         assert got == want, text
+
+
+@pytest.mark.parametrize("depth", [1, 8, 9, 40])
+def test_deep_and_shallow_trees_print_alike(depth: int) -> None:
+    """Trees up to 8 deep are printed by a short recursion, deeper ones by ``Visitor.fold``: both give
+    text that parses back to the same tree, and the pretty form reads back too."""
+    text = "a=1"
+    for i in range(depth - 1):
+        text = f"not ({text} or b{i}='x')" if i % 2 else f"({text} and c{i}={i})"
+    tree = parse(text)
+    printed = to_text(tree)
+    assert parse(printed) == tree
+    assert parse(to_text(tree, pretty=True, width=20)) == tree

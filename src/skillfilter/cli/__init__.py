@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
-import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from . import _startup  # noqa: F401  (first: lazy standard-library modules for a fast start)
 
@@ -61,8 +60,10 @@ def _version() -> str:
 # --------------------------------------------------------------------------------------------------
 # standard streams that fail
 # --------------------------------------------------------------------------------------------------
-class _StreamClosed(OSError):
-    """A standard stream that was closed when the process started (``>&-``, ``<&-``)."""
+def _closed(which: str) -> OSError:
+    from ._failures import StreamClosed
+
+    return StreamClosed(errno.EBADF, f"standard {which} is closed")
 
 
 class _Output:
@@ -81,7 +82,7 @@ class _Output:
 
     def write(self, data: Any) -> int:
         if self._stream is None:
-            raise self._fail(_StreamClosed(errno.EBADF, "standard output is closed"))
+            raise self._fail(_closed("output"))
         try:
             return int(self._stream.write(data))
         except OSError as exc:
@@ -108,7 +109,7 @@ class _Output:
 
     def fileno(self) -> int:
         if self._stream is None:
-            raise _StreamClosed(errno.EBADF, "standard output is closed")
+            raise _closed("output")
         return int(self._stream.fileno())
 
     def isatty(self) -> bool:
@@ -124,38 +125,6 @@ class _Output:
         if self._stream is None:
             raise AttributeError(name)
         return getattr(self._stream, name)
-
-
-class _ClosedInput:
-    """Standard input when it was closed at start-up: reading it is an input error."""
-
-    def _fail(self) -> NoReturn:
-        raise _StreamClosed(errno.EBADF, "standard input is closed")
-
-    def read(self, *_: Any) -> NoReturn:
-        self._fail()
-
-    def readline(self, *_: Any) -> NoReturn:
-        self._fail()
-
-    def readinto(self, *_: Any) -> NoReturn:
-        self._fail()
-
-    def __iter__(self) -> NoReturn:
-        self._fail()
-
-    def fileno(self) -> NoReturn:
-        self._fail()
-
-    def isatty(self) -> bool:
-        return False
-
-    @property
-    def buffer(self) -> _ClosedInput:
-        return self
-
-    name = "<stdin>"
-    encoding = "utf-8"
 
 
 class _Messages:
@@ -181,8 +150,10 @@ class _Messages:
                 self._give_up()
 
     def _give_up(self) -> None:
+        from ._failures import silence
+
         stream, self._stream = self._stream, None
-        _silence(stream)
+        silence(stream)
 
     def isatty(self) -> bool:
         try:
@@ -194,22 +165,6 @@ class _Messages:
         if self._stream is None:
             raise AttributeError(name)
         return getattr(self._stream, name)
-
-
-def _silence(stream: Any) -> None:
-    """Output failed: send whatever is still buffered to the null device, so that the interpreter's final
-    flush at exit does not fail again ("Exception ignored ...")."""
-    try:
-        fd = stream.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, fd)
-        os.close(devnull)
-    except (AttributeError, OSError, ValueError, TypeError):
-        pass
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,7 +272,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     """Run one command; the exit status.  Failing input and output end in one line on standard error."""
     in_stream: Any = stdin if stdin is not None else sys.stdin
     if in_stream is None:
-        in_stream = _ClosedInput()
+        from ._failures import ClosedInput
+
+        in_stream = ClosedInput()
     out = _Output(stdout if stdout is not None else sys.stdout)
     err = _Messages(stderr if stderr is not None else sys.stderr)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -327,30 +284,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
         if out.errors:  # a write that argparse (--help, --version) swallowed
             raise out.errors[0]
         return status
-    except BrokenPipeError:  # the reader of the output went away (`| head`): stop quietly
-        _silence(out)
-        return 0
-    except OSError as exc:
-        if any(exc is e for e in out.errors):
-            _silence(out)
-            err.write(f"{_prog(argv)}: cannot write the output: {_reason(exc)}\n")
-        elif isinstance(exc, _StreamClosed):
-            err.write(f"{_prog(argv)}: cannot read the input: {_reason(exc)}\n")
-        else:
-            err.write(f"{_prog(argv)}: input/output error: {_reason(exc)}\n")
-        return 2
-    except UnicodeEncodeError as exc:  # e.g. a lone surrogate (undecodable bytes in an argument)
-        err.write(f"{_prog(argv)}: cannot write the output in its encoding ({exc.encoding}): {exc.reason}\n")
-        return 2
-    except UnicodeDecodeError as exc:
-        reason = f"{exc.reason} at byte {exc.start}"
-        err.write(f"{_prog(argv)}: input is not UTF-8 text ({reason})\n")
-        return 2
-    except KeyboardInterrupt:
-        with contextlib.suppress(OSError):
-            out.flush()
-        err.write("interrupted\n")
-        return 130
+    except (OSError, UnicodeEncodeError, UnicodeDecodeError, KeyboardInterrupt) as exc:
+        from ._failures import report
+
+        return report(exc, _prog(argv), out, err)
 
 
 def _prog(argv: list[str]) -> str:

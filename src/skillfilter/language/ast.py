@@ -10,6 +10,7 @@ Composition: ``&``, ``|`` and ``~`` build new trees, flattening nested ``and``/`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..semantics.operators import Precedence
@@ -66,11 +67,25 @@ HARD_MAX_DEPTH = MAX_DEPTH
 class _Frozen:
     """Frozen, slotted records written out by hand (a dataclass costs a process start-up about 0.3 ms
     per class): no assignment, ``repr`` of the fields in ``_shown``, pickling and copying by the fields
-    in ``__match_args__`` (the constructor's arguments)."""
+    in ``__match_args__`` (the constructor's arguments), equality and hashing by ``_key(record)`` between
+    records of the same class (a C ``attrgetter`` of the compared fields where it can be)."""
 
     __slots__ = ()
     __match_args__: ClassVar[tuple[str, ...]]
     _shown: ClassVar[tuple[str, ...]]
+
+    #: ``record -> what it compares by``: an ``attrgetter`` or a static method (typed ``Any``: mypy would
+    #: read a callable class attribute as a method, bound to the record).
+    _key: ClassVar[Any]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        key = self._key
+        return bool(key(self) == key(other))
+
+    def __hash__(self) -> int:
+        return hash(self._key(self))
 
     def __setattr__(self, name: str, value: object) -> None:
         _frozen(self, name)
@@ -104,14 +119,7 @@ class Span(_Frozen):
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Span:
-            return NotImplemented
-        assert isinstance(other, Span)
-        return self.start == other.start and self.end == other.end
-
-    def __hash__(self) -> int:
-        return hash((self.start, self.end))
+    _key = attrgetter("start", "end")
 
 
 class FieldRef(_Frozen):
@@ -124,14 +132,10 @@ class FieldRef(_Frozen):
     def __init__(self, path: tuple[str, ...]) -> None:
         object.__setattr__(self, "path", path)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not FieldRef:
-            return NotImplemented
-        assert isinstance(other, FieldRef)
-        return self.path == other.path
+    _key = attrgetter("path")
 
-    def __hash__(self) -> int:
-        return hash((self.path,))
+    def __hash__(self) -> int:  # the same hash as _Frozen's, without its indirection: the printer's memo
+        return hash(self.path)  # and the planner's tables are keyed by targets
 
     @property
     def name(self) -> str:
@@ -155,14 +159,10 @@ class CustomProperty(_Frozen):
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not CustomProperty:
-            return NotImplemented
-        assert isinstance(other, CustomProperty)
-        return self.name == other.name
+    _key = attrgetter("name")
 
-    def __hash__(self) -> int:
-        return hash((self.name,))
+    def __hash__(self) -> int:  # as FieldRef's
+        return hash(self.name)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -287,17 +287,9 @@ class Comparison(_Frozen, Expr):
     def depth(self) -> int:
         return 1
 
-    def _key(self) -> tuple[Any, ...]:
-        return (self.target, self.op, _literal_key(self.value))
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Comparison:
-            return NotImplemented
-        assert isinstance(other, Comparison)
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(("cmp", *self._key()))
+    @staticmethod
+    def _key(node: Comparison) -> tuple[Any, ...]:
+        return (node.target, node.op, _literal_key(node.value))
 
     def replace(self, **changes: Any) -> Comparison:
         """A copy with some fields changed (``target``, ``op``, ``value`` and the spans)."""
@@ -316,8 +308,8 @@ class Comparison(_Frozen, Expr):
 
 class _NAry(Expr):
     """``and``/``or``: frozen and slotted like the other nodes, written out by hand so that composing
-    with ``&``/``|`` is O(1): ``x | y`` records its two parts and flattens them into ``operands`` (once,
-    without recursion) only when that is first read.  So ``q = q | Q(a=i)`` in a loop is linear overall."""
+    with ``&``/``|`` is O(1) (see :mod:`skillfilter.language.compose`): ``x | y`` records its two parts
+    (``_parts``) and flattens them into ``operands`` only when that is first read."""
 
     __slots__ = ("_depth", "_operands", "_parts", "_size", "keyword_spans", "span")
     __match_args__ = ("operands", "keyword_spans", "span")
@@ -356,78 +348,21 @@ class _NAry(Expr):
         _set(self, "span", span)
 
     @classmethod
-    def _join(cls, left: Expr, right: Expr) -> Expr:
-        """``left`` and ``right`` joined by this node's keyword, flattened lazily: O(1)."""
-        depth = max(
-            left.depth if left.__class__ is cls else left.depth + 1,
-            right.depth if right.__class__ is cls else right.depth + 1,
-        )
-        _check_depth(depth)
-        size = (left._size if isinstance(left, _NAry) and left.__class__ is cls else 1) + (
-            right._size if isinstance(right, _NAry) and right.__class__ is cls else 1
-        )
-        node = object.__new__(cls)
-        _set = object.__setattr__
-        _set(node, "_operands", None)
-        _set(node, "_parts", (left, right))
-        _set(node, "_size", size)
-        _set(node, "_depth", depth)
-        _set(node, "keyword_spans", None)
-        _set(node, "span", None)
-        return node
-
-    @classmethod
     def of(cls, *operands: Expr) -> Expr:
         """Combine, flattening operands of the same kind; one operand is returned as it is."""
-        if len(operands) == 2:
-            left, right = operands
-            if not isinstance(left, Expr) or not isinstance(right, Expr):
-                bad = right if isinstance(left, Expr) else left
-                raise TypeError(f"operand {bad!r} is not an expression")
-            return cls._join(left, right)
-        flat: list[Expr] = []
-        for op in operands:
-            if op.__class__ is cls:
-                assert isinstance(op, _NAry)
-                flat.extend(op.operands)
-            else:
-                flat.append(op)
-        if len(flat) == 1:
-            return flat[0]
-        return cls(tuple(flat))
+        from .compose import combine
+
+        return combine(cls, operands)
 
     @property
     def operands(self) -> tuple[Expr, ...]:
         """The operands (two or more, none of this node's own kind)."""
         ops = self._operands
-        if ops is None:
-            ops = self._flatten()
-        return ops
+        if ops is None:  # joined by `&`/`|`: flattened on first read
+            from .compose import flatten
 
-    def _flatten(self) -> tuple[Expr, ...]:
-        cls = self.__class__
-        out: list[Expr] = []
-        stack: list[Expr] = [self]
-        while stack:
-            node = stack.pop()
-            if node.__class__ is not cls:
-                out.append(node)
-                continue
-            assert isinstance(node, _NAry)
-            # Another thread may be flattening `node` too: it sets `_operands` before clearing `_parts`.
-            parts = node._parts
-            ops = node._operands
-            if ops is not None:
-                out.extend(ops)
-            elif parts is not None:
-                stack.append(parts[1])
-                stack.append(parts[0])
-            else:  # pragma: no cover - flattened by another thread in between
-                out.extend(node.operands)
-        result = tuple(out)
-        object.__setattr__(self, "_operands", result)
-        object.__setattr__(self, "_parts", None)
-        return result
+            ops = flatten(self)
+        return ops
 
     @property
     def depth(self) -> int:
@@ -516,11 +451,4 @@ class Not(_Frozen, Expr):
     def children(self) -> tuple[Expr, ...]:
         return (self.operand,)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not Not:
-            return NotImplemented
-        assert isinstance(other, Not)
-        return self.operand == other.operand
-
-    def __hash__(self) -> int:
-        return hash(("not", self.operand))
+    _key = attrgetter("operand")

@@ -10,7 +10,7 @@ raises :class:`Stuck`, which :mod:`skillfilter.language.hints` turns into a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..errors import FilterError, FilterSyntaxError
@@ -170,64 +170,59 @@ def _reduce(rule: Rule, children: list[Any], ctx: Context) -> Any:
 
 def drive(tables: Tables, ctx: Context) -> Expr:
     """The tree of ``ctx.text``; raises :class:`Stuck` where it is not a filter, and the builders'
-    :class:`FilterSyntaxError` for a bad lookup or literal."""
+    :class:`FilterSyntaxError` for a bad lookup or literal.
+
+    One loop over the tokens, the scanner's matches and then ``tables.end_token`` (of kind ``$END``), so
+    the final reductions run in the same loop as all others.  Only ``$END`` is ever looked up
+    in the accepting state, which has no actions: there the tree is complete.
+    """
     actions = tables.actions
     rules = tables.rules
     retype = tables.retype
     kinds = tables.kinds
+    accept = tables.end
     states = [tables.start]
     values: list[Any] = []
     previous: Any = None
-    for m in tables.scanner.finditer(ctx.text):
-        kind = kinds[m.lastindex]  # type: ignore[index]
-        if kind is None:  # white space
-            continue
-        words = retype.get(kind)
-        if words is not None:
-            kind = words.get(m.group(), kind)
-        while True:
-            code = actions[states[-1]].get(kind)
-            if code is None:
-                raise _stuck(tables, states[-1], m, kind, previous)
-            if code >= 0:
-                states.append(code)
-                values.append(m)
-                break
-            rule = rules[~code]
-            if rule[2]:  # passthrough: the value stays on the stack
-                del states[-1]
-            else:
-                size = rule[1]
-                children = values[-size:] if size else []
-                if size:
-                    del values[-size:]
-                    del states[-size:]
-                values.append(_reduce(rule, children, ctx))
-            states.append(actions[states[-1]][rule[0]])
-        previous = m
-    while True:
-        code = actions[states[-1]].get(END)
-        if code is None or code >= 0:
-            raise _stuck(tables, states[-1], None, END, previous)
-        rule = rules[~code]
-        if rule[2]:
-            del states[-1]
-        else:
-            size = rule[1]
-            children = values[-size:] if size else []
-            if size:
-                del values[-size:]
-                del states[-size:]
-            values.append(_reduce(rule, children, ctx))
-        goto = actions[states[-1]][rule[0]]
-        if goto == tables.end:
-            result: Expr = values[-1]
-            return result
-        states.append(goto)
+    # Two runs of one loop (not a chain of the two: that would cost every token a step), so that the
+    # final reductions, at the end of the text, are the loop's own.
+    runs: tuple[Iterable[Any], ...] = (tables.scanner.finditer(ctx.text), (tables.end_token,))
+    for tokens in runs:
+        for m in tokens:
+            kind = kinds[m.lastindex]
+            if kind is None:  # white space
+                continue
+            words = retype.get(kind)
+            if words is not None:
+                kind = words.get(m.group(), kind)
+            while True:
+                code = actions[states[-1]].get(kind)
+                if code is None:
+                    if states[-1] == accept:
+                        result: Expr = values[-1]
+                        return result
+                    raise _stuck(tables, states[-1], m, kind, previous)
+                if code >= 0:
+                    states.append(code)
+                    values.append(m)
+                    break
+                rule = rules[~code]
+                if rule[2]:  # passthrough: the value stays on the stack
+                    del states[-1]
+                else:
+                    size = rule[1]
+                    children = values[-size:] if size else []
+                    if size:
+                        del values[-size:]
+                        del states[-size:]
+                    values.append(_reduce(rule, children, ctx))
+                states.append(actions[states[-1]][rule[0]])
+            previous = m
+    raise AssertionError("the tokens end with tables.end_token")  # pragma: no cover
 
 
 def _stuck(tables: Tables, state: int, token: Any, kind: str, previous: Any) -> Stuck:
-    """``token`` (a match) could not be shifted in ``state``; ``None`` means the end of the text."""
+    """``token`` (a match) could not be shifted in ``state``; ``kind`` ``$END``: the end of the text."""
     prev = None
     if previous is not None:
         ptext = previous.group()
@@ -236,7 +231,7 @@ def _stuck(tables: Tables, state: int, token: Any, kind: str, previous: Any) -> 
         if words is not None:
             pkind = words.get(ptext, pkind)
         prev = (previous.start(), previous.end(), pkind, ptext)
-    if token is None:
+    if kind == END:
         end = prev[1] if prev is not None else 0
         return Stuck((end, end), kind, "", tables.expected[state], prev)
     return Stuck((token.start(), token.end()), kind, token.group(), tables.expected[state], prev)

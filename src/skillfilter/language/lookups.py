@@ -53,30 +53,10 @@ def parse_lookup(
     parts = text.split("__")
     pos = offset
     for i, part in enumerate(parts):
-        if not part:
-            if i == len(parts) - 1 and i > 0:
-                raise FilterSyntaxError(
-                    "field name ends in `__`",
-                    src,
-                    offset + len(text) - 2,
-                    end=offset + len(text),
-                    hint="`__` separates a relation from its field or a field from its operator: "
-                    f"add an operator (`{shorten(text)}icontains=...`) or remove the trailing `__`",
-                )
-            raise FilterSyntaxError(
-                "empty name in field reference" if i else "field name starts with `__`",
-                src,
-                pos,
-                end=pos + 2,
-                hint="names in a field reference are separated by exactly one `__`",
-            )
-        if not _NAME_RE.match(part):
-            raise FilterSyntaxError(
-                f"`{shorten(part)}` is not a valid name: a name starts with a letter or `_`",
-                src,
-                pos,
-                end=pos + len(part),
-            )
+        if not part or not _NAME_RE.match(part):
+            message, start, end, hint = _bad_name(text, part, i=i, last=len(parts) - 1, pos=pos,
+                                                  offset=offset)
+            raise FilterSyntaxError(message, src, start, end=end, hint=hint)
         pos += len(part) + 2
     op = "exact"
     if len(parts) >= 2 and parts[-1] in operators:
@@ -104,6 +84,21 @@ def parse_lookup(
             hint="a field cannot be named `and`, `or`, `not`, `true`, `false` or `null`",
         )
     return FieldRef(tuple(parts)), op
+
+
+def _bad_name(text: str, part: str, *, i: int, last: int, pos: int, offset: int
+              ) -> tuple[str, int, int, str | None]:
+    """What is wrong with ``part``, the ``i``-th name (of ``last + 1``) of the lookup ``text`` found at
+    ``offset``, ``part`` at ``pos``: the message, its span and its hint."""
+    if part:
+        message = f"`{shorten(part)}` is not a valid name: a name starts with a letter or `_`"
+        return message, pos, pos + len(part), None
+    if i == last and i > 0:
+        return ("field name ends in `__`", offset + len(text) - 2, offset + len(text),
+                "`__` separates a relation from its field or a field from its operator: "
+                f"add an operator (`{shorten(text)}icontains=...`) or remove the trailing `__`")
+    return ("empty name in field reference" if i else "field name starts with `__`", pos, pos + 2,
+            "names in a field reference are separated by exactly one `__`")
 
 
 def _did_you_mean(word: str, candidates: Iterable[str], what: str) -> str | None:

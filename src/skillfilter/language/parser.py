@@ -15,8 +15,7 @@ expected in plain words, and a hint for the usual mistakes.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import FilterArgumentError, FilterSyntaxError, FilterTypeError, type_name
@@ -27,7 +26,7 @@ from .lalr import HANDLERS, Context, Stuck, drive
 from .lexer import check_nesting, float_value, inexact_float_hint
 from .lookups import parse_lookup
 from .tables import CACHE_MAGIC as _CACHE_MAGIC  # noqa: F401 - the names tests/test_startup.py imports
-from .tables import END, ERROR, cache_dir, get_tables, grammar_text
+from .tables import cache_dir, get_tables, grammar_text
 from .tables import read_cache as _read_cache  # noqa: F401
 
 __all__ = [
@@ -106,107 +105,22 @@ def parse(
 
 
 # --------------------------------------------------------------------------------------------------
-# the reference: lark's own lexer, parser and parse tree, with the same builders
+# the reference: lark's own lexer, parser and parse tree, with the same builders (in .reference, loaded
+# only by the tests and the fallback)
 # --------------------------------------------------------------------------------------------------
-class _Tok:
-    """A lark token seen through the ``re.Match`` interface the builders use."""
-
-    __slots__ = ("_end", "_start", "_text", "lastgroup")
-
-    def __init__(self, tok: Any) -> None:
-        self.lastgroup: str = tok.type
-        self._text = str(tok)
-        self._start: int = tok.start_pos
-        self._end: int = tok.end_pos
-
-    def group(self) -> str:
-        return self._text
-
-    def start(self) -> int:
-        return self._start
-
-    def end(self) -> int:
-        return self._end
-
-
 def _parse_reference(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH,
                      operators: Collection[str] | None = None) -> Expr:
     """The same parse through lark's own lexer, LALR parser and parse tree (tests and fallback).
 
     Raises ``Stuck`` (not yet translated) where the text is not a filter.
     """
-    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+    from .reference import parse_reference
 
-    lk, local = _reference_parser()
-    local.ctx = Context(text, max_depth, operators)
-    try:
-        tree = lk.parse(text)
-    except UnexpectedInput as exc:
-        position: int
-        end: int
-        expected: set[str]
-        if isinstance(exc, UnexpectedToken) and exc.token.type == END:
-            position = end = exc.token.end_pos if exc.token.end_pos is not None else len(text)
-            kind, found, expected = END, "", set(exc.expected)
-        elif isinstance(exc, UnexpectedToken):
-            position, end = int(exc.token.start_pos or 0), int(exc.token.end_pos or 0)
-            kind, found, expected = exc.token.type, str(exc.token), set(exc.expected)
-        else:
-            assert isinstance(exc, UnexpectedCharacters)
-            position = int(exc.pos_in_stream or 0)
-            end = position + 1
-            # lark's basic lexer names every terminal as allowed: ask the parser what it expects there.
-            kind, found, expected = ERROR, text[position], _expected_at(lk, text, position)
-        previous = None
-        try:
-            for tok in lk.lex(text):
-                if tok.end_pos > position:
-                    break
-                previous = (tok.start_pos, tok.end_pos, tok.type, str(tok))
-        except UnexpectedInput:
-            pass
-        raise Stuck((position, end), kind, found, expected, previous) from None
-    result: Expr = tree
-    return result
+    return parse_reference(text, max_depth=max_depth, operators=operators)
 
 
-def _expected_at(lk: Any, text: str, position: int) -> set[str]:
-    """The terminals lark's parser accepts after ``text[:position]`` (where its lexer stopped)."""
-    from lark.exceptions import UnexpectedInput
-
-    interactive = lk.parse_interactive(text[:position])
-    try:
-        for _token in interactive.iter_parse():
-            pass
-    except UnexpectedInput:  # pragma: no cover - the prefix parsed once already
-        return set()
-    terminals = {t.name for t in lk.terminals} | {END}
-    return {name for name in interactive.choices() if name in terminals}
-
-
-class _Reference:
-    lock = threading.Lock()
-    parser: tuple[Any, threading.local] | None = None
-
-
-def _reference_parser() -> tuple[Any, threading.local]:
+def _reference_parser() -> tuple[Any, Any]:
     """lark's own parser with the builders as its inline transformer, and the per-thread context."""
-    if _Reference.parser is None:
-        with _Reference.lock:
-            if _Reference.parser is None:
-                from lark import Token, Transformer
+    from .reference import reference_parser
 
-                from .tables_lark import lark
-
-                local = threading.local()
-
-                def method(handler: Callable[[Context, list[Any]], Any]) -> Callable[[Any, list[Any]], Any]:
-                    def call(self: Any, children: list[Any]) -> Any:
-                        return handler(local.ctx, [_Tok(c) if isinstance(c, Token) else c for c in children])
-
-                    return call
-
-                builders = type("_Builders", (Transformer,), {n: method(h) for n, h in HANDLERS.items()})
-                _Reference.parser = (lark(transformer=builders()), local)
-    result: tuple[Any, threading.local] = _Reference.parser
-    return result
+    return reference_parser()

@@ -4,7 +4,8 @@ the span of every node.
 Parentheses come from :class:`skillfilter.semantics.operators.Precedence` alone: an operand is wrapped when
 it binds more weakly than the node that holds it.  Each form is a :class:`~skillfilter.language.ast.Visitor`:
 the canonical text a fold (bottom-up, no recursion), the pretty layout a top-down visit (it passes the
-indentation down), the spans one pass with an explicit stack.
+indentation down; in :mod:`skillfilter.language.pretty`, loaded on first use), the spans one pass with an
+explicit stack (:mod:`skillfilter.language.spans`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from ..semantics.operators import (
 from ..semantics.values import MAX_DIGITS
 from .ast import And, Comparison, CustomProperty, Expr, FieldRef, Not, Or, Span
 from .lookups import parse_lookup
-from .visitor import Visitor
 
 if TYPE_CHECKING:
     from .ast import Literal
@@ -115,8 +115,13 @@ def _lookup_text(node: Comparison) -> str:
     return text
 
 
-class _Canonical(Visitor[str]):
-    """The canonical text, bottom-up."""
+class _Canonical:
+    """The canonical text, bottom-up: the ``leave_*`` methods of a
+    :meth:`Visitor.fold <skillfilter.language.visitor.Visitor.fold>`.  A shallow tree (the common case)
+    calls them by a short recursion, without the fold's explicit stacks (about a sixth fewer instructions
+    on the API's largest filters); a deeper one is folded by :class:`~skillfilter.language.pretty.
+    CanonicalFold`, these same methods on a ``Visitor``, so printing never needs more than a few frames.
+    (The visitor module loads only then: ``skillfilter fmt`` does not compile it.)"""
 
     def leave_Comparison(self, node: Comparison) -> str:
         return f"{format_lookup(node)}={format_literal(node.value)}"
@@ -136,13 +141,11 @@ class _Canonical(Visitor[str]):
     def generic_leave(self, node: Expr, *children: object) -> str:
         raise TypeError(f"{type(node).__name__} is not an expression")
 
-    def fold(self, node: Expr) -> str:
-        """:meth:`Visitor.fold <skillfilter.language.visitor.Visitor.fold>`, with a fast path: a shallow
-        tree (the common case) calls the same ``leave_*`` methods by a short recursion, without the
-        explicit stacks (about a sixth fewer instructions on the API's largest filters); a deeper one
-        takes the stack-based fold, so printing never needs more than a few frames."""
+    def text(self, node: Expr) -> str:
         if node.depth > _SHALLOW:
-            return super().fold(node)
+            from .pretty import CanonicalFold
+
+            return CanonicalFold().fold(node)
         return self._shallow(node)
 
     def _shallow(self, node: Expr) -> str:
@@ -158,49 +161,6 @@ class _Canonical(Visitor[str]):
 _CANONICAL = _Canonical()
 
 
-class _Pretty(Visitor[str]):
-    """The indented layout, top-down: a node that does not fit the width in its canonical form breaks
-    its ``and``/``or`` chain over lines, one operand per line, at the current indentation."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.indent = 0
-
-    def visit_Comparison(self, node: Comparison) -> str:
-        return _CANONICAL.fold(node)
-
-    def visit_And(self, node: And | Or) -> str:
-        flat = _CANONICAL.fold(node)
-        if self.indent + len(flat) <= self.width:
-            return flat
-        lines = [self._operand(op, node.precedence) for op in node.operands]
-        return f"\n{' ' * self.indent}{node.keyword} ".join(lines)
-
-    visit_Or = visit_And
-
-    def visit_Not(self, node: Not) -> str:
-        flat = _CANONICAL.fold(node)
-        if self.indent + len(flat) <= self.width:
-            return flat
-        return "not " + self._operand(node.operand, Precedence.NOT)
-
-    def generic_visit(self, node: Expr) -> str:
-        raise TypeError(f"{type(node).__name__} is not an expression")
-
-    def _operand(self, node: Expr, parent: int) -> str:
-        if node.precedence >= parent:
-            return self.visit(node)
-        pad = " " * self.indent
-        self.indent += 2
-        try:
-            inner = self.visit(node)
-        finally:
-            self.indent -= 2
-        if "\n" not in inner and self.indent + len(inner) + 2 <= self.width:
-            return f"({inner})"
-        return f"(\n{pad}  {inner}\n{pad})"
-
-
 def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
     """Canonical text of ``expr``; ``pretty=True`` breaks long ``and``/``or`` chains over indented lines.
 
@@ -209,8 +169,10 @@ def to_text(expr: Expr, *, pretty: bool = False, width: int = 80) -> str:
     if not isinstance(expr, Expr):
         raise TypeError(f"to_text() takes an expression, not {type(expr).__name__}")
     if pretty:
-        return _Pretty(width).visit(expr)
-    return _CANONICAL.fold(expr)
+        from .pretty import Pretty
+
+        return Pretty(width).visit(expr)
+    return _CANONICAL.text(expr)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -76,6 +76,15 @@ def cache_dir() -> Path | None:
 Rule = tuple[str, int, bool, bool, str, "list[int] | None", list[bool], bool]
 
 
+class _EndOfText:
+    """The token after the last one: it stands where a scanner match would, with a ``lastindex`` only."""
+
+    __slots__ = ("lastindex",)
+
+    def __init__(self, lastindex: int) -> None:
+        self.lastindex = lastindex
+
+
 class Tables:
     """Everything the driver needs; immutable once built, shared by all threads.
 
@@ -83,7 +92,8 @@ class Tables:
     reduction by ``rules[i]`` (see :func:`_describe_rule`).
     """
 
-    __slots__ = ("actions", "end", "expected", "ignore", "kinds", "retype", "rules", "scanner", "start")
+    __slots__ = ("actions", "end", "end_token", "expected", "ignore", "kinds", "retype", "rules", "scanner",
+                 "start")
 
     def __init__(self, data: dict[str, Any], handlers: Collection[str]) -> None:
         self.scanner = re.compile(data["scanner"])
@@ -93,6 +103,10 @@ class Tables:
         self.kinds: list[str | None] = [None] * (self.scanner.groups + 1)
         for name, index in self.scanner.groupindex.items():
             self.kinds[index] = None if name in self.ignore else name
+        #: What the driver reads after the scanner's last match: a token of kind ``END`` (``lastindex`` is
+        #: the number of a group the scanner does not have, whose kind is ``END``).
+        self.end_token = _EndOfText(len(self.kinds))
+        self.kinds.append(END)
         self.actions: list[dict[str, int]] = data["actions"]
         self.rules: list[Rule] = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in data["rules"]]
         self.start: int = data["start"]
