@@ -7,6 +7,7 @@ whether some choice makes the scope true: slow and obviously correct.  The prope
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -52,22 +53,15 @@ def ref_test(kind: str, ci: bool, lit: Any, v: Any) -> bool:
         return False
     if ci:
         v, lit = ref_fold(v), ref_fold(lit)
-    if kind == "exact":
-        return bool(v == lit)
-    if kind == "contains":
-        return bool(lit in v)
-    if kind == "startswith":
-        return bool(v.startswith(lit))
-    if kind == "endswith":
-        return bool(v.endswith(lit))
-    if kind == "gt":
-        return bool(v > lit)
-    if kind == "gte":
-        return bool(v >= lit)
-    if kind == "lt":
-        return bool(v < lit)
-    assert kind == "lte"
-    return bool(v <= lit)
+    return bool(_REF_TESTS[kind](v, lit))
+
+
+#: The reference's own table of the operators' tests (the library dispatches with ``if``s: written apart).
+_REF_TESTS: dict[str, Callable[[Any, Any], Any]] = {
+    "exact": operator.eq, "contains": lambda v, lit: lit in v, "startswith": lambda v, lit: v.startswith(lit),
+    "endswith": lambda v, lit: v.endswith(lit), "gt": operator.gt, "gte": operator.ge, "lt": operator.lt,
+    "lte": operator.le,
+}
 
 
 def keys_of(node: Comparison) -> tuple[Any, ...]:
