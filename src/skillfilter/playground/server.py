@@ -55,6 +55,9 @@ class PlaygroundServer(ThreadingHTTPServer):
     """A :class:`ThreadingHTTPServer` on 127.0.0.1 that serves one :class:`Workbench`."""
 
     daemon_threads = True
+    #: Closing the server does not wait for the threads of open connections (an idle keep-alive connection
+    #: holds its thread for up to ``_Handler.timeout``): Ctrl-C stops the playground at once.
+    block_on_close = False
 
     def __init__(self, workbench: Workbench, port: int = 0) -> None:
         self.workbench = workbench
