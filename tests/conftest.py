@@ -317,3 +317,17 @@ def _spark_docs_need_java(request: pytest.FixtureRequest) -> None:
         pytest.skip("docs/engines.md runs Spark, which needs Java: apt-get install openjdk-17-jre-headless")
     if importlib.util.find_spec("pyspark") is None:
         pytest.skip("docs/engines.md runs Spark: pip install '.[spark]'")
+
+
+# -- process state a test must leave as it found it ------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _signal_handlers_are_left_alone() -> Iterator[None]:
+    """A test that changes this process's handling of SIGINT (a worker's initializer run in-process, say)
+    changes what every later test's subprocesses inherit: an ignored SIGINT made the playground's Ctrl-C
+    test wait in vain.  Such a test fails here, and the handler is put back for the tests after it."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        pytest.fail(f"the test changed this process's SIGINT handler ({before!r} -> {after!r})")

@@ -218,8 +218,10 @@ def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkey
     path.write_bytes((end or "\n").join(lines).encode() + end.encode())
     job = parallel.Job(filter="keep=true", schema=None, entity=None, exact_numbers=False, prefilter=True,
                        skip_invalid=False)
-    parallel._STATE.clear()
-    parallel._init(job)
+    # What a worker's initializer sets up, without its SIGINT change: this is the test process, and a
+    # SIGINT ignored here is inherited by every command a later test starts.
+    test, check = parallel.compile_job(job)
+    monkeypatch.setattr(parallel, "_STATE", {"job": job, "test": test, "check": check})
     size = path.stat().st_size
     with path.open("rb") as handle:
         cuts = parallel._cuts(handle, 0, size)
