@@ -523,12 +523,16 @@ def test_data_sets_are_varied(loaded: dict[tuple[str, str, str], Loaded]) -> Non
 @pytest.mark.parametrize("dataset", STYLED, ids="-".join)
 def test_sql_selects_what_predicate_selects(loaded: dict[tuple[str, str, str], Loaded],
                                             dataset: tuple[str, str, str]) -> None:
-    data = loaded[dataset]
+    over_generated_filters(loaded[dataset], check_all)
+
+
+def over_generated_filters(data: Loaded, check: Callable[[Loaded, Expr], object]) -> None:
+    """``check(data, expr)`` for the generated filters of ``data``'s entity (hypothesis, :data:`SETTINGS`)."""
 
     @SETTINGS
     @given(filters(data.schema, data.entity))
     def run(expr: Expr) -> None:
-        check_all(data, expr)
+        check(data, expr)
 
     run()
 

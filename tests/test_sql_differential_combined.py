@@ -13,20 +13,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given
 
 from skillfilter import And, Or, parse
 from skillfilter.language.ast import Expr
 from test_sql_differential import (
     DATASETS,
     SCOPE_FILTERS,
-    SETTINGS,
     STYLED,
     Loaded,
-    filters,
     load_duckdb,
     load_sqlite,
     make_dataset,
+    over_generated_filters,
     random_comparison,
     schema_of,
     targets,
@@ -73,14 +71,7 @@ def check(data: Loaded, expr: Expr) -> str:
 @pytest.mark.parametrize("dataset", STYLED, ids="-".join)
 def test_combined_selects_what_predicate_selects(loaded: dict[tuple[str, str, str], Loaded],
                                                  dataset: tuple[str, str, str]) -> None:
-    data = loaded[dataset]
-
-    @SETTINGS
-    @given(filters(data.schema, data.entity))
-    def run(expr: Expr) -> None:
-        check(data, expr)
-
-    run()
+    over_generated_filters(loaded[dataset], check)
 
 
 @pytest.mark.parametrize("style", sorted({s for _, _, s in STYLED}))
