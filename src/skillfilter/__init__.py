@@ -122,15 +122,16 @@ _LAZY = {
 }
 
 
-def _lazy_getattr(package: str, table: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
-    """The module ``__getattr__`` (PEP 562) of `package` (this one and :mod:`.authoring`): `table` maps a
-    name to the submodule, relative to `package`, that defines it; the value is kept in `namespace`, so it
-    is looked up once.  It lives here because ``import skillfilter`` loads no submodule."""
+def _lazy_getattr(table: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """The module ``__getattr__`` (PEP 562) of the module whose globals are `namespace`: `table` maps a
+    name to the module, relative to that module's package, that defines it; the value is kept in
+    `namespace`, so it is looked up once.  It lives here because ``import skillfilter`` loads no submodule."""
+    module_name, package = namespace["__name__"], namespace["__package__"]
 
     def __getattr__(name: str) -> Any:
         module = table.get(name)
         if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
         import importlib
 
         value = getattr(importlib.import_module(f".{module}", package), name)
@@ -140,7 +141,7 @@ def _lazy_getattr(package: str, table: dict[str, str], namespace: dict[str, Any]
     return __getattr__
 
 
-__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
+__getattr__ = _lazy_getattr(_LAZY, globals())
 
 
 def __dir__() -> list[str]:

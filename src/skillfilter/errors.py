@@ -30,10 +30,9 @@ __all__ = [
     "visible",
 ]
 
-#: The names :mod:`skillfilter.diagnostics` defines, looked up there on first use (``..diagnostics``: the
-#: sibling of this module).
+#: The names :mod:`skillfilter.diagnostics` defines, looked up there on first use.
 _DIAGNOSTICS = ("Diagnostic", "FilterValidationError", "Severity", "line_column", "render_caret", "visible")
-__getattr__ = _lazy_getattr(__name__, dict.fromkeys(_DIAGNOSTICS, ".diagnostics"), globals())
+__getattr__ = _lazy_getattr(dict.fromkeys(_DIAGNOSTICS, "diagnostics"), globals())
 
 
 class FilterError(Exception):

@@ -34,4 +34,4 @@ _LAZY = {
 }
 
 
-__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
+__getattr__ = _lazy_getattr(_LAZY, globals())

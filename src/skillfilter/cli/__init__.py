@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from .. import _lazy_getattr
 from . import _startup  # noqa: F401  (first: lazy standard-library modules for a fast start)
 
 if TYPE_CHECKING:
@@ -28,12 +29,7 @@ _ARGPARSE_NAMES = frozenset({"_ArgumentError", "_parser_class", "build_parser", 
                              "_extras_message", "_optional_positionals"})
 
 
-def __getattr__(name: str) -> Any:
-    if name in _ARGPARSE_NAMES:
-        from . import _argparse
-
-        return getattr(_argparse, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy_getattr(dict.fromkeys(_ARGPARSE_NAMES, "_argparse"), globals())
 
 COMMANDS = {
     "lint": "lint filters against a schema: every problem, with its position, code and hint",

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from .. import _lazy_getattr
+
 if TYPE_CHECKING:
     from decimal import Decimal
 
@@ -136,12 +138,5 @@ _DATE_NAMES = frozenset({
 })
 
 
-def __getattr__(name: str) -> Any:
-    """The date and date-time rules of :mod:`.dates`, on first use."""
-    if name in _DATE_NAMES:
-        from . import dates
-
-        value = getattr(dates, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: The date and date-time rules of :mod:`.dates`, on first use.
+__getattr__ = _lazy_getattr(dict.fromkeys(_DATE_NAMES, "dates"), globals())
