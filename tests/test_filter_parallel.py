@@ -220,8 +220,7 @@ def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkey
                        skip_invalid=False)
     # What a worker's initializer sets up, without its SIGINT change: this is the test process, and a
     # SIGINT ignored here is inherited by every command a later test starts.
-    test, check = parallel.compile_job(job)
-    monkeypatch.setattr(parallel, "_STATE", {"job": job, "test": test, "check": check})
+    monkeypatch.setattr(parallel, "_STATE", {"job": job, "compiled": parallel.compile_job(job)})
     size = path.stat().st_size
     with path.open("rb") as handle:
         cuts = parallel._cuts(handle, 0, size)

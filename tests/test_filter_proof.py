@@ -268,6 +268,6 @@ def test_the_validator_is_chosen_by_what_is_installed(monkeypatch: pytest.Monkey
 @given(st.lists(st.sampled_from([b"\n", b"{", b'"', b"\\", b"a", b'{"', b'\n{"', b"\\u0068"]), max_size=24)
        .map(b"".join))
 def test_escaped_first_key_found_as_the_pattern_finds_it(block: bytes) -> None:
-    from skillfilter.cli.prefilter import _ESCAPED_KEY_AFTER, _escaped_key_after
+    from skillfilter.cli.jsontext import _ESCAPED_KEY_AFTER, _escaped_key_after
 
     assert _escaped_key_after(block) == (_ESCAPED_KEY_AFTER.search(block) is not None)

@@ -71,6 +71,10 @@ class BufferedReader:
         #: A necessary condition on a JSON Lines line's bytes (:mod:`skillfilter.cli.prefilter`): a line
         #: shaped as one object that fails it is counted as a record but not decoded (it cannot match).
         self.prefilter: Callable[[bytes], bool] | None = None
+        #: Decodes a JSON Lines line into only the part of its record a filter reads
+        #: (:mod:`skillfilter.cli.projection`): whole blocks of lines are then read that way, and the records
+        #: handed out hold just that part (a caller that only tests them and writes :attr:`raw`).
+        self.projection: Any = None
         #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
         #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).
         self.lines_only = False

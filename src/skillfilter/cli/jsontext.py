@@ -51,14 +51,16 @@ def _delimited(text: bytes, marks: bytes, pos: int) -> bool:
     return (start == 0 or text[start - 1] in _BEFORE_NUMBER) and (end < 0 or text[end] in _AFTER_NUMBER)
 
 
-def _inexact_for_orjson(text: bytes) -> bool:
+def _inexact_for_orjson(text: bytes, marks: bytes | None = None) -> bool:
     """Whether ``text`` may hold a number orjson would read differently from :func:`_number`: an integer of
     19 digits or more (orjson makes a float of it beyond 64 bits), a number with an exponent of three
     digits or more (1e400 that orjson refuses, 1e-400 that it makes 0.0), or a fraction or exponent form
     of 16 characters or more that is not the shortest repr of its double (more digits than a double
     holds).  A float written as Python and orjson write floats (``repr``) reads the same either way.
-    (Runs of digits inside strings may be taken for numbers: they are only looked at more closely.)"""
-    marks = text.translate(_NUMBER_MARKS)
+    (Runs of digits inside strings may be taken for numbers: they are only looked at more closely.)
+    ``marks``: ``text.translate(_NUMBER_MARKS)``, where the caller has it."""
+    if marks is None:
+        marks = text.translate(_NUMBER_MARKS)
     for exponent in (b"0e000", b"0e+000"):
         pos = marks.find(exponent)
         while pos >= 0:
@@ -82,6 +84,52 @@ def _inexact_for_orjson(text: bytes) -> bool:
                 pass
         pos = marks.find(_LONG_RUN, end)
     return False
+
+
+#: An exponent of 16 digits or more (in text marked by ``_NUMBER_MARKS``: digits as ``0``, ``e``/``E`` as
+#: ``e``, signs as ``+``): it may be beyond :mod:`decimal`'s range, which the reader reports (from 18 digits).
+_LONG_EXPONENTS = (b"e" + b"0" * 16, b"e+" + b"0" * 16)
+_SIXTEEN = b"0" * 16
+
+
+def _long_exponent(data: bytes, marks: bytes | None = None) -> bool:
+    """Whether ``data`` may hold a number with an exponent of 16 digits or more (a translation and two
+    searches, at C speed: a regular expression takes ten times as long; ``marks``: the translation, where
+    the caller has it)."""
+    if marks is None:
+        marks = data.translate(_NUMBER_MARKS)
+    # Sixteen digits in a row are rare: one search for them, the two for an exponent only where found.
+    return marks.rfind(_SIXTEEN) >= 0 and any(marks.find(needle) >= 0 for needle in _LONG_EXPONENTS)
+
+
+#: In a block of lines each ``{"...``: a line whose first member's name has an escape in its first three
+#: characters (at the block's start, and after a newline).
+_ESCAPED_KEY = re.compile(rb'\{"[^"\\\n]{0,2}\\')
+_ESCAPED_KEY_AFTER = re.compile(rb'\n\{"[^"\\\n]{0,2}\\')
+
+
+def _escaped_key_after(block: bytes) -> bool:
+    """Whether ``_ESCAPED_KEY_AFTER`` finds a match in ``block``: a line (after a newline) that starts with
+    ``{"`` and up to two characters other than a quote, a backslash or a newline, then a backslash.  Found
+    from each line's first backslash (a few per block: cheaper than a search over all of it)."""
+    pos = block.find(b"\\")
+    while pos >= 0:
+        start = block.rfind(b"\n", 0, pos) + 1  # the start of its line; 0: the block's first line
+        if start and pos - start <= 4 and block.startswith(b'{"', start) and not any(
+            c in b'"\\\n' for c in block[start + 2 : pos]
+        ):
+            return True
+        end = block.find(b"\n", pos)
+        if end < 0:
+            return False
+        pos = block.find(b"\\", end)
+    return False
+
+
+def escaped_first_key(block: bytes) -> bool:
+    """Whether a line of ``block`` (each ``{"...``) may start with a member's name that has an escape in
+    its first three characters: it may spell an export page's key (``{"\\u0068as_next": ...}``)."""
+    return b"\\" in block and (_ESCAPED_KEY.match(block) is not None or _escaped_key_after(block))
 
 
 class _NumberError(ValueError):

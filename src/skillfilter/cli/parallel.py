@@ -27,7 +27,7 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
 from .documents import IrregularLines
 from .records import RecordError, RecordReader
@@ -36,19 +36,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = [
-    "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Job", "RangeResult", "available_cores", "json_lines_start",
+    "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Compiled", "Job", "RangeResult", "available_cores",
+    "json_lines_start",
     "run_file",
 ]
 
 #: Bytes per range (a range ends at the first newline from there on).
-RANGE_SIZE = 1 << 19
+RANGE_SIZE = 1 << 20
 #: Files smaller than this many ranges are read by one process (starting workers costs more).
-MIN_RANGES = 16
+MIN_RANGES = 8
 #: A range's matching lines are sent as bytes when they are less than 1/SPARSE of the stretch of file from
 #: the first to the last, else as where they are in the file.
 SPARSE = 4
 #: Ranges in flight per worker.
-AHEAD = 1
+AHEAD = 4
 
 
 def available_cores() -> int:
@@ -92,20 +93,31 @@ class RangeResult:
     irregular: bool = False
 
 
-def compile_job(job: Job) -> tuple[Callable[[Any], bool], Callable[[bytes], bool] | None]:
-    """The predicate and the line condition of ``job``'s filter."""
+class Compiled(NamedTuple):
+    """What a job's filter compiles to: the predicate, the line condition of the prefilter
+    (:mod:`skillfilter.cli.prefilter`) and the part of a record it reads (:mod:`skillfilter.cli.projection`),
+    the last two ``None`` with ``--no-prefilter`` or where none is known."""
+
+    test: Callable[[Any], bool]
+    check: Any
+    projection: Any
+
+
+def compile_job(job: Job) -> Compiled:
+    """What ``job``'s filter compiles to."""
     from ..backends.python import predicate
     from ..plan.planner import compile_plan
     from .commands._common import load_schema
     from .prefilter import line_condition
+    from .projection import projection
 
     schema = load_schema(job.schema) if job.schema is not None else None
     entity = job.entity if schema is not None else None
     test = predicate(job.filter, schema=schema, entity=entity)
-    check = None
-    if job.prefilter:
-        check = line_condition(compile_plan(job.filter, schema=schema, entity=entity)[0])
-    return test, check
+    if not job.prefilter:
+        return Compiled(test, None, None)
+    plan = compile_plan(job.filter, schema=schema, entity=entity)[0]
+    return Compiled(test, line_condition(plan), projection(plan))
 
 
 _STATE: dict[str, Any] = {}
@@ -116,8 +128,7 @@ def _init(job: Job) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _STATE.get("job") == job:  # forked from the process that compiled it
         return
-    test, check = compile_job(job)
-    _STATE.update(job=job, test=test, check=check)
+    _STATE.update(job=job, compiled=compile_job(job))
 
 
 class _Slice:
@@ -142,7 +153,8 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     """A worker's part: the range ``[start, end)`` of file ``path``, numbered from line 1 and record 1."""
     path, start, end = task
     job: Job = _STATE["job"]
-    test = _STATE["test"]
+    compiled: Compiled = _STATE["compiled"]
+    test = compiled.test
     result = RangeResult()
     raws: list[bytes] = []  # the matching lines (without line ends) ...
     where: list[int] = []  # ... where each starts in the file
@@ -155,7 +167,8 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         on_error = result.errors.append if job.skip_invalid else None
         reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
                               exact_numbers=job.exact_numbers)
-        reader.prefilter = _STATE["check"]
+        reader.prefilter = compiled.check
+        reader.projection = compiled.projection
         reader.lines_only = True
         try:
             for record in reader.json_lines(0):
@@ -276,12 +289,11 @@ class Workers:
     """
 
     def __init__(
-        self, job: Job, jobs: int, compiled: tuple[Callable[[Any], bool], Any] | None = None
-    ) -> None:
+        self, job: Job, jobs: int, compiled: Compiled | None = None) -> None:
         self.job = job
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
-        #: The predicate and the line condition already compiled here, for workers forked from here.
+        #: The job compiled here already, for workers forked from here.
         self._compiled = compiled
 
     def pool(self) -> ProcessPoolExecutor:
@@ -292,7 +304,7 @@ class Workers:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             if self._compiled is not None and context.get_start_method() == "fork":
-                _STATE.update(job=self.job, test=self._compiled[0], check=self._compiled[1])
+                _STATE.update(job=self.job, compiled=self._compiled)
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init,
                                              initargs=(self.job,))
         return self._pool

@@ -74,8 +74,10 @@ from .jsontext import (  # noqa: F401 - re-exported: the readers' public names l
     _inexact_for_orjson,
     _kind,
     _loads,
+    _long_exponent,
     _NumberError,
     _too_deep_bytes,
+    escaped_first_key,
     minify,
 )
 
@@ -112,6 +114,29 @@ _PAGE_PREFIXES = frozenset(key[:3].encode() for key in _PAGE_KEYS)
 _OBJECT_ENDS = (b"}", b"}\r")
 #: What :func:`_object_line` looks at: brackets, quotes, backslashes (and the newlines between lines).
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
+
+
+def _regular(texts: list[bytes]) -> bool:
+    """Whether each of the lines ``texts`` is shaped ``{"`` ... ``}`` (maybe then ``\\r``), none starting as
+    an export page may (the first three bytes of its first member's name).  No value can then span two lines
+    (``}`` and ``{`` never follow each other inside one): a block of such lines that holds as many valid
+    values as lines holds one on each line."""
+    return all(t[:2] == b'{"' and t[2:5] not in _PAGE_PREFIXES and t.endswith(_OBJECT_ENDS) for t in texts)
+
+
+#: Deleted from a block to leave its lines' opening brackets (and the newlines between the lines).
+_NOT_OPENING = bytes(i for i in range(256) if i not in b"[{\n")
+
+
+def _shallow(block: bytes) -> bool:
+    """Whether no line of ``block`` nests more than :data:`MAX_DEPTH` levels (none holds more opening
+    brackets than that)."""
+    return max(map(len, block.translate(None, _NOT_OPENING).split(b"\n"))) <= MAX_DEPTH
+
+
+def _starts(texts: list[bytes]) -> list[int]:
+    """Where each of the lines ``texts`` starts in the block they were split from."""
+    return list(map(operator.add, itertools.accumulate(map(len, texts[:-1]), initial=0), range(len(texts))))
 
 
 def _utf8(data: bytes) -> bool:
@@ -241,6 +266,7 @@ class RecordReader(BufferedReader):
         proof: Any = getattr(check, "proof", None)
         if proof is None:
             check = None
+        projection = self.projection
         while True:
             if not self._stream_done:
                 more = self._stream.read(max(self._chunk, len(pending)))
@@ -259,6 +285,32 @@ class RecordReader(BufferedReader):
             texts = block.split(b"\n")
             shapes = texts
             self.block_texts, self.block_base = texts, base
+            first_line = line
+            # The lines with records: all but an empty last one (the end of a block that ends in a newline).
+            count = len(texts) - (not texts[-1])
+            part = None
+            if projection is not None and count:
+                lines = texts if count == len(texts) else texts[:count]
+                part = self._projected(block if count == len(texts) else block[:-1], lines, projection, check)
+            if part is not None:  # records in part, one per line
+                indexes, values = part
+                previous = -1
+                for index, record in zip(range(count) if indexes is None else indexes, values, strict=True):
+                    if index > previous + 1:  # lines the prefilter passed over
+                        self._pass_over(index - previous - 1)
+                    previous = index
+                    text = texts[index]
+                    self.records += 1
+                    self._raw = text[:-1] if text[-1:] == b"\r" else text
+                    self.last_line = first_line + index + 1
+                    self.last_index = index
+                    yield record
+                if count > previous + 1:
+                    self._pass_over(count - previous - 1)
+                line = self.lines_read = first_line + len(texts)
+                if final:
+                    return
+                continue
             if check is None:
                 # A line's brackets: more than MAX_DEPTH of them in the block, or none nests that deeply (one
                 # translation costs less than two counts).
@@ -283,7 +335,6 @@ class RecordReader(BufferedReader):
                     skipped = set(range(len(texts))).difference(candidates)
                     if skipped:
                         candidates.update(proof.unproven(block, texts, skipped))
-            first_line = line
             pairs: Iterable[tuple[int, bytes]] = enumerate(texts)
             if candidates is not None:
                 # Only the lines that may match are looked at; the others are records not decoded.
@@ -295,13 +346,7 @@ class RecordReader(BufferedReader):
                 value: Any = _MISSING
                 if candidates is not None:
                     if index > previous + 1:  # objects that cannot match: not decoded
-                        target = self.records + index - previous - 1
-                        if self.tick is not None:  # progress at each multiple of tick_every
-                            every = self.tick_every
-                            while (self.records // every + 1) * every <= target:
-                                self.records = (self.records // every + 1) * every
-                                self.tick()
-                        self.records = target
+                        self._pass_over(index - previous - 1)
                     previous = index
                     if index == len(texts):
                         line -= 1
@@ -364,19 +409,49 @@ class RecordReader(BufferedReader):
         line is looked at alone)."""
         check = self.prefilter
         n = len(texts)
-        if deep or check is None or not hasattr(check, "lines") or block[:1] != b"{":
-            return None
-        # Every line `{"...` to `}`, and none an export page's start (`{"has_next"`, ...).
-        if not all(text[:2] == b'{"' and text[2:5] not in _PAGE_PREFIXES and text.endswith(_OBJECT_ENDS)
-                   for text in texts):
+        if deep or check is None or not hasattr(check, "lines") or not _regular(texts):
             return None
         escapes = b"\\" in shape
         if (len(shape) - n + 1) % 2 and not escapes:  # without escapes, quotes and brackets pair up
             return None
-        # Where each line starts: the lengths of the lines before it, and their newlines.
-        starts = list(map(operator.add, itertools.accumulate(map(len, texts[:-1]), initial=0), range(n)))
-        found: set[int] = check.lines(block, starts, escapes=escapes)
+        found: set[int] = check.lines(block, _starts(texts), escapes=escapes)
         return found
+
+    def _projected(
+        self, block: bytes, texts: list[bytes], projection: Any, check: Any
+    ) -> tuple[list[int] | None, list[Any]] | None:
+        """The records of a block of lines, each decoded into ``projection`` (the part of it the filter
+        reads): all of them (indexes ``None``), or only the lines the prefilter ``check`` picks out where it
+        is :meth:`~skillfilter.cli.prefilter.LineCondition.selective` (their indexes; the others are proven
+        records first); ``None`` where the block is not plainly one valid record per line (the caller then
+        reads it line by line)."""
+        n = len(texts)
+        if not _regular(texts) or not _utf8(block) or escaped_first_key(block):
+            return None
+        # What msgspec does not check in the members it skips: exponents beyond the reader's range, depth.
+        if _long_exponent(block) or not _shallow(block):
+            return None
+        try:
+            if check is not None and check.selective(block, n):
+                if check.proof.values(block) != n:
+                    return None
+                indexes = sorted(check.lines(block, _starts(texts), escapes=b"\\" in block))
+                return indexes, [projection.decode(texts[i]) for i in indexes]
+            values: list[Any] = projection.decode_lines(block)
+        except (ValueError, RecursionError):
+            return None
+        return (None, values) if len(values) == n else None
+
+    def _pass_over(self, count: int) -> None:
+        """Count ``count`` records that are not handed out (each cannot match), with a :attr:`tick` at each
+        multiple of :attr:`tick_every`."""
+        target = self.records + count
+        if self.tick is not None:
+            every = self.tick_every
+            while (self.records // every + 1) * every <= target:
+                self.records = (self.records // every + 1) * every
+                self.tick()
+        self.records = target
 
     def _line_error(
         self, reason: str, line: int, column: int | None, *, record: int | None = None

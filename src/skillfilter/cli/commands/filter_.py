@@ -14,7 +14,8 @@ array or a page as its text without whitespace outside strings.  Numbers and str
 
 Speed: a JSON Lines file of 8 MiB or more is split by byte ranges across ``--jobs`` processes (default: the
 cores available; :mod:`skillfilter.cli.parallel`), and a line whose bytes cannot hold what the filter needs
-is not decoded (:mod:`skillfilter.cli.prefilter`; ``--no-prefilter`` decodes every line).  Output and
+is not decoded (:mod:`skillfilter.cli.prefilter`), and the others only as far as the filter reads them
+(:mod:`skillfilter.cli.projection`; ``--no-prefilter`` decodes every line whole).  Output and
 messages are the same either way.  ``--engine duckdb`` hands the checked filter to
 :func:`skillfilter.backends.duckdb_nested.run_filter`.
 
@@ -100,8 +101,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--no-prefilter", dest="prefilter", action="store_false",
-        help="decode every line of JSON Lines (default: a line whose bytes cannot match is not decoded, "
-        "only validated)",
+        help="decode every line of JSON Lines whole (default: a line whose bytes cannot match is only "
+        "validated, and the others are decoded only as far as the filter reads them)",
     )
     p.add_argument(
         "--engine", choices=("python", "duckdb"), default="python",
@@ -387,11 +388,12 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
         return 1
     if getattr(args, "engine", "python") == "duckdb":
         return _engine(args, schema, entity, stdin=stdin, stdout=stdout, stderr=stderr)
-    check = None
+    compiled = parallel.Compiled(test, None, None)
     if getattr(args, "prefilter", True):
         from ..prefilter import line_condition
+        from ..projection import projection
 
-        check = line_condition(plan)
+        compiled = parallel.Compiled(test, line_condition(plan), projection(plan))
 
     writer = _Writer(stdout)
     progress = _Progress(stderr, writer) if _isatty(stderr) and not _same_terminal(stdout, stderr) else None
@@ -414,7 +416,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     on_error = skip if args.skip_invalid else None
 
     def on_reader(reader: RecordReader) -> None:
-        reader.prefilter = check
+        reader.prefilter, reader.projection = compiled.check, compiled.projection
         if progress is not None:
             reader.tick, reader.tick_every = progress.tick, PROGRESS_STRIDE
         readers[:] = [reader]
@@ -453,8 +455,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
             if workers is None:
                 workers = Workers(Job(
                     filter=args.filter, schema=_schema_spec(args), entity=entity, exact_numbers=exact_numbers,
-                    prefilter=check is not None, skip_invalid=bool(args.skip_invalid),
-                ), jobs, compiled=(test, check))
+                    prefilter=bool(getattr(args, "prefilter", True)), skip_invalid=bool(args.skip_invalid),
+                ), jobs, compiled=compiled)
             tally = Tally(name, os.stat(name).st_size)
             if progress is not None:
                 progress.reader(tally)  # type: ignore[arg-type]  # shaped as a reader

@@ -1,0 +1,204 @@
+"""Records decoded in part (:mod:`skillfilter.cli.projection`): the JSON Lines reader's fast path.
+
+The predicate must answer on the part of a record a filter reads exactly as on the whole record (checked on
+the generators of ``test_predicate_properties``: nested lists, wrong kinds, both custom-property shapes,
+hostile strings), numbers kept must be read as the reader reads them, and the reader with a projection must
+hand out the same matching lines, counts and errors as without one, on clean and on garbled input.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec  # noqa: F401 - the `fast` extra, in the test extra: these tests never skip
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import skillfilter
+from skillfilter.backends.python import predicate
+from skillfilter.cli import main
+from skillfilter.cli.jsontext import _loads
+from skillfilter.cli.prefilter import line_condition
+from skillfilter.cli.projection import demands, projection
+from skillfilter.cli.records import RecordError, RecordReader
+from skillfilter.plan.planner import compile_plan
+from test_filter_parallel import cut
+from test_predicate_properties import EXPORT, employees, export_comparisons, filters, records, records_for
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _line(record: Any, ascii_only: bool) -> bytes:
+    try:
+        return json.dumps(record, ensure_ascii=ascii_only).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: only an escape spells it
+        return json.dumps(record).encode("ascii")
+
+
+# --------------------------------------------------------------------------------------------------
+# the part answers as the whole
+# --------------------------------------------------------------------------------------------------
+@SETTINGS
+@given(data=st.data(), expr=filters(), recs=st.lists(records(), max_size=4), ascii_only=st.booleans())
+def test_the_part_answers_as_the_whole_record(data: st.DataObject, expr: skillfilter.Expr, recs: list[Any],
+                                              ascii_only: bool) -> None:
+    decode = projection(compile_plan(expr)[0])
+    assert decode is not None
+    test = predicate(expr)
+    for record in [*recs, data.draw(records_for(expr))]:
+        part = decode(_line(record, ascii_only))
+        assert test(part) == test(record), (record, part)
+
+
+@SETTINGS
+@given(expr=filters(export_comparisons()), recs=st.lists(employees, min_size=1, max_size=4))
+def test_the_part_answers_as_the_whole_record_under_a_schema(expr: skillfilter.Expr, recs: list[Any]) -> None:
+    decode = projection(compile_plan(expr, schema=EXPORT, entity="employees")[0])
+    assert decode is not None
+    test = predicate(expr, schema=EXPORT, entity="employees")
+    for record in recs:
+        assert test(decode(_line(record, False))) == test(record)
+
+
+def test_the_part_holds_only_what_the_filter_reads() -> None:
+    plan = compile_plan("skill_clusters__current_skills__name='x' and not cp_team='a' and external_id=1")[0]
+    root = demands(plan)
+    assert sorted(root.keys) == ["custom_properties", "external_id", "skill_clusters"]
+    assert root.keys["custom_properties"].whole and root.keys["external_id"].whole
+    clusters = root.keys["skill_clusters"]
+    assert not clusters.whole and list(clusters.keys) == ["current_skills"]
+    decode = projection(plan)
+    assert decode is not None
+    line = b'{"x": [1, {"y": 2}], "skill_clusters": [{"current_skills": [{"name": "x", "z": 1}, [1], 2], "w": 3}]}'
+    assert decode(line) == {"skill_clusters": [{"current_skills": [{"name": "x"}, [1], 2]}]}
+
+
+#: Number tokens, as written, that types other than a double must hold (or that a double holds inexactly).
+NUMBERS = ["9007199254740993", "-9223372036854775809", "18446744073709551617", "123456789012345678901234567890",
+           "0.1", "0.10000000000000000555", "2.50", "1E2", "1e400", "-1e-400", "1.7976931348623157e308", "-0.0",
+           "3", "3.0", "2.9999999999999999999"]
+LITERALS = ["9007199254740992", "9007199254740993", "3", "2.5", "0.1", "1e308", "-1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(token=st.sampled_from(NUMBERS), literal=st.sampled_from(LITERALS),
+       op=st.sampled_from(["", "__gt", "__gte", "__lt", "__lte"]), nested=st.booleans())
+def test_numbers_kept_are_read_as_the_reader_reads_them(token: str, literal: str, op: str, nested: bool) -> None:
+    text = f'{{"a": [{{"b": {token}}}]}}' if nested else f'{{"a": {token}, "z": 1}}'
+    filter_text = f"a__b{op}={literal}" if nested else f"a{op}={literal}"
+    decode = projection(compile_plan(filter_text)[0])
+    assert decode is not None
+    whole = _loads(text)  # the reader's exact reading
+    part = decode(text.encode())
+    test = predicate(filter_text)
+    assert test(part) == test(whole)
+    value = part["a"][0]["b"] if nested else part["a"]
+    expected = whole["a"][0]["b"] if nested else whole["a"]
+    assert type(value) is type(expected) and value == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# the reader with a projection
+# --------------------------------------------------------------------------------------------------
+def _read(stream: bytes, filter_text: str, *, part: bool, skip: bool, chunk: int) -> tuple[Any, ...]:
+    plan = compile_plan(filter_text)[0]
+    test = predicate(filter_text)
+    errors: list[str] = []
+    reader = RecordReader(io.BytesIO(stream), "t", chunk_size=chunk,
+                          on_error=(lambda e: errors.append(str(e))) if skip else None)
+    reader.prefilter = line_condition(plan) if part else None
+    reader.projection = projection(plan) if part else None
+    matched: list[bytes] = []
+    fatal = None
+    try:
+        for record in reader:
+            if test(record):
+                matched.append(reader.raw)
+    except RecordError as exc:
+        fatal = str(exc)
+    return matched, errors, fatal, reader.records
+
+
+FILTERS = ["a='x'", "a__b=1", "not a__b__iexact='x'", "cp_a='x' or b__gte=1", "a__isnull=true", "b='é'",
+           "a__b='x' and a__a__startswith='X'"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), recs=st.lists(records(), min_size=1, max_size=30), filter_text=st.sampled_from(FILTERS),
+       crlf=st.booleans(), skip=st.booleans(), garble=st.booleans())
+def test_reader_with_a_projection_gives_what_it_gives_without(
+    data: st.DataObject, recs: list[Any], filter_text: str, crlf: bool, skip: bool, garble: bool
+) -> None:
+    lines = [_line(r, data.draw(st.booleans())).decode("utf-8") for r in recs]
+    if garble:
+        bad = data.draw(st.sets(st.integers(0, len(lines) - 1), max_size=2))
+        lines = [cut(line, data) if i in bad else line for i, line in enumerate(lines)]
+    stream = ("\r\n" if crlf else "\n").join(lines).encode("utf-8", "surrogateescape") + b"\n"
+    chunk = data.draw(st.sampled_from([64, 300, 1 << 16]))
+    assert _read(stream, filter_text, part=True, skip=skip, chunk=chunk) == _read(
+        stream, filter_text, part=False, skip=skip, chunk=chunk)
+
+
+def test_a_plain_block_is_read_in_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The differential tests above are not vacuous: clean blocks go through the projection."""
+    taken: list[bool] = []
+    real = RecordReader._projected
+
+    def spy(self: RecordReader, *args: Any) -> Any:
+        result = real(self, *args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(RecordReader, "_projected", spy)
+    stream = b"".join(b'{"a": {"b": %d}, "pad": "%s"}\n' % (i, b"x" * (i % 7)) for i in range(200))
+    matched, errors, fatal, count = _read(stream, "a__b__gte=150", part=True, skip=False, chunk=1000)
+    assert len(matched) == 50 and count == 200 and not errors and fatal is None
+    assert taken and all(taken)
+
+
+# What the reader reports or reads its own way, in a member no filter reads (msgspec skips it unchecked or
+# refuses it), or where a page may start: the same result with the fast path as without.
+ODD_LINES = [
+    b'{"z": 1e99999999999999999999, "a": "x"}',  # an exponent beyond decimal's range: an error
+    b'{"z": -1.5E+999999999999999999, "a": "y"}',
+    b'{"z": "\xff", "a": "x"}',  # not UTF-8 where nothing reads it: an error
+    b'{"z": ' + b"[" * 600 + b"]" * 600 + b', "a": "x"}',  # deeper than the reader takes: an error
+    b'{"z": NaN, "a": "x"}',  # the reader takes NaN (msgspec does not)
+    b'{"z": "\\ud800", "a": "x"}',  # a lone surrogate (msgspec refuses it)
+    b'{"a": "\\ud800x"}',
+    b'{"\\u0068as_next": false, "records": [{"a": "x"}]}',  # an export page, its first key escaped
+    b'{"has_next": false, "records": [{"a": "x"}, {"a": "y"}]}',
+    b'{"records": [{"a": "x"}]}',
+    b'  {"a": "x"}  ',
+    b"",
+    b'{"a": "x", "a": "y"}',  # the last of two members wins
+    b'{"a": "x"} {"a": "x"}',
+    b'{"a": 12345678901234567890123456789, "b": 1}',
+    b'[{"a": "x"}]',
+]
+
+
+@pytest.mark.parametrize("odd", ODD_LINES, ids=range(len(ODD_LINES)))
+@pytest.mark.parametrize("filter_text", ["a='x'", "not a='y'", "b__gte=1"])
+@pytest.mark.parametrize("skip", [False, True])
+def test_odd_lines_give_the_same_result_with_the_fast_path(tmp_path: Path, odd: bytes, filter_text: str,
+                                                         skip: bool) -> None:
+    plain = [b'{"a": "x", "b": %d}' % i for i in range(40)]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\n".join([*plain[:20], odd, *plain[20:]]) + b"\n")
+    args = [filter_text, str(path), "--jobs", "1", *(["--skip-invalid"] if skip else [])]
+    assert _run(args) == _run([*args, "--no-prefilter"])
+
+
+def _run(args: list[str]) -> tuple[int, bytes, str]:
+    out = io.BytesIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8")
+    err = io.StringIO()
+    status = main(["filter", *args], stdin=io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8"), stdout=stdout,
+                  stderr=err)
+    stdout.flush()
+    return status, out.getvalue(), err.getvalue()
