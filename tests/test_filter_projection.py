@@ -112,11 +112,13 @@ def _read(stream: bytes, filter_text: str, *, part: bool, skip: bool, chunk: int
                           on_error=(lambda e: errors.append(str(e))) if skip else None)
     reader.prefilter = line_condition(plan) if part else None
     reader.projection = projection(plan) if part else None
+    reader.select = test if part else None
     matched: list[bytes] = []
     fatal = None
     try:
         for record in reader:
-            if test(record):
+            assert not reader.selected or test(record)  # handed out as tested: it satisfies the test
+            if reader.selected or test(record):
                 matched.append(reader.raw)
     except RecordError as exc:
         fatal = str(exc)

@@ -75,6 +75,11 @@ class BufferedReader:
         #: (:mod:`skillfilter.cli.projection`): whole blocks of lines are then read that way, and the records
         #: handed out hold just that part (a caller that only tests them and writes :attr:`raw`).
         self.projection: Any = None
+        #: With :attr:`projection`: the predicate of the caller, which the reader then applies itself to
+        #: the records of a block read in part, handing out only those that satisfy it (with
+        #: :attr:`selected` true: the caller need not test them again).
+        self.select: Callable[[Any], bool] | None = None
+        self.selected = False
         #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
         #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).
         self.lines_only = False

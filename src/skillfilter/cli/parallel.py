@@ -167,12 +167,11 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         on_error = result.errors.append if job.skip_invalid else None
         reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
                               exact_numbers=job.exact_numbers)
-        reader.prefilter = compiled.check
-        reader.projection = compiled.projection
+        reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
         reader.lines_only = True
         try:
             for record in reader.json_lines(0):
-                if test(record):
+                if reader.selected or test(record):
                     if reader.block_texts is not texts:  # a new block: where its lines start
                         texts = reader.block_texts
                         offsets = list(map(operator.add, itertools.accumulate(

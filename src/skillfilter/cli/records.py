@@ -49,6 +49,7 @@ import itertools
 import json
 import operator
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -77,7 +78,6 @@ from .jsontext import (  # noqa: F401 - re-exported: the readers' public names l
     _long_exponent,
     _NumberError,
     _too_deep_bytes,
-    escaped_first_key,
     minify,
 )
 
@@ -116,12 +116,20 @@ _OBJECT_ENDS = (b"}", b"}\r")
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
-def _regular(texts: list[bytes]) -> bool:
-    """Whether each of the lines ``texts`` is shaped ``{"`` ... ``}`` (maybe then ``\\r``), none starting as
-    an export page may (the first three bytes of its first member's name).  No value can then span two lines
-    (``}`` and ``{`` never follow each other inside one): a block of such lines that holds as many valid
-    values as lines holds one on each line."""
-    return all(t[:2] == b'{"' and t[2:5] not in _PAGE_PREFIXES and t.endswith(_OBJECT_ENDS) for t in texts)
+#: Where a line of a block is not shaped as :func:`_regular` asks, at a line end: a line after it that does
+#: not start ``{"`` (then not as a page may, nor with an escape in the first three characters of the name),
+#: or a line before it that does not end with ``}`` (or ``}\\r``).  Every match starts at a newline: one
+#: search, at the speed of a search for newlines.
+_IRREGULAR = re.compile(rb'\n(?:(?!\{"(?!has|rec|nex)(?![^"\\\n]{0,2}\\))|(?<!\}\n)(?<!\}\r\n))')
+
+
+def _regular(block: bytes) -> bool:
+    """Whether each line of ``block`` is shaped ``{"`` ... ``}`` (maybe then ``\\r``), none starting as an
+    export page may (the first three bytes of its first member's name, none of them an escape, which could
+    spell a page's key).  No value can then span two lines (``}`` and ``{`` never follow each other inside
+    one): a block of such lines that holds as many valid values as lines holds one on each line."""
+    return (block[:2] == b'{"' and (head := block[2:5]) not in _PAGE_PREFIXES and b"\\" not in head
+            and block.endswith(_OBJECT_ENDS) and _IRREGULAR.search(block) is None)
 
 
 #: Deleted from a block to leave its lines' opening brackets (and the newlines between the lines).
@@ -267,6 +275,7 @@ class RecordReader(BufferedReader):
         if proof is None:
             check = None
         projection = self.projection
+        select = self.select if projection is not None else None
         while True:
             if not self._stream_done:
                 more = self._stream.read(max(self._chunk, len(pending)))
@@ -294,8 +303,13 @@ class RecordReader(BufferedReader):
                 part = self._projected(block if count == len(texts) else block[:-1], lines, projection, check)
             if part is not None:  # records in part, one per line
                 indexes, values = part
+                kept: Iterable[tuple[int, Any]] = zip(range(count) if indexes is None else indexes, values,
+                                                      strict=True)
+                if select is not None:  # only the records that satisfy the caller's test are handed out
+                    kept = [(i, record) for i, record in kept if select(record)]
+                    self.selected = True
                 previous = -1
-                for index, record in zip(range(count) if indexes is None else indexes, values, strict=True):
+                for index, record in kept:
                     if index > previous + 1:  # lines the prefilter passed over
                         self._pass_over(index - previous - 1)
                     previous = index
@@ -305,6 +319,7 @@ class RecordReader(BufferedReader):
                     self.last_line = first_line + index + 1
                     self.last_index = index
                     yield record
+                self.selected = False
                 if count > previous + 1:
                     self._pass_over(count - previous - 1)
                 line = self.lines_read = first_line + len(texts)
@@ -409,7 +424,7 @@ class RecordReader(BufferedReader):
         line is looked at alone)."""
         check = self.prefilter
         n = len(texts)
-        if deep or check is None or not hasattr(check, "lines") or not _regular(texts):
+        if deep or check is None or not hasattr(check, "lines") or not _regular(block):
             return None
         escapes = b"\\" in shape
         if (len(shape) - n + 1) % 2 and not escapes:  # without escapes, quotes and brackets pair up
@@ -426,7 +441,7 @@ class RecordReader(BufferedReader):
         records first); ``None`` where the block is not plainly one valid record per line (the caller then
         reads it line by line)."""
         n = len(texts)
-        if not _regular(texts) or not _utf8(block) or escaped_first_key(block):
+        if not _regular(block) or not _utf8(block):
             return None
         # What msgspec does not check in the members it skips: exponents beyond the reader's range, depth.
         if _long_exponent(block) or not _shallow(block):

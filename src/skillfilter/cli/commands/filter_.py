@@ -416,7 +416,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     on_error = skip if args.skip_invalid else None
 
     def on_reader(reader: RecordReader) -> None:
-        reader.prefilter, reader.projection = compiled.check, compiled.projection
+        reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
         if progress is not None:
             reader.tick, reader.tick_every = progress.tick, PROGRESS_STRIDE
         readers[:] = [reader]
@@ -426,14 +426,16 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
     write = writer.write_raw
 
     def consume(records: Iterable[Record]) -> None:
+        # A reader that read the record in part tested it already (``selected``).
         if progress is None:
             for record in records:
-                if test(record):
-                    write(readers[0].raw)  # the record as it was written
+                reader = readers[0]
+                if reader.selected or test(record):
+                    write(reader.raw)  # the record as it was written
         else:
             for record in records:
                 reader = readers[0]
-                if test(record):
+                if reader.selected or test(record):
                     write(reader.raw)
                 if not reader.records % PROGRESS_STRIDE:
                     progress.tick()
