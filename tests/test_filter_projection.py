@@ -77,6 +77,14 @@ def test_the_part_holds_only_what_the_filter_reads() -> None:
     assert decode(line) == {"skill_clusters": [{"current_skills": [{"name": "x"}, [1], 2]}]}
 
 
+def test_no_part_where_a_member_name_is_not_ascii() -> None:
+    # msgspec matches a TypedDict's non-ASCII keys to nothing: the record is then decoded whole.
+    plan = compile_plan("a='x'")[0]
+    assert projection(plan) is not None
+    plan.keys = ("é",)  # type: ignore[union-attr]  # field names are ASCII; a plan built otherwise
+    assert projection(plan) is None
+
+
 #: Number tokens, as written, that types other than a double must hold (or that a double holds inexactly).
 NUMBERS = ["9007199254740993", "-9223372036854775809", "18446744073709551617", "123456789012345678901234567890",
            "0.1", "0.10000000000000000555", "2.50", "1E2", "1e400", "-1e-400", "1.7976931348623157e308", "-0.0",

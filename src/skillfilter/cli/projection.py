@@ -113,7 +113,8 @@ class Projection:
 
 def projection(plan: PNode) -> Projection | None:
     """The decoder of the part of a record ``plan`` reads; ``None`` without msgspec, with
-    ``SKILLFILTER_JSON=stdlib``, or where the filter reads the record whole."""
+    ``SKILLFILTER_JSON=stdlib``, where the filter reads the record whole, or reads a member whose name is
+    not ASCII."""
     if os.environ.get("SKILLFILTER_JSON", "").lower() == "stdlib":
         return None
     try:
@@ -121,6 +122,13 @@ def projection(plan: PNode) -> Projection | None:
     except ImportError:
         return None
     root = demands(plan)
-    if root.whole:
+    if root.whole or not _ascii_keys(root):
         return None
     return Projection(_part(root, []))
+
+
+def _ascii_keys(demand: _Demand) -> bool:
+    """Whether every member name ``demand`` reads is ASCII (msgspec 0.23 matches a TypedDict's
+    non-ASCII keys to nothing; field names are ASCII identifiers, but a decoder that loses a member must
+    never be built)."""
+    return all(key.isascii() and _ascii_keys(child) for key, child in demand.keys.items())
