@@ -21,6 +21,7 @@ against the whole input.
 
     python benchmarks/bench_filter_cli.py --baseline-src /work/wt/cli-base/src        # 500 MB, once
     python benchmarks/bench_filter_cli.py --megabytes 50 --repeat 3
+    python benchmarks/bench_filter_cli.py --repeat 5 --interleave --jq "" --baseline-src ...   # medians
     python benchmarks/bench_filter_cli.py --megabytes 100 --repeat 3 --baseline-src /work/wt/cli-base/src \\
         --previous-src /work/main/src     # also main before a change, `previous`
 
@@ -35,6 +36,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -199,6 +201,12 @@ def run_tool(tool: Tool, data: Path, workdir: Path, repeat: int) -> tuple[Run, l
     return run, ids(out)
 
 
+def _median(runs: list[Run]) -> Run:
+    """The median wall and CPU time of ``runs`` (the one run, or the best of a tool's runs, as measured)."""
+    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
+               max(r.rss_kib for r in runs))
+
+
 def same(tool: Tool, selected: list[str], reference: list[str]) -> bool:
     """The same records; in the same order, except for DuckDB (whose EXISTS subqueries do not keep the
     input order: sorting its output would cost it time skillfilter does not spend)."""
@@ -216,6 +224,8 @@ def main() -> int:
     parser.add_argument("--previous-src", help="the src directory of another checkout to compare with, on 2 "
                         "processes and on 1 (e.g. main before a change; `today` is the issue's baseline)")
     parser.add_argument("--keep", type=Path, help="keep the generated files in this directory (and reuse them)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="run every tool once per round, --repeat rounds, and report medians")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-filter-", dir="/tmp")) if args.keep is None else args.keep
@@ -229,7 +239,8 @@ def main() -> int:
             dst.write(src.read(big.stat().st_size // 10).rpartition(b"\n")[0] + b"\n")
         print(f"input: {big.stat().st_size / 2**20:.0f} MiB (tenth: {small.stat().st_size / 2**20:.0f} MiB); "
               f"python {sys.version.split()[0]}; cores: {len(os.sched_getaffinity(0))}; "
-              f"load average: {os.getloadavg()[0]:.1f}; best of {args.repeat}")
+              f"load average: {os.getloadavg()[0]:.1f}; "
+              + (f"median of {args.repeat} interleaved rounds" if args.interleave else f"best of {args.repeat}"))
         if not args.jq:
             print("jq not found: not measured (install jq for that baseline)")
         if not args.baseline_src:
@@ -254,16 +265,23 @@ def main() -> int:
                 elif not same(tool, selected, reference):
                     raise SystemExit(f"{name}: {tool.name} selected {len(selected)} records, skillfilter "
                                      f"{len(reference)}: not the same filter")
-            results: dict[str, tuple[Run, int | None]] = {}
-            reference = None
-            for tool in tools:
-                run, selected = run_tool(tool, big, workdir, args.repeat)
-                if selected is not None:
-                    if reference is None:
-                        reference = selected
-                    elif not same(tool, selected, reference):
-                        raise SystemExit(f"{name}: {tool.name} differs from skillfilter on the whole input")
-                results[tool.name] = (run, None if selected is None else len(selected))
+            # Best of --repeat runs of each tool in turn; with --interleave, --repeat rounds of every tool
+            # one after the other, and the median of each (a machine's slow spells then hit all tools).
+            rounds, each = (args.repeat, 1) if args.interleave else (1, args.repeat)
+            runs: dict[str, list[Run]] = {tool.name: [] for tool in tools}
+            counts: dict[str, int | None] = {}
+            for _ in range(rounds):
+                reference = None
+                for tool in tools:
+                    run, selected = run_tool(tool, big, workdir, each)
+                    if selected is not None:
+                        if reference is None:
+                            reference = selected
+                        elif not same(tool, selected, reference):
+                            raise SystemExit(f"{name}: {tool.name} differs from skillfilter on the whole input")
+                    runs[tool.name].append(run)
+                    counts[tool.name] = None if selected is None else len(selected)
+            results = {tool: (_median(tool_runs), counts[tool]) for tool, tool_runs in runs.items()}
             sf_wall = results["skillfilter"][0].wall
             for tool_name, (run, count) in results.items():
                 ratio = "" if tool_name == "skillfilter" else f"{sf_wall / run.wall:.2f}x"
