@@ -344,7 +344,7 @@ def test_block_search_by_name_or_by_text_keeps_every_line_that_may_match(
         return
     test = skillfilter.predicate(filter_text)
     for needle in parallel_needles(check.cond):  # the search the draw asks for, on the first block
-        check._by_key[id(needle)] = (1, by_key)
+        check._counted[("by key", id(needle))] = (1, by_key)
     block = b"\n".join(lines)
     starts = [0]
     for line in lines[:-1]:

@@ -13,7 +13,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .jsontext import (
     _BIG_DECODER,
@@ -37,6 +37,9 @@ from .jsontext import (
     _too_deep,
     minify,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .projection import Projection
 
 __all__ = ["BufferedReader", "IrregularLines"]
 
@@ -74,7 +77,7 @@ class BufferedReader:
         #: Decodes a JSON Lines line into only the part of its record a filter reads
         #: (:mod:`skillfilter.cli.projection`): whole blocks of lines are then read that way, and the records
         #: handed out hold just that part (a caller that only tests them and writes :attr:`raw`).
-        self.projection: Any = None
+        self.projection: Projection | None = None
         #: With :attr:`projection`: the predicate of the caller, which the reader then applies itself to
         #: the records of a block read in part, handing out only those that satisfy it (with
         #: :attr:`selected` true: the caller need not test them again).

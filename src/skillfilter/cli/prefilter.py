@@ -44,6 +44,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..plan.atoms import TEXT
 from ..plan.nodes import Key, PAnd, PAtom, PExists, PNode, POr
@@ -152,13 +153,13 @@ class LineCondition:
         namespace: dict[str, object] = dict(names)
         exec(f"def check(line):\n    return {body}\n", namespace)  # noqa: S102 - our own text
         self._check: Callable[[bytes], bool] = namespace["check"]  # type: ignore[assignment]
-        self._first: dict[int, tuple[int, Condition]] = {}
         self._block: dict[int, Callable[..., re.Match[bytes] | None]] = {}
         self._line: dict[int, Callable[..., re.Match[bytes] | None]] = {}
         #: Per needle with a pattern: its block pattern's ``match`` (tried where the member's name is), and
         #: whether to look for the name first (else the text first), as last counted.
         self._match: dict[int, Callable[..., re.Match[bytes] | None]] = {}
-        self._by_key: dict[int, tuple[int, bool]] = {}
+        #: What was last counted about a block (see :meth:`_recounted`), by key: blocks seen, the answer.
+        self._counted: dict[object, tuple[int, Any]] = {}
         for needle in _needles(cond):
             if needle.pattern is not None:
                 self._line[id(needle)] = re.compile(needle.pattern, re.S).search
@@ -168,7 +169,6 @@ class LineCondition:
                 self._block[id(needle)] = compiled.search
                 self._match[id(needle)] = compiled.match
 
-        self._selective = (0, True)
 
     def __call__(self, line: bytes) -> bool:
         return self._check(line)
@@ -176,10 +176,15 @@ class LineCondition:
     def selective(self, block: bytes, lines: int) -> bool:
         """Whether the condition's texts occur in ``block`` (of ``lines`` lines) rarely enough to pick out
         the lines that may match (:data:`SELECTIVE`): counted every :data:`REORDER_EVERY` blocks."""
-        seen, answer = self._selective
+        return bool(self._recounted("selective", lambda: _occurrences(self.cond, block) * SELECTIVE < lines))
+
+    def _recounted(self, key: object, count: Callable[[], Any]) -> Any:
+        """``count()``, for the first block and then every :data:`REORDER_EVERY` blocks; in between, what it
+        last gave (the data changes slowly, and counting costs a pass over the block)."""
+        seen, answer = self._counted.get(key, (0, None))
         if not seen % REORDER_EVERY:
-            answer = _occurrences(self.cond, block) * SELECTIVE < lines
-        self._selective = (seen + 1, answer)
+            answer = count()
+        self._counted[key] = (seen + 1, answer)
         return answer
 
     def lines(self, block: bytes, starts: list[int], *, escapes: bool = True) -> set[int]:
@@ -195,11 +200,8 @@ class LineCondition:
             # Where the member's name is (when it is rarer than the text), else where the text is, then
             # the pattern there (which of the two: counted every REORDER_EVERY blocks).
             key = id(cond)
-            seen, by_key = self._by_key.get(key, (0, True))
-            if not seen % REORDER_EVERY:
-                by_key = block.count(cond.key) <= 4 * block.count(cond.text)
-            self._by_key[key] = (seen + 1, by_key)
-            if by_key:
+            name, text = cond.key, cond.text
+            if self._recounted(("by key", key), lambda: block.count(name) <= 4 * block.count(text)):
                 return found | _find(cond.key, block, starts, self._match[key])
             search = self._block[key]
             end = len(block) + 1
@@ -212,11 +214,8 @@ class LineCondition:
             return set.union(*(self._lines(p, block, starts, escapes) for p in parts))
         # `and`: the lines of the part whose text the block holds least often (counted every
         # REORDER_EVERY blocks: the data changes slowly), then each of those lines alone.
-        key = id(cond)
-        seen, first = self._first.get(key, (0, parts[0]))
-        if not seen % REORDER_EVERY:
-            first = min(parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block))
-        self._first[key] = (seen + 1, first)
+        first: Condition = self._recounted(("first", id(cond)), lambda: min(
+            parts, key=lambda p: block.count(p.text) if isinstance(p, Needle) else len(block)))
         found = self._lines(first, block, starts, escapes)
         rest = [p for p in parts if p is not first]
         if not found or not rest:

@@ -53,7 +53,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from .documents import BufferedReader, IrregularLines
 from .jsontext import (  # noqa: F401 - re-exported: the readers' public names live here
@@ -80,6 +80,10 @@ from .jsontext import (  # noqa: F401 - re-exported: the readers' public names l
     _too_deep_bytes,
     minify,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .prefilter import LineCondition
+    from .projection import Projection
 
 __all__ = [
     "CHUNK_SIZE", "MAX_DEPTH", "Record", "RecordError", "RecordReader", "minify", "read_records",
@@ -276,6 +280,9 @@ class RecordReader(BufferedReader):
             check = None
         projection = self.projection
         select = self.select if projection is not None else None
+        # A prefilter that can pick out a block's lines (a LineCondition with its proof), for the blocks
+        # read in part.
+        picker = cast("LineCondition", check) if hasattr(check, "selective") else None
         while True:
             if not self._stream_done:
                 more = self._stream.read(max(self._chunk, len(pending)))
@@ -299,8 +306,9 @@ class RecordReader(BufferedReader):
             count = len(texts) - (not texts[-1])
             part = None
             if projection is not None and count:
-                lines = texts if count == len(texts) else texts[:count]
-                part = self._projected(block if count == len(texts) else block[:-1], lines, projection, check)
+                whole = count == len(texts)
+                part = self._projected(block if whole else block[:-1], texts if whole else texts[:count],
+                                       projection, picker)
             if part is not None:  # records in part, one per line
                 indexes, values = part
                 kept: Iterable[tuple[int, Any]] = zip(range(count) if indexes is None else indexes, values,
@@ -433,7 +441,7 @@ class RecordReader(BufferedReader):
         return found
 
     def _projected(
-        self, block: bytes, texts: list[bytes], projection: Any, check: Any
+        self, block: bytes, texts: list[bytes], projection: Projection, check: LineCondition | None
     ) -> tuple[list[int] | None, list[Any]] | None:
         """The records of a block of lines, each decoded into ``projection`` (the part of it the filter
         reads): all of them (indexes ``None``), or only the lines the prefilter ``check`` picks out where it
@@ -447,7 +455,7 @@ class RecordReader(BufferedReader):
         if _long_exponent(block) or not _shallow(block):
             return None
         try:
-            if check is not None and check.selective(block, n):
+            if check is not None and check.proof is not None and check.selective(block, n):
                 if check.proof.values(block) != n:
                     return None
                 indexes = sorted(check.lines(block, _starts(texts), escapes=b"\\" in block))
