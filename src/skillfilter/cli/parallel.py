@@ -35,6 +35,9 @@ from .records import RecordError, RecordReader
 if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from .prefilter import LineCondition
+    from .projection import Projection
+
 __all__ = [
     "AHEAD", "MIN_RANGES", "RANGE_SIZE", "Compiled", "Job", "RangeResult", "available_cores",
     "json_lines_start",
@@ -99,8 +102,8 @@ class Compiled(NamedTuple):
     the last two ``None`` with ``--no-prefilter`` or where none is known."""
 
     test: Callable[[Any], bool]
-    check: Any
-    projection: Any
+    check: LineCondition | None
+    projection: Projection | None
 
 
 def compile_job(job: Job) -> Compiled:
@@ -352,34 +355,31 @@ def _copy(fd: int, result: RangeResult) -> bytes:
     return data + b"\n" if result.newline else data
 
 
-def _result(future: Future[RangeResult], path: str) -> RangeResult:
-    """What a worker gave for one range; a worker that died ends the run with a :class:`RecordError`."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise RecordError("a worker process ended unexpectedly (killed, or out of memory?); "
-                          "try again, or with --jobs 1", source=path) from None
-
-
 def _collect(
     path: str, tasks: list[tuple[str, int, int]], workers: Workers, pool: ProcessPoolExecutor, fd: int, *,
     write_block: Callable[[bytes, int], None], skip: Callable[[RecordError], None] | None,
     sequential: Callable[[RecordReader, int], None], tally: Tally, tick: Callable[[], None] | None,
     lines_before: int, size: int,
 ) -> None:
-    """:func:`run_file`'s loop: hand out the ranges, take their results in order."""
+    """:func:`run_file`'s loop: hand out the ranges, take their results in order.  A worker that died
+    (killed, out of memory) breaks the pool, which then refuses new ranges as well as results: either ends
+    the run with one :class:`RecordError`."""
+    from concurrent.futures.process import BrokenProcessPool
+
     window = workers.jobs * AHEAD + 1
     pending: list[Future[RangeResult]] = []
     records_before = 0
     submitted = 0
     done = 0
     while done < len(tasks):
-        while submitted < len(tasks) and len(pending) < window:
-            pending.append(pool.submit(_run_range, tasks[submitted]))
-            submitted += 1
-        result = _result(pending.pop(0), path)
+        try:
+            while submitted < len(tasks) and len(pending) < window:
+                pending.append(pool.submit(_run_range, tasks[submitted]))
+                submitted += 1
+            result = pending.pop(0).result()
+        except BrokenProcessPool:
+            raise RecordError("a worker process ended unexpectedly (killed, or out of memory?); "
+                              "try again, or with --jobs 1", source=path) from None
         range_start = tasks[done][1]
         done += 1
         if result.irregular:
