@@ -49,7 +49,6 @@ import itertools
 import json
 import operator
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -120,30 +119,34 @@ _OBJECT_ENDS = (b"}", b"}\r")
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
-#: Where a line of a block is not shaped as :func:`_regular` asks, at a line end: a line after it that does
-#: not start ``{"`` (then not as a page may, nor with an escape in the first three characters of the name),
-#: or a line before it that does not end with ``}`` (or ``}\\r``).  Every match starts at a newline: one
-#: search, at the speed of a search for newlines.
-_IRREGULAR = re.compile(rb'\n(?:(?!\{"(?!has|rec|nex)(?![^"\\\n]{0,2}\\))|(?<!\}\n)(?<!\}\r\n))')
+_HEAD = operator.itemgetter(slice(0, 5))
 
 
-def _regular(block: bytes) -> bool:
-    """Whether each line of ``block`` is shaped ``{"`` ... ``}`` (maybe then ``\\r``), none starting as an
-    export page may (the first three bytes of its first member's name, none of them an escape, which could
-    spell a page's key).  No value can then span two lines (``}`` and ``{`` never follow each other inside
-    one): a block of such lines that holds as many valid values as lines holds one on each line."""
-    return (block[:2] == b'{"' and (head := block[2:5]) not in _PAGE_PREFIXES and b"\\" not in head
-            and block.endswith(_OBJECT_ENDS) and _IRREGULAR.search(block) is None)
+def _regular(texts: list[bytes]) -> bool:
+    """Whether each of the lines ``texts`` (a block split at its newlines) is shaped ``{"`` ... ``}``
+    (maybe then ``\\r``), none starting as an export page may (the first three bytes of its first member's
+    name, none of them an escape, which could spell a page's key).  No value can then span two lines (``}``
+    and ``{`` never follow each other inside one): a block of such lines that holds as many valid values as
+    lines holds one on each line.  The lines' starts are looked at once for each distinct start (an export
+    starts every line alike)."""
+    return all(map(bytes.endswith, texts, itertools.repeat(_OBJECT_ENDS))) and all(
+        head[:2] == b'{"' and head[2:] not in _PAGE_PREFIXES and b"\\" not in head
+        for head in set(map(_HEAD, texts))
+    )
 
 
 #: Deleted from a block to leave its lines' opening brackets (and the newlines between the lines).
 _NOT_OPENING = bytes(i for i in range(256) if i not in b"[{\n")
+#: A valid line this long or shorter nests at most :data:`MAX_DEPTH` levels (each level takes two brackets).
+_SHORT = 2 * MAX_DEPTH + 1
 
 
-def _shallow(block: bytes) -> bool:
-    """Whether no line of ``block`` nests more than :data:`MAX_DEPTH` levels (none holds more opening
-    brackets than that)."""
-    return max(map(len, block.translate(None, _NOT_OPENING).split(b"\n"))) <= MAX_DEPTH
+def _shallow(block: bytes, texts: list[bytes]) -> bool:
+    """Whether no valid line of ``block`` (split at its newlines: ``texts``) nests more than
+    :data:`MAX_DEPTH` levels: none is longer than :data:`_SHORT`, or none holds more opening brackets than
+    that."""
+    return max(map(len, texts)) <= _SHORT or max(map(len, block.translate(None, _NOT_OPENING).split(b"\n"))) \
+        <= MAX_DEPTH
 
 
 def _starts(texts: list[bytes]) -> list[int]:
@@ -432,7 +435,7 @@ class RecordReader(BufferedReader):
         line is looked at alone)."""
         check = self.prefilter
         n = len(texts)
-        if deep or check is None or not hasattr(check, "lines") or not _regular(block):
+        if deep or check is None or not hasattr(check, "lines") or not _regular(texts):
             return None
         escapes = b"\\" in shape
         if (len(shape) - n + 1) % 2 and not escapes:  # without escapes, quotes and brackets pair up
@@ -449,10 +452,10 @@ class RecordReader(BufferedReader):
         records first); ``None`` where the block is not plainly one valid record per line (the caller then
         reads it line by line)."""
         n = len(texts)
-        if not _regular(block) or not _utf8(block):
+        if not _regular(texts) or not _utf8(block):
             return None
         # What msgspec does not check in the members it skips: exponents beyond the reader's range, depth.
-        if _long_exponent(block) or not _shallow(block):
+        if _long_exponent(block) or not _shallow(block, texts):
             return None
         try:
             if check is not None and check.proof is not None and check.selective(block, n):
