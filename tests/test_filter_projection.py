@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec  # noqa: F401 - the `fast` extra, in the test extra: these tests never skip
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import skillfilter
@@ -212,3 +212,45 @@ def _run(args: list[str]) -> tuple[int, bytes, str]:
                   stderr=err)
     stdout.flush()
     return status, out.getvalue(), err.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# the checks for what msgspec skips unchecked
+# --------------------------------------------------------------------------------------------------
+_PIECES = [b"0", b"7", b"12345678", b"1234567890123456", b"e", b"E", b"e+", b"-", b".", b'"', b"a", b",", b"[",
+           b"{", b"]", b"}", b"[" * 300, b"{" * 300, b'{"k":[' * 60, b"]" * 600, b"\n"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map(b"".join))
+@example(b'{"z": 1e' + b"1" * 20 + b"}")
+@example(b'{"z": [1.5E-' + b"1" * 16 + b"]}\n" + b"1" * 40)
+@example(b"[" * 513 + b"]" * 513)
+@example(b"[" * 512 + b"]" * 512 + b"\n" + b"{" * 513 + b"]" * 513)
+def test_one_translation_decides_as_the_two_checks_it_replaces(block: bytes) -> None:
+    """:func:`_within_limits` looks closer only where its kept bytes may hide a long exponent or a deep
+    line, so it says what the exponent search and the nesting check say on the whole block."""
+    from skillfilter.cli.jsontext import _long_exponent
+    from skillfilter.cli.records import _shallow, _within_limits
+
+    texts = block.split(b"\n")
+    assert _within_limits(block, texts) == (not _long_exponent(block) and _shallow(block, texts))
+
+
+def test_digits_and_brackets_that_are_not_too_much_keep_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sixteen digits in a string, or more than MAX_DEPTH digits and brackets on a line that nests
+    shallowly: looked at closer, and read in part all the same."""
+    taken: list[bool] = []
+    real = RecordReader._projected
+
+    def spy(self: RecordReader, *args: Any) -> Any:
+        result = real(self, *args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(RecordReader, "_projected", spy)
+    lines = [b'{"a": "x", "id": "1234567890123456789", "n": [%s]}' % b",".join([b"[1]"] * 300),
+             b'{"a": "y", "z": 1e999999999999999}']
+    matched, errors, fatal, count = _read(b"\n".join(lines) + b"\n", "a='x'", part=True, skip=False, chunk=1 << 16)
+    assert len(matched) == 1 and count == 2 and not errors and fatal is None
+    assert taken == [True]

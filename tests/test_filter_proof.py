@@ -271,3 +271,18 @@ def test_escaped_first_key_found_as_the_pattern_finds_it(block: bytes) -> None:
     from skillfilter.cli.jsontext import _ESCAPED_KEY_AFTER, _escaped_key_after
 
     assert _escaped_key_after(block) == (_ESCAPED_KEY_AFTER.search(block) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"\\", b"\\\\", b"u", b"\\u", b"a", b'"', b"\\" * 40]), max_size=40)
+       .map(b"".join), st.sampled_from([b"\\u", b"\\", b'"a', b"u"]))
+def test_lines_holding_a_text_are_found_however_many_backslashes_come_first(block: bytes, text: bytes) -> None:
+    """The search that takes backslashes one by one (for a guard against escapes) up to a number of them,
+    then a regular expression, finds the lines a plain search finds."""
+    from skillfilter.cli.prefilter import _find
+
+    lines = block.split(b"\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    assert _find(text, block, starts) == {i for i, line in enumerate(lines) if text in line}

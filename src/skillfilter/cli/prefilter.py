@@ -260,28 +260,52 @@ def _needles(cond: Condition) -> Iterator[Needle]:
 def _find(text: bytes, block: bytes, starts: list[int],
           match: Callable[..., re.Match[bytes] | None] | None = None) -> set[int]:
     """The indexes of the lines that hold ``text`` (with ``match``: where ``match`` also matches at an
-    occurrence of ``text``, its start).  Searched with a regular expression of the literal: as fast as
-    ``bytes.find`` or up to three times faster (``bytes.find`` is slow on some short needles, ``\\u``)."""
-    search = _literal(text)
+    occurrence of ``text``, its start)."""
+    locate = _locator(text)
     found: set[int] = set()
-    found_at = search(block)
+    pos = locate(block, 0)
     last = len(starts) - 1
-    while found_at is not None:
-        pos = found_at.start()
+    while pos >= 0:
         if match is not None and match(block, pos) is None:
-            found_at = search(block, pos + 1)
+            pos = locate(block, pos + 1)
             continue
         index = bisect.bisect_right(starts, pos) - 1
         found.add(index)
         if index >= last:
             break
-        found_at = search(block, starts[index + 1])
+        pos = locate(block, starts[index + 1])
     return found
 
 
+#: How many backslashes :func:`_locator` looks at one by one before it searches for an escape's text.
+_BACKSLASHES = 32
+
+
 @functools.lru_cache(maxsize=256)
-def _literal(text: bytes) -> Callable[..., re.Match[bytes] | None]:
-    return re.compile(re.escape(text)).search
+def _locator(text: bytes) -> Callable[[bytes, int], int]:
+    """Where ``text`` next occurs in a block from a position on (``-1``: nowhere).  Searched with a regular
+    expression of the literal: as fast as ``bytes.find`` or up to three times faster (``bytes.find`` is
+    slow on some short needles, ``\\u``).  A text that starts with a backslash (a guard against escapes)
+    is looked for at each backslash first: those are few, and found at the speed of ``memchr``, four times
+    faster than the search."""
+    search = re.compile(re.escape(text)).search
+
+    def locate(block: bytes, pos: int) -> int:
+        found = search(block, pos)
+        return -1 if found is None else found.start()
+
+    if text[:1] != b"\\":
+        return locate
+
+    def locate_escape(block: bytes, pos: int) -> int:
+        for _ in range(_BACKSLASHES):
+            pos = block.find(b"\\", pos)
+            if pos < 0 or block.startswith(text, pos):
+                return pos
+            pos += 1
+        return locate(block, pos)  # a block of many backslashes
+
+    return locate_escape
 
 
 def _source(cond: Condition, names: dict[str, object]) -> str:

@@ -65,6 +65,7 @@ from .jsontext import (  # noqa: F401 - re-exported: the readers' public names l
     _PAGE_KEYS,
     _PAGE_LOOKAHEAD,
     _PAGE_START_BYTES,
+    _SIXTEEN,
     CHUNK_SIZE,
     HOLD_RECORDS,
     MAX_DEPTH,
@@ -147,6 +148,26 @@ def _shallow(block: bytes, texts: list[bytes]) -> bool:
     that."""
     return max(map(len, texts)) <= _SHORT or max(map(len, block.translate(None, _NOT_OPENING).split(b"\n"))) \
         <= MAX_DEPTH
+
+
+#: What :func:`_within_limits` keeps of a block: digits (as ``0``), opening brackets (``{`` as ``[``), and the
+#: ``-`` and newlines that part the digits of ids and of lines.
+_DIGITS_AND_OPENINGS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x5B if i == 0x7B else i for i in range(256))
+_NOT_DIGIT_OR_OPENING = bytes(i for i in range(256) if i not in b"0123456789[{-\n")
+
+
+def _within_limits(block: bytes, texts: list[bytes]) -> bool:
+    """Whether no number in ``block`` (split at its newlines: ``texts``) has an exponent of 16 digits or more,
+    and no valid line of it nests more than :data:`MAX_DEPTH` levels: what msgspec does not check in the
+    members it skips.  One translation keeps the digits and opening brackets (and what parts them): a block
+    without sixteen digits in a row there has none in a row at all, and a line that keeps no more than
+    :data:`MAX_DEPTH` bytes holds no more opening brackets; only where either may fail is the block looked at
+    more closely (:func:`_long_exponent`, :func:`_shallow`).  On an export, 49 ms per 55 MB where those two
+    take 70."""
+    kept = block.translate(_DIGITS_AND_OPENINGS, _NOT_DIGIT_OR_OPENING)
+    if _SIXTEEN in kept and _long_exponent(block):
+        return False
+    return max(map(len, kept.split(b"\n"))) <= MAX_DEPTH or _shallow(block, texts)
 
 
 def _starts(texts: list[bytes]) -> list[int]:
@@ -454,8 +475,7 @@ class RecordReader(BufferedReader):
         n = len(texts)
         if not _regular(texts) or not _utf8(block):
             return None
-        # What msgspec does not check in the members it skips: exponents beyond the reader's range, depth.
-        if _long_exponent(block) or not _shallow(block, texts):
+        if not _within_limits(block, texts):
             return None
         try:
             if check is not None and check.proof is not None and check.selective(block, n):
