@@ -208,10 +208,14 @@ def test_closing_the_workers_mid_file_never_hangs(tmp_path: Path, bad: str) -> N
 @pytest.mark.parametrize("keep_every", [1, 2, 7, 50])
 @pytest.mark.parametrize("end", ["\n", "\r\n", ""])
 @pytest.mark.parametrize("range_size", [97, 1000])
+@pytest.mark.parametrize("copy_size", [1 << 20, 45])
 def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          keep_every: int, end: str, range_size: int) -> None:
-    # Few matches go back as bytes, many as where they are in the file: the same lines either way.
+                                                          keep_every: int, end: str, range_size: int,
+                                                          copy_size: int) -> None:
+    # Few matches go back as bytes, many as where they are in the file: the same lines either way (copied
+    # from the file in pieces, some of them parts of lines, with a tiny COPY_SIZE).
     monkeypatch.setattr(parallel, "RANGE_SIZE", range_size)
+    monkeypatch.setattr(parallel, "COPY_SIZE", copy_size)
     sparse = dense = 0
     lines = [json.dumps({"id": i, "keep": i % keep_every == 0, "pad": "x" * (i % 13)}) for i in range(60)]
     path = tmp_path / "r.jsonl"
@@ -227,7 +231,7 @@ def test_a_range_gives_its_matching_lines_and_their_count(tmp_path: Path, monkey
         got = b""
         for start, stop in itertools.pairwise(cuts):
             result = parallel._run_range((str(path), start, stop))
-            data = result.data or (parallel._copy(handle.fileno(), result) if result.spans else b"")
+            data = result.data or b"".join(parallel._copied(handle.fileno(), result))
             assert data.count(b"\n") == result.matched
             sparse += bool(result.data)
             dense += bool(result.spans)
