@@ -22,8 +22,6 @@ reader's.
 
 from __future__ import annotations
 
-import itertools
-import operator
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -175,7 +173,7 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
     where: list[int] = []  # ... where each starts in the file
     crlf = False  # whether one of them ends in `\r\n` in the file
     texts: list[bytes] | None = None
-    offsets: list[int] = []
+    at = upto = 0  # where line `upto` of the block `texts` starts in the file
     with open(path, "rb") as handle:
         handle.seek(start)
         stream = _Slice(handle, end - start)
@@ -187,14 +185,20 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         try:
             for record in reader.json_lines(0):
                 if reader.selected or test(record):
-                    if reader.block_texts is not texts:  # a new block: where its lines start
+                    if reader.block_texts is not texts:  # a new block
                         texts = reader.block_texts
-                        offsets = list(map(operator.add, itertools.accumulate(
-                            map(len, texts), initial=start + reader.block_base), range(len(texts) + 1)))
+                        at, upto = start + reader.block_base, 0
+                    # Where the line starts: counted on from the last one (the next line: one length).
                     index = reader.last_index
+                    gap = index - upto
+                    if gap == 1:
+                        at += len(texts[upto]) + 1
+                    elif gap:
+                        at += sum(map(len, texts[upto:index])) + gap
+                    upto = index
                     raw = reader.raw
                     raws.append(raw)
-                    where.append(offsets[index])
+                    where.append(at)
                     if len(raw) != len(texts[index]):
                         crlf = True
         except RecordError as exc:
