@@ -153,17 +153,23 @@ def test_reader_with_a_projection_gives_what_it_gives_without(
         stream, filter_text, part=False, skip=skip, chunk=chunk)
 
 
-def test_a_plain_block_is_read_in_part(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The differential tests above are not vacuous: clean blocks go through the projection."""
-    taken: list[bool] = []
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each block the reader offers to read in part, whether it did."""
+    seen: list[bool] = []
     real = RecordReader._projected
 
     def spy(self: RecordReader, *args: Any) -> Any:
         result = real(self, *args)
-        taken.append(result is not None)
+        seen.append(result is not None)
         return result
 
     monkeypatch.setattr(RecordReader, "_projected", spy)
+    return seen
+
+
+def test_a_plain_block_is_read_in_part(taken: list[bool]) -> None:
+    """The differential tests above are not vacuous: clean blocks go through the projection."""
     stream = b"".join(b'{"a": {"b": %d}, "pad": "%s"}\n' % (i, b"x" * (i % 7)) for i in range(200))
     matched, errors, fatal, count = _read(stream, "a__b__gte=150", part=True, skip=False, chunk=1000)
     assert len(matched) == 50 and count == 200 and not errors and fatal is None
@@ -237,18 +243,9 @@ def test_one_translation_decides_as_the_two_checks_it_replaces(block: bytes) -> 
     assert _within_limits(block, texts) == (not _long_exponent(block) and _shallow(block, texts))
 
 
-def test_digits_and_brackets_that_are_not_too_much_keep_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digits_and_brackets_that_are_not_too_much_keep_the_fast_path(taken: list[bool]) -> None:
     """Sixteen digits in a string, or more than MAX_DEPTH digits and brackets on a line that nests
     shallowly: looked at closer, and read in part all the same."""
-    taken: list[bool] = []
-    real = RecordReader._projected
-
-    def spy(self: RecordReader, *args: Any) -> Any:
-        result = real(self, *args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(RecordReader, "_projected", spy)
     lines = [b'{"a": "x", "id": "1234567890123456789", "n": [%s]}' % b",".join([b"[1]"] * 300),
              b'{"a": "y", "z": 1e999999999999999}']
     matched, errors, fatal, count = _read(b"\n".join(lines) + b"\n", "a='x'", part=True, skip=False, chunk=1 << 16)
