@@ -25,7 +25,7 @@ from skillfilter.cli import main
 from skillfilter.cli.jsontext import _loads
 from skillfilter.cli.prefilter import line_condition
 from skillfilter.cli.projection import demands, projection
-from skillfilter.cli.records import RecordError, RecordReader
+from skillfilter.cli.records import MATCHES, RecordError, RecordReader
 from skillfilter.plan.planner import compile_plan
 from test_filter_parallel import cut
 from test_predicate_properties import EXPORT, employees, export_comparisons, filters, records, records_for
@@ -113,7 +113,8 @@ def test_numbers_kept_are_read_as_the_reader_reads_them(token: str, literal: str
 # --------------------------------------------------------------------------------------------------
 # the reader with a projection
 # --------------------------------------------------------------------------------------------------
-def _read(stream: bytes, filter_text: str, *, part: bool, skip: bool, chunk: int) -> tuple[Any, ...]:
+def _read(stream: bytes, filter_text: str, *, part: bool, skip: bool, chunk: int,
+          bulk: bool = False) -> tuple[Any, ...]:
     plan = compile_plan(filter_text)[0]
     test = predicate(filter_text)
     errors: list[str] = []
@@ -122,10 +123,15 @@ def _read(stream: bytes, filter_text: str, *, part: bool, skip: bool, chunk: int
     reader.prefilter = line_condition(plan) if part else None
     reader.projection = projection(plan) if part else None
     reader.select = test if part else None
+    reader.bulk = bulk
     matched: list[bytes] = []
     fatal = None
     try:
         for record in reader:
+            if record is MATCHES:  # a block's matching lines at once
+                assert bulk
+                matched.extend(reader.block_texts[i].removesuffix(b"\r") for i in reader.block_matches)
+                continue
             assert not reader.selected or test(record)  # handed out as tested: it satisfies the test
             if reader.selected or test(record):
                 matched.append(reader.raw)
@@ -150,8 +156,9 @@ def test_reader_with_a_projection_gives_what_it_gives_without(
         lines = [cut(line, data) if i in bad else line for i, line in enumerate(lines)]
     stream = ("\r\n" if crlf else "\n").join(lines).encode("utf-8", "surrogateescape") + b"\n"
     chunk = data.draw(st.sampled_from([64, 300, 1 << 16]))
-    assert _read(stream, filter_text, part=True, skip=skip, chunk=chunk) == _read(
-        stream, filter_text, part=False, skip=skip, chunk=chunk)
+    whole = _read(stream, filter_text, part=False, skip=skip, chunk=chunk)
+    assert _read(stream, filter_text, part=True, skip=skip, chunk=chunk) == whole
+    assert _read(stream, filter_text, part=True, skip=skip, chunk=chunk, bulk=True) == whole
 
 
 @pytest.fixture
@@ -175,6 +182,8 @@ def test_a_plain_block_is_read_in_part(taken: list[bool]) -> None:
     matched, errors, fatal, count = _read(stream, "a__b__gte=150", part=True, skip=False, chunk=1000)
     assert len(matched) == 50 and count == 200 and not errors and fatal is None
     assert taken and all(taken)
+    assert _read(stream, "a__b__gte=150", part=True, skip=False, chunk=1000, bulk=True) == (
+        matched, errors, fatal, count)  # the blocks' matches handed out at once: the same
 
 
 # What the reader reports or reads its own way, in a member no filter reads (msgspec skips it unchecked or

@@ -83,6 +83,11 @@ class BufferedReader:
         #: :attr:`selected` true: the caller need not test them again).
         self.select: Callable[[Any], bool] | None = None
         self.selected = False
+        #: With :attr:`select`: hand out a block read in part as one
+        #: :data:`~skillfilter.cli.records.MATCHES` (its matching lines' indexes in :attr:`block_matches`)
+        #: instead of its matching records one by one (for a caller that only takes the lines).
+        self.bulk = False
+        self.block_matches: list[int] = []
         #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
         #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).
         self.lines_only = False

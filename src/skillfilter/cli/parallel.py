@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
 from .documents import IrregularLines
-from .records import RecordError, RecordReader
+from .records import MATCHES, RecordError, RecordReader
 
 if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -181,26 +181,32 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
                               exact_numbers=job.exact_numbers)
         reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
-        reader.lines_only = True
+        reader.lines_only = reader.bulk = True
         try:
             for record in reader.json_lines(0):
-                if reader.selected or test(record):
-                    if reader.block_texts is not texts:  # a new block
-                        texts = reader.block_texts
-                        at, upto = start + reader.block_base, 0
+                if record is MATCHES:  # a block read in part: its matching lines
+                    picked: Iterable[int] = reader.block_matches
+                elif reader.selected or test(record):
+                    picked = (reader.last_index,)
+                else:
+                    continue
+                if reader.block_texts is not texts:  # a new block
+                    texts = reader.block_texts
+                    at, upto = start + reader.block_base, 0
+                for index in picked:
                     # Where the line starts: counted on from the last one (the next line: one length).
-                    index = reader.last_index
                     gap = index - upto
                     if gap == 1:
                         at += len(texts[upto]) + 1
                     elif gap:
                         at += sum(map(len, texts[upto:index])) + gap
                     upto = index
-                    raw = reader.raw
+                    raw = texts[index]  # the record as written (JSON Lines: its line, without `\r`)
+                    if raw[-1:] == b"\r":
+                        raw = raw[:-1]
+                        crlf = True
                     raws.append(raw)
                     where.append(at)
-                    if len(raw) != len(texts[index]):
-                        crlf = True
         except RecordError as exc:
             result.fatal = exc
         except IrregularLines:

@@ -120,6 +120,16 @@ _OBJECT_ENDS = (b"}", b"}\r")
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
+#: What a reader with :attr:`~BufferedReader.bulk` set hands out for a block read in part: its matching
+#: lines' indexes are in :attr:`~BufferedReader.block_matches` (the lines in ``block_texts``).
+class _Matches:
+    def __repr__(self) -> str:
+        return "MATCHES"
+
+
+MATCHES: Any = _Matches()
+
+
 _HEAD = operator.itemgetter(slice(0, 5))
 
 
@@ -335,8 +345,19 @@ class RecordReader(BufferedReader):
                                        projection, picker)
             if part is not None:  # records in part, one per line
                 indexes, values = part
-                kept: Iterable[tuple[int, Any]] = zip(range(count) if indexes is None else indexes, values,
-                                                      strict=True)
+                numbers = range(count) if indexes is None else indexes
+                if select is not None and self.bulk:  # the matches' indexes, handed out at once
+                    self.block_matches = list(itertools.compress(numbers, map(select, values)))
+                    if self.block_matches:
+                        self.last_index = self.block_matches[-1]
+                        self.last_line = first_line + self.last_index + 1
+                        yield MATCHES
+                    self._pass_over(count)  # (after the caller took the matches: a progress tick counts them)
+                    line = self.lines_read = first_line + len(texts)
+                    if final:
+                        return
+                    continue
+                kept: Iterable[tuple[int, Any]] = zip(numbers, values, strict=True)
                 if select is not None:  # only the records that satisfy the caller's test are handed out
                     kept = [(i, record) for i, record in kept if select(record)]
                     self.selected = True

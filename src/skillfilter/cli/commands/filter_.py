@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ...errors import FilterError
 from .. import parallel
 from ..parallel import Job, Tally, Workers, available_cores, run_file
-from ..records import Record, RecordError, RecordReader, read_sources
+from ..records import MATCHES, Record, RecordError, RecordReader, read_sources
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...semantics.schema import Schema
@@ -417,6 +417,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
     def on_reader(reader: RecordReader) -> None:
         reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
+        reader.bulk = True
         if progress is not None:
             reader.tick, reader.tick_every = progress.tick, PROGRESS_STRIDE
         readers[:] = [reader]
@@ -425,16 +426,28 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
     write = writer.write_raw
 
+    def matches(reader: RecordReader) -> None:
+        """The matching lines of a block the reader read in part (``MATCHES``), as they were written."""
+        texts = reader.block_texts
+        for index in reader.block_matches:
+            text = texts[index]
+            write(text[:-1] if text[-1:] == b"\r" else text)
+
     def consume(records: Iterable[Record]) -> None:
-        # A reader that read the record in part tested it already (``selected``).
+        # A reader that read a block in part tested its records already (``MATCHES``, ``selected``).
         if progress is None:
             for record in records:
                 reader = readers[0]
-                if reader.selected or test(record):
+                if record is MATCHES:
+                    matches(reader)
+                elif reader.selected or test(record):
                     write(reader.raw)  # the record as it was written
         else:
             for record in records:
                 reader = readers[0]
+                if record is MATCHES:  # (the reader counts its records, and ticks, once they are taken)
+                    matches(reader)
+                    continue
                 if reader.selected or test(record):
                     write(reader.raw)
                 if not reader.records % PROGRESS_STRIDE:
