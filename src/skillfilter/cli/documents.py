@@ -75,18 +75,14 @@ class BufferedReader:
         #: shaped as one object that fails it is counted as a record but not decoded (it cannot match).
         self.prefilter: Callable[[bytes], bool] | None = None
         #: Decodes a JSON Lines line into only the part of its record a filter reads
-        #: (:mod:`skillfilter.cli.projection`): whole blocks of lines are then read that way, and the records
-        #: handed out hold just that part (a caller that only tests them and writes :attr:`raw`).
+        #: (:mod:`skillfilter.cli.projection`): whole blocks of lines are then read that way (with
+        #: :attr:`select`).
         self.projection: Projection | None = None
         #: With :attr:`projection`: the predicate of the caller, which the reader then applies itself to
-        #: the records of a block read in part, handing out only those that satisfy it (with
-        #: :attr:`selected` true: the caller need not test them again).
+        #: the records of a block read in part, handing out the block as one
+        #: :data:`~skillfilter.cli.records.MATCHES` with the indexes of its matching lines in
+        #: :attr:`block_matches` (the lines in :attr:`block_texts`; for a caller that only takes the lines).
         self.select: Callable[[Any], bool] | None = None
-        self.selected = False
-        #: With :attr:`select`: hand out a block read in part as one
-        #: :data:`~skillfilter.cli.records.MATCHES` (its matching lines' indexes in :attr:`block_matches`)
-        #: instead of its matching records one by one (for a caller that only takes the lines).
-        self.bulk = False
         self.block_matches: list[int] = []
         #: Raise :class:`IrregularLines` instead of reading a value that does not fit on its line
         #: (for a reader of one byte range of JSON Lines, which cannot see where such a value ends).

@@ -181,12 +181,12 @@ def _run_range(task: tuple[str, int, int]) -> RangeResult:
         reader = RecordReader(cast("IO[bytes]", stream), path, on_error=on_error,
                               exact_numbers=job.exact_numbers)
         reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
-        reader.lines_only = reader.bulk = True
+        reader.lines_only = True
         try:
             for record in reader.json_lines(0):
                 if record is MATCHES:  # a block read in part: its matching lines
                     picked: Iterable[int] = reader.block_matches
-                elif reader.selected or test(record):
+                elif test(record):
                     picked = (reader.last_index,)
                 else:
                     continue

@@ -169,7 +169,6 @@ class LineCondition:
                 self._block[id(needle)] = compiled.search
                 self._match[id(needle)] = compiled.match
 
-
     def __call__(self, line: bytes) -> bool:
         return self._check(line)
 

@@ -120,7 +120,7 @@ _OBJECT_ENDS = (b"}", b"}\r")
 _NOT_SHAPE = bytes(i for i in range(256) if i not in b'[]{}"\\\n')
 
 
-#: What a reader with :attr:`~BufferedReader.bulk` set hands out for a block read in part: its matching
+#: What a reader with :attr:`~BufferedReader.select` set hands out for a block read in part: its matching
 #: lines' indexes are in :attr:`~BufferedReader.block_matches` (the lines in ``block_texts``).
 class _Matches:
     def __repr__(self) -> str:
@@ -339,42 +339,21 @@ class RecordReader(BufferedReader):
             # The lines with records: all but an empty last one (the end of a block that ends in a newline).
             count = len(texts) - (not texts[-1])
             part = None
-            if projection is not None and count:
+            if projection is not None and select is not None and count:
                 whole = count == len(texts)
                 part = self._projected(block if whole else block[:-1], texts if whole else texts[:count],
                                        projection, picker)
             if part is not None:  # records in part, one per line
                 indexes, values = part
                 numbers = range(count) if indexes is None else indexes
-                if select is not None and self.bulk:  # the matches' indexes, handed out at once
-                    self.block_matches = list(itertools.compress(numbers, map(select, values)))
-                    if self.block_matches:
-                        self.last_index = self.block_matches[-1]
-                        self.last_line = first_line + self.last_index + 1
-                        yield MATCHES
-                    self._pass_over(count)  # (after the caller took the matches: a progress tick counts them)
-                    line = self.lines_read = first_line + len(texts)
-                    if final:
-                        return
-                    continue
-                kept: Iterable[tuple[int, Any]] = zip(numbers, values, strict=True)
-                if select is not None:  # only the records that satisfy the caller's test are handed out
-                    kept = [(i, record) for i, record in kept if select(record)]
-                    self.selected = True
-                previous = -1
-                for index, record in kept:
-                    if index > previous + 1:  # lines the prefilter passed over
-                        self._pass_over(index - previous - 1)
-                    previous = index
-                    text = texts[index]
-                    self.records += 1
-                    self._raw = text[:-1] if text[-1:] == b"\r" else text
-                    self.last_line = first_line + index + 1
-                    self.last_index = index
-                    yield record
-                self.selected = False
-                if count > previous + 1:
-                    self._pass_over(count - previous - 1)
+                # The matches' indexes, handed out at once (a block is read in part only with `select`).
+                assert select is not None
+                self.block_matches = list(itertools.compress(numbers, map(select, values)))
+                if self.block_matches:
+                    self.last_index = self.block_matches[-1]
+                    self.last_line = first_line + self.last_index + 1
+                    yield MATCHES
+                self._pass_over(count)  # (after the caller took the matches: a progress tick counts them)
                 line = self.lines_read = first_line + len(texts)
                 if final:
                     return

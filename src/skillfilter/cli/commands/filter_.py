@@ -417,7 +417,6 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
 
     def on_reader(reader: RecordReader) -> None:
         reader.prefilter, reader.projection, reader.select = compiled.check, compiled.projection, test
-        reader.bulk = True
         if progress is not None:
             reader.tick, reader.tick_every = progress.tick, PROGRESS_STRIDE
         readers[:] = [reader]
@@ -434,13 +433,13 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
             write(text[:-1] if text[-1:] == b"\r" else text)
 
     def consume(records: Iterable[Record]) -> None:
-        # A reader that read a block in part tested its records already (``MATCHES``, ``selected``).
+        # A reader that read a block in part tested its records already (``MATCHES``).
         if progress is None:
             for record in records:
                 reader = readers[0]
                 if record is MATCHES:
                     matches(reader)
-                elif reader.selected or test(record):
+                elif test(record):
                     write(reader.raw)  # the record as it was written
         else:
             for record in records:
@@ -448,7 +447,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO, stdout: TextIO, stderr: Text
                 if record is MATCHES:  # (the reader counts its records, and ticks, once they are taken)
                     matches(reader)
                     continue
-                if reader.selected or test(record):
+                if test(record):
                     write(reader.raw)
                 if not reader.records % PROGRESS_STRIDE:
                     progress.tick()
